@@ -1,0 +1,46 @@
+import type { ZodType } from 'zod';
+
+export interface JobInfo {
+  id: string;
+  name: string;
+  /** 0 on the first attempt. */
+  retryCount: number;
+}
+
+export interface JobDefinition<P> {
+  /** "<plugin>.<name>", declared in the manifest's contributes.jobs. */
+  name: string;
+  /** Validates the payload when it is sent, so a bad payload fails at the caller, not in a worker. */
+  payload?: ZodType<P>;
+  retry?: { limit?: number; delaySeconds?: number; backoff?: boolean };
+  /** A running attempt that takes longer is failed and retried. */
+  expireInSeconds?: number;
+  /** After the last attempt the job moves to "<name>.dead" (default true). */
+  deadLetter?: boolean;
+  /** Cron schedule (UTC unless tz is set); the payload sent each time. */
+  cron?: { schedule: string; payload?: P; tz?: string };
+  /** Parallel workers in this process (default 1). */
+  concurrency?: number;
+  pollingIntervalSeconds?: number;
+  /** Must be idempotent: a job may run more than once (at-least-once). */
+  handler: (payload: P, job: JobInfo) => Promise<void>;
+}
+
+export interface SendOptions {
+  startAfterSeconds?: number;
+  /** Jobs with the same key are only queued once while one is waiting. */
+  singletonKey?: string;
+  priority?: number;
+}
+
+/** What ctx.jobs.register returns: send typed payloads, dispose to stop the workers. */
+export interface JobHandle<P> {
+  readonly name: string;
+  readonly deadLetterName?: string;
+  send(payload: P, options?: SendOptions): Promise<string>;
+  dispose(): Promise<void>;
+}
+
+export function defineJob<P>(def: JobDefinition<P>): JobDefinition<P> {
+  return def;
+}

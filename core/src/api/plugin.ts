@@ -1,0 +1,75 @@
+import type { EntitySchema } from '@mikro-orm/core';
+import type { EntityManager, Knex } from '@mikro-orm/knex';
+import type { DependencyContainer } from 'tsyringe';
+import type { Logger } from 'pino';
+import type { Disposable } from '../host/disposable.js';
+import type { PluginManifest } from '../host/manifest.js';
+import type { Migration } from '../services/migrations.js';
+import type { EventListener, EventMap, EventName } from './events.js';
+import type { JobDefinition, JobHandle } from './jobs.js';
+import type { PluginRouter } from './routes.js';
+
+export interface PluginSettings<S> {
+  get<K extends keyof S & string>(key: K): S[K];
+  onDidChange(listener: (key: keyof S & string, value: unknown) => void): Disposable;
+}
+
+export interface PluginSecrets {
+  get(name: string): Promise<string | undefined>;
+  set(name: string, value: string): Promise<void>;
+  delete(name: string): Promise<void>;
+  /** Seal a value for a column of the plugin's own (AES-256-GCM under the app secret). */
+  encrypt(value: string | Buffer): string;
+  decrypt(sealed: string): string;
+  decryptToBuffer(sealed: string): Buffer;
+}
+
+export interface PluginDb {
+  kind: 'sqlite' | 'postgresql';
+  /** A fresh unit of work limited to one account's rows of tenant-scoped entities. */
+  forAccount(accountId: string): EntityManager;
+  /** A fresh unit of work that sees every account: for jobs and maintenance only. */
+  system(): EntityManager;
+  knex: Knex;
+}
+
+export interface PluginContext<S = Record<string, unknown>> {
+  readonly id: string;
+  readonly manifest: PluginManifest;
+  readonly logger: Logger;
+  /** A tsyringe child container: register the plugin's services here explicitly. */
+  readonly container: DependencyContainer;
+  readonly settings: PluginSettings<S>;
+  readonly secrets: PluginSecrets;
+  readonly db: PluginDb;
+  readonly http: { register(router: PluginRouter): Disposable };
+  readonly jobs: { register<P>(def: JobDefinition<P>): Promise<JobHandle<P>> };
+  readonly events: {
+    on<K extends EventName>(name: K, listener: EventListener<K>): Disposable;
+    emit<K extends EventName>(name: K, payload: EventMap[K]): Promise<void>;
+  };
+  readonly extensions: {
+    /** Add a value to another plugin's (declared) extension point. */
+    contribute<T>(point: string, value: T): Disposable;
+    /** Values contributed so far to one of this plugin's own extension points. */
+    get<T>(point: string): T[];
+    onDidChange(point: string, listener: () => void): Disposable;
+  };
+  /** The API another plugin returned from activate; only declared dependencies. */
+  getApi<T>(pluginId: string): T;
+  /** Disposed in reverse order when the plugin is deactivated. */
+  readonly subscriptions: { push(...items: Disposable[]): void };
+}
+
+export interface PluginDefinition<Api = void, S = Record<string, unknown>> {
+  /** MikroORM entity schemas; table names must start with "<plugin id>_". */
+  entities?: EntitySchema<any, any>[]; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** Versioned schema changes, applied at boot in name order. */
+  migrations?: Migration[];
+  activate(ctx: PluginContext<S>): Api | Promise<Api>;
+  deactivate?(): void | Promise<void>;
+}
+
+export function definePlugin<Api = void, S = Record<string, unknown>>(def: PluginDefinition<Api, S>): PluginDefinition<Api, S> {
+  return def;
+}

@@ -1,0 +1,146 @@
+import 'reflect-metadata';
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { container as rootContainer } from 'tsyringe';
+import { loadConfig, type AppConfig } from './services/config.js';
+import { createLogger, type Logger } from './services/logger.js';
+import { Cipher, loadAppSecret } from './services/secrets.js';
+import { openDatabase, type Database } from './services/database.js';
+import { openQueue, type Queue } from './services/queue.js';
+import { migrate } from './services/migrations.js';
+import { discoverPlugins } from './host/discovery.js';
+import { PluginHost } from './host/pluginHost.js';
+import { ExtensionPoints } from './host/extensionPoints.js';
+import { pluginRouters } from './host/routes.js';
+import { EventBus } from './contributions/events.js';
+import { SettingsRegistry } from './contributions/settings.js';
+import { RouteTable } from './http/routeTable.js';
+import { createApp } from './http/app.js';
+import { buildOpenApi } from './http/openapi.js';
+import { identityEntities } from './identity/entities.js';
+import { coreMigrations } from './identity/migrations.js';
+import { IdentityService } from './identity/service.js';
+import { identityRouters } from './identity/routes.js';
+import { TOKENS } from './api/tokens.js';
+
+export const CORE_VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+
+export interface BootOptions {
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  /** Overrides for tests: a logger writing elsewhere, a pg-boss schema. */
+  logger?: Logger;
+  queueSchema?: string;
+  /** Start HTTP (default true). */
+  listen?: boolean;
+}
+
+export interface PlugChat {
+  config: AppConfig;
+  log: Logger;
+  db: Database;
+  queue: Queue;
+  host: PluginHost;
+  identity: IdentityService;
+  events: EventBus;
+  settings: SettingsRegistry;
+  server?: Server;
+  url: string;
+  bootMs: number;
+  /** Graceful: stop HTTP, drain the queue, deactivate plugins, close the database. */
+  stop(opts?: { jobTimeoutMs?: number }): Promise<void>;
+}
+
+/** The composition root: config → discover → validate → order → db+queue → migrate → activate → listen. */
+export async function boot(opts: BootOptions = {}): Promise<PlugChat> {
+  const started = Date.now();
+  const config = loadConfig(opts.env ?? process.env, opts.cwd ?? process.cwd());
+  const log = opts.logger ?? createLogger(config.logLevel);
+  const { secret, source } = loadAppSecret(config.dataDir, config.appSecret);
+  if (source === 'generated') log.warn({ file: 'DATA_DIR/app-secret.key' }, 'no APP_SECRET set: generated one and saved it with mode 600; back it up, encrypted data needs it');
+  const cipher = new Cipher(secret);
+
+  const container = rootContainer.createChildContainer();
+  const host = new PluginHost(log, container);
+  const { candidates, diagnostics } = discoverPlugins(config.rootDir, config.file, CORE_VERSION);
+  for (const d of diagnostics) log[d.severity === 'error' ? 'error' : 'warn']({ where: d.path }, d.message);
+  host.prepare(candidates);
+  await host.loadModules();
+  const settings = new SettingsRegistry(config.configFile);
+  host.declareSettings(settings, config.file);
+  host.resolveOrder();
+  const entities = [...identityEntities, ...host.collectEntities()];
+
+  const db = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, entities, logger: log });
+  let queue: Queue | undefined;
+  try {
+    await migrate(db.knex, db.kind, 'core', coreMigrations, log);
+    await host.migrate(db);
+    await settings.loadOverrides(db.knex, (plugin, key, reason) => log.warn({ plugin, key, reason }, 'saved setting no longer valid; using the configured value'));
+    queue = await openQueue({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, schema: opts.queueSchema, logger: log });
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+
+  const events = new EventBus(log);
+  const identity = new IdentityService(db.em);
+  const routes = new RouteTable({ identity, em: db.em, bodyLimit: config.bodyLimit, log });
+  for (const r of identityRouters(identity, events, db.knex)) routes.mount('core', r);
+  for (const r of pluginRouters(host, settings, events, db.knex)) routes.mount('core', r);
+  container.register(TOKENS.Logger, { useValue: log });
+  container.register(TOKENS.Events, { useValue: events });
+
+  const services = { log, db, boss: queue.boss, routes, events, settings, cipher, extensions: new ExtensionPoints() };
+  await host.activateAll(services);
+
+  const app = createApp({
+    log,
+    routes,
+    openapi: () => buildOpenApi(routes.all(), { version: CORE_VERSION }),
+    ready: async () => {
+      const checks: Record<string, string> = {};
+      const q = queue!;
+      await Promise.all([
+        db.ping().then(() => (checks.database = 'ok'), (e: Error) => (checks.database = e.message)),
+        q.ping().then(() => (checks.queue = 'ok'), (e: Error) => (checks.queue = e.message)),
+      ]);
+      return { ok: Object.values(checks).every((v) => v === 'ok'), checks };
+    },
+  });
+
+  let server: Server | undefined;
+  let url = '';
+  if (opts.listen !== false) {
+    server = await new Promise<Server>((resolve, reject) => {
+      const s = app.listen(config.port, config.host, () => resolve(s));
+      s.once('error', reject);
+    });
+    const addr = server.address() as AddressInfo;
+    url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${addr.port}`;
+  }
+  const bootMs = Date.now() - started;
+  log.info({ url, database: db.location, queue: queue.kind, ms: bootMs, plugins: host.activationOrder() }, 'PlugChat is up');
+
+  let stopping: Promise<void> | undefined;
+  const stop = (o: { jobTimeoutMs?: number } = {}) =>
+    (stopping ??= (async () => {
+      log.info('shutting down: closing HTTP, draining jobs');
+      if (server) {
+        const s = server;
+        await new Promise<void>((resolve) => {
+          s.close(() => resolve());
+          s.closeIdleConnections();
+          // Requests still running get a moment, then their sockets are closed.
+          setTimeout(() => s.closeAllConnections(), 5_000).unref();
+        });
+      }
+      await queue!.close(o.jobTimeoutMs ?? 30_000);
+      await host.deactivateAll({ events });
+      await db.close();
+      log.info('stopped');
+    })());
+
+  return { config, log, db, queue, host, identity, events, settings, server, url, bootMs, stop };
+}

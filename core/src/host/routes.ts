@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import type { Knex } from '@mikro-orm/knex';
+import { createRouter } from '../api/routes.js';
+import { notFound } from '../api/errors.js';
+import type { EventBus } from '../contributions/events.js';
+import type { SettingsRegistry } from '../contributions/settings.js';
+import type { PluginHost } from './pluginHost.js';
+
+const pluginOut = z.object({
+  id: z.string(),
+  displayName: z.string(),
+  version: z.string(),
+  packageName: z.string(),
+  source: z.enum(['workspace', 'package']),
+  state: z.string(),
+  reason: z.string().nullable(),
+  dependencies: z.array(z.string()),
+  diagnostics: z.array(z.object({ severity: z.string(), path: z.string(), message: z.string() })),
+  ui: z.object({ panels: z.array(z.object({ id: z.string(), slot: z.string(), title: z.string() })), pages: z.array(z.object({ id: z.string(), path: z.string(), title: z.string() })) }),
+});
+
+/** GET /api/plugins and the settings of each plugin. */
+export function pluginRouters(host: PluginHost, settings: SettingsRegistry, events: EventBus, knex: Knex) {
+  const plugins = createRouter('/api/plugins')
+    .get('', { summary: 'Every plugin with its state, the reason when it is not active, and its UI contributions', tags: ['plugins'], response: z.object({ plugins: z.array(pluginOut) }) }, () => ({
+      plugins: [...host.records.values()].map((r) => ({
+        id: r.id,
+        displayName: r.manifest?.displayName ?? r.id,
+        version: r.version,
+        packageName: r.packageName,
+        source: r.source,
+        state: r.state,
+        reason: r.reason ?? null,
+        dependencies: r.manifest?.dependencies ?? [],
+        diagnostics: r.diagnostics,
+        // A UI renders panels only for active plugins.
+        ui: r.state === 'active' && r.manifest ? r.manifest.contributes.ui : { panels: [], pages: [] },
+      })),
+    }))
+    .get(
+      '/:id/settings',
+      { summary: "A plugin's settings: schema, current value and where it came from", role: 'admin', tags: ['plugins'], params: z.object({ id: z.string() }) },
+      (c) => {
+        if (!settings.has(c.params.id)) throw notFound('Plugin');
+        return { settings: settings.list(c.params.id) };
+      },
+    )
+    .put(
+      '/:id/settings',
+      {
+        summary: "Change a plugin's settings (validated against each key's schema; operators only)",
+        operator: true,
+        tags: ['plugins'],
+        params: z.object({ id: z.string() }),
+        body: z.record(z.string(), z.unknown()),
+      },
+      async (c) => {
+        if (!settings.has(c.params.id)) throw notFound('Plugin');
+        const changed = await settings.change(knex, c.params.id, c.body, c.auth.userId);
+        for (const key of changed) await events.emit('core.settings.changed', { plugin: c.params.id, key, value: settings.get(c.params.id, key) });
+        return { settings: settings.list(c.params.id) };
+      },
+    );
+  return [plugins];
+}

@@ -1,0 +1,85 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import Koa from 'koa';
+import { getAbsoluteFSPath } from 'swagger-ui-dist';
+import { requestContext, type Logger } from '../services/logger.js';
+import { errorMiddleware } from './errors.js';
+import type { RouteTable } from './routeTable.js';
+
+export interface AppDeps {
+  log: Logger;
+  routes: RouteTable;
+  ready: () => Promise<{ ok: boolean; checks: Record<string, string> }>;
+  openapi: () => Record<string, unknown>;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
+
+const DOCS_HTML = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>PlugChat API</title>
+<link rel="stylesheet" href="/api/docs/swagger-ui.css"></head>
+<body><div id="docs"></div><script src="/api/docs/swagger-ui-bundle.js"></script>
+<script src="/api/docs/init.js"></script></body></html>`;
+const DOCS_INIT = `window.ui = SwaggerUIBundle({ url: '/api/openapi.json', dom_id: '#docs', deepLinking: true });`;
+
+export function createApp(deps: AppDeps): Koa {
+  const app = new Koa({ proxy: process.env.TRUST_PROXY === '1' });
+  const log = deps.log;
+  const swaggerDir = getAbsoluteFSPath();
+
+  // Request id, context for log lines, and an access log line per request.
+  app.use(async (ctx, next) => {
+    const incoming = ctx.get('x-request-id');
+    const requestId = REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    ctx.state.requestId = requestId;
+    ctx.set('X-Request-Id', requestId);
+    const started = process.hrtime.bigint();
+    await requestContext.run({ requestId }, async () => {
+      try {
+        await next();
+      } finally {
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        log.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 10) / 10 }, 'request');
+      }
+    });
+  });
+  app.use(errorMiddleware(log));
+  app.use(async (ctx, next) => {
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    if (ctx.method === 'GET' && ctx.path === '/health') {
+      ctx.body = { status: 'ok' };
+      return;
+    }
+    if (ctx.method === 'GET' && ctx.path === '/ready') {
+      const r = await deps.ready();
+      ctx.status = r.ok ? 200 : 503;
+      ctx.body = { status: r.ok ? 'ready' : 'not_ready', checks: r.checks };
+      return;
+    }
+    if (ctx.method === 'GET' && ctx.path === '/api/openapi.json') {
+      ctx.body = deps.openapi();
+      return;
+    }
+    if (ctx.method === 'GET' && (ctx.path === '/api/docs' || ctx.path === '/api/docs/')) {
+      ctx.type = 'html';
+      ctx.body = DOCS_HTML;
+      return;
+    }
+    if (ctx.method === 'GET' && ctx.path === '/api/docs/init.js') {
+      ctx.type = 'application/javascript';
+      ctx.body = DOCS_INIT;
+      return;
+    }
+    const asset = /^\/api\/docs\/(swagger-ui\.css|swagger-ui-bundle\.js)$/.exec(ctx.path);
+    if (ctx.method === 'GET' && asset) {
+      ctx.type = path.extname(asset[1]!);
+      ctx.set('Cache-Control', 'public, max-age=86400');
+      ctx.body = readFileSync(path.join(swaggerDir, asset[1]!));
+      return;
+    }
+    await next();
+  });
+  app.use(deps.routes.middleware());
+  return app;
+}

@@ -1,0 +1,90 @@
+import Router from '@koa/router';
+import compose from 'koa-compose';
+import type { Context, Middleware, Next } from 'koa';
+import type { EntityManager } from '@mikro-orm/knex';
+import type { Caller, PluginRouter, RouteDefinition } from '../api/routes.js';
+import { scopeToAccount } from '../api/tenant.js';
+import { toDisposable, type Disposable } from '../host/disposable.js';
+import type { IdentityService } from '../identity/service.js';
+import type { Logger } from '../services/logger.js';
+import { authorize } from './auth.js';
+import { readJsonBody } from './body.js';
+import { parseOrThrow } from './validation.js';
+
+export interface MountedRouter {
+  owner: string;
+  router: PluginRouter;
+  middleware: Middleware;
+}
+
+export interface RouteDeps {
+  identity: IdentityService;
+  em: EntityManager;
+  bodyLimit: string;
+  log: Logger;
+}
+
+/**
+ * Every router the core and the plugins registered. A single Koa middleware
+ * walks the current list, so a plugin's routes disappear the moment its
+ * registration is disposed (Koa itself cannot remove middleware).
+ */
+export class RouteTable {
+  private mounted: MountedRouter[] = [];
+  private composed: Middleware = compose([]);
+
+  constructor(private readonly deps: RouteDeps) {}
+
+  mount(owner: string, router: PluginRouter): Disposable {
+    const koaRouter = new Router({ prefix: router.prefix });
+    for (const def of router.routes) koaRouter[def.method](def.path || '/', this.handler(owner, def));
+    const entry: MountedRouter = { owner, router, middleware: koaRouter.routes() as unknown as Middleware };
+    this.mounted.push(entry);
+    this.recompose();
+    return toDisposable(() => {
+      this.mounted = this.mounted.filter((m) => m !== entry);
+      this.recompose();
+    });
+  }
+
+  all(): readonly MountedRouter[] {
+    return this.mounted;
+  }
+
+  middleware(): Middleware {
+    return (ctx, next) => this.composed(ctx, next);
+  }
+
+  private recompose() {
+    this.composed = compose(this.mounted.map((m) => m.middleware));
+  }
+
+  private handler(owner: string, def: RouteDefinition) {
+    const { identity, bodyLimit } = this.deps;
+    const log = this.deps.log.child({ plugin: owner });
+    return async (ctx: Context, _next: Next) => {
+      const caller = await authorize(ctx, identity, def.spec);
+      const params = parseOrThrow(def.spec.params, ctx.params ?? {}, 'params');
+      const query = parseOrThrow(def.spec.query, { ...ctx.query }, 'query');
+      const body = def.spec.body ? parseOrThrow(def.spec.body, await readJsonBody(ctx, bodyLimit), 'body') : undefined;
+      const em = this.deps.em.fork();
+      if (caller) scopeToAccount(em, caller.accountId);
+      const result = await def.handler({
+        params,
+        query,
+        body,
+        auth: caller as Caller,
+        em,
+        log,
+        requestId: ctx.state.requestId,
+        koa: ctx,
+      });
+      if (ctx.body !== undefined && ctx.body !== null) return; // the handler wrote its own response
+      if (result === undefined) ctx.status = def.spec.status ?? 204;
+      else {
+        ctx.status = def.spec.status ?? 200;
+        ctx.body = result;
+      }
+    };
+  }
+}

@@ -1,0 +1,39 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+/** Per-request context so every log line written while serving a request carries its id. */
+export const requestContext = new AsyncLocalStorage<{ requestId: string }>();
+
+/** Field names whose values never reach a log line. */
+const REDACT = [
+  'password',
+  '*.password',
+  'token',
+  '*.token',
+  'secret',
+  '*.secret',
+  'apiKey',
+  '*.apiKey',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'req.headers["client-token"]',
+];
+
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      base: undefined,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: REDACT, censor: '[redacted]' },
+      mixin() {
+        const store = requestContext.getStore();
+        return store ? { reqId: store.requestId } : {};
+      },
+    },
+    destination,
+  );
+}

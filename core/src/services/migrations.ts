@@ -1,0 +1,69 @@
+import type { Knex } from '@mikro-orm/knex';
+import type { Logger } from './logger.js';
+
+/**
+ * A versioned schema change. Written with the knex schema builder so one
+ * migration serves SQLite and PostgreSQL. Migrations are append-only: never
+ * edit or remove one that has shipped; add a new one instead.
+ */
+export interface Migration {
+  /** Sortable and unique within its owner, e.g. "0001_create_items". */
+  name: string;
+  up(ctx: MigrationContext): Promise<void>;
+}
+
+export interface MigrationContext {
+  /**
+   * The transaction's knex. Use `knex.schema.createTable(...)` afresh for each
+   * statement: a schema builder kept in a variable accumulates and re-runs earlier statements.
+   */
+  knex: Knex;
+  dialect: 'sqlite' | 'postgresql';
+}
+
+const TABLE = 'core_migrations';
+
+async function ensureTable(knex: Knex): Promise<void> {
+  if (await knex.schema.hasTable(TABLE)) return;
+  await knex.schema.createTable(TABLE, (t) => {
+    t.string('owner', 100).notNullable();
+    t.string('name', 200).notNullable();
+    t.timestamp('applied_at', { useTz: true }).notNullable();
+    t.primary(['owner', 'name']);
+  });
+}
+
+export interface MigrationResult {
+  applied: string[];
+  /** Names recorded in the database that the code no longer has: a downgrade or a deleted file. */
+  unknown: string[];
+}
+
+/** Applies the owner's pending migrations in name order, each in its own transaction. */
+export async function migrate(
+  knex: Knex,
+  dialect: 'sqlite' | 'postgresql',
+  owner: string,
+  migrations: Migration[],
+  logger: Logger,
+): Promise<MigrationResult> {
+  await ensureTable(knex);
+  const names = migrations.map((m) => m.name);
+  const dupes = names.filter((n, i) => names.indexOf(n) !== i);
+  if (dupes.length) throw new Error(`${owner}: duplicate migration name(s) ${dupes.join(', ')}`);
+  const rows: { name: string }[] = await knex(TABLE).where({ owner }).select('name');
+  const done = new Set(rows.map((r) => r.name));
+  const applied: string[] = [];
+  for (const m of [...migrations].sort((a, b) => a.name.localeCompare(b.name))) {
+    if (done.has(m.name)) continue;
+    await knex.transaction(async (trx) => {
+      await m.up({ knex: trx, dialect });
+      await trx(TABLE).insert({ owner, name: m.name, applied_at: new Date() });
+    });
+    logger.info({ owner, migration: m.name }, 'migration applied');
+    applied.push(m.name);
+  }
+  const unknown = [...done].filter((n) => !names.includes(n));
+  if (unknown.length) logger.warn({ owner, unknown }, 'database has migrations this code does not know (was the code downgraded?)');
+  return { applied, unknown };
+}
