@@ -48,11 +48,12 @@ export async function registerJob<P>(boss: PgBoss, def: JobDefinition<P>, log: L
         if (!parsed.success) throw badRequest(`Invalid payload for job ${def.name}`, zodIssues(parsed.error));
         data = parsed.data;
       }
-      const id = await boss.send(def.name, data as object, {
-        startAfter: options.startAfterSeconds,
-        singletonKey: options.singletonKey,
-        priority: options.priority,
-      });
+      // pg-boss asserts on keys that are present but undefined, so pass only what was given.
+      const sendOptions: PgBoss.SendOptions = {};
+      if (options.startAfterSeconds !== undefined) sendOptions.startAfter = options.startAfterSeconds;
+      if (options.singletonKey !== undefined) sendOptions.singletonKey = options.singletonKey;
+      if (options.priority !== undefined) sendOptions.priority = options.priority;
+      const id = await boss.send(def.name, data as object, sendOptions);
       if (!id) throw new Error(`Job ${def.name} was not queued (a job with singletonKey "${options.singletonKey}" is already waiting)`);
       return id;
     },
