@@ -33,6 +33,7 @@ export function orderPlugins(
   const order: string[] = [];
   const state = new Map<string, 'visiting' | 'done'>();
   const visit = (id: string, stack: string[]): boolean => {
+    if (!plugins.has(id)) return false;
     if (state.get(id) === 'done') return !failed.has(id);
     if (state.get(id) === 'visiting') {
       const cycle = [...stack.slice(stack.indexOf(id)), id];

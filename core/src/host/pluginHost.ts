@@ -61,7 +61,9 @@ export class PluginHost {
         record.state = 'disabled';
         record.reason = 'disabled in plugins.config.json';
       }
-      this.records.set(c.id, record);
+      // Duplicate ids are both failed by discovery; keep each visible under a distinct key.
+      if (this.records.has(record.id)) record.id = `${record.id} (${record.packageName})`;
+      this.records.set(record.id, record);
     }
   }
 
