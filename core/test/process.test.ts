@@ -130,3 +130,36 @@ describe('configuration errors stop the process with a clear message', () => {
     expect(st.mode & 0o777).toBe(0o600);
   });
 });
+
+describe('the command line', () => {
+  let ws: Workspace | undefined;
+  afterEach(async () => ws?.cleanup());
+
+  const cli = (cwd: string, args: string[], env: Record<string, string>) =>
+    new Promise<{ code: number | null; out: string }>((resolve) => {
+      const p = spawn(process.execPath, [path.join(REPO, 'core/dist/cli.js'), ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      p.stdout.on('data', (d) => (out += d));
+      p.stderr.on('data', (d) => (out += d));
+      p.on('exit', (code) => resolve({ code, out }));
+    });
+
+  it('creates the first owner once, and that owner can sign in', async () => {
+    ws = await createWorkspace({});
+    const env = { ...ws.env, PLUGCHAT_PASSWORD: 'cli password 123' };
+    const args = ['create-owner', '--account', 'Cli Co', '--name', 'Cleo', '--email', 'cleo@cli.test'];
+    const first = await cli(ws.dir, args, env);
+    expect(first.code).toBe(0);
+    expect(first.out).toContain('Created account "Cli Co"');
+    const second = await cli(ws.dir, args, env);
+    expect(second.code).toBe(1);
+    expect(second.out).toContain('already set up');
+
+    const server = await spawnServer(ws);
+    const c = new Client(server.url);
+    expect((await c.post('/api/auth/login', { email: 'cleo@cli.test', password: 'cli password 123' })).status).toBe(200);
+    expect((await c.get('/api/auth/me')).body.user.operator).toBe(true);
+    server.proc.kill('SIGTERM');
+    await server.exited;
+  });
+});

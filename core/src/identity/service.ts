@@ -62,7 +62,30 @@ export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
 /** Accounts, users, sessions and API keys. Every method that reads by id takes the caller's account. */
 export class IdentityService {
+  /**
+   * Resolved credentials, kept briefly so authenticated requests do not hit the
+   * database every time. Any identity change in this process clears it; another
+   * process (server mode with several instances) sees a change within CACHE_TTL_MS.
+   */
+  private readonly callerCache = new Map<string, { caller: Caller | null; until: number }>();
+  static readonly CACHE_TTL_MS = 10_000;
+
   constructor(private readonly rootEm: EntityManager) {}
+
+  private async cached(key: string, resolve: () => Promise<{ caller: Caller | null; expiresAt?: number }>): Promise<Caller | null> {
+    const now = Date.now();
+    const hit = this.callerCache.get(key);
+    if (hit && hit.until > now) return hit.caller;
+    const { caller, expiresAt } = await resolve();
+    if (this.callerCache.size >= 10_000) this.callerCache.clear();
+    this.callerCache.set(key, { caller, until: Math.min(now + IdentityService.CACHE_TTL_MS, expiresAt ?? Infinity) });
+    return caller;
+  }
+
+  /** Called after anything that can change who a credential belongs to or what it may do. */
+  private forgetCallers(): void {
+    this.callerCache.clear();
+  }
 
   private em() {
     return this.rootEm.fork();
@@ -127,28 +150,38 @@ export class IdentityService {
 
   async logout(token: string): Promise<void> {
     await this.em().nativeDelete(SessionSchema, { tokenHash: sha256(token) });
+    this.forgetCallers();
   }
 
   async callerFromSession(token: string): Promise<Caller | null> {
-    const em = this.em();
-    const session = await em.findOne(SessionSchema, { tokenHash: sha256(token) });
-    if (!session || session.expiresAt.getTime() < Date.now()) return null;
-    const user = await em.findOne(UserSchema, { id: session.userId });
-    if (!user || user.disabledAt) return null;
-    return { accountId: user.accountId, userId: user.id, role: user.role, via: 'session', operator: user.operator };
+    const tokenHash = sha256(token);
+    return this.cached(`s:${tokenHash}`, async () => {
+      const em = this.em();
+      const session = await em.findOne(SessionSchema, { tokenHash });
+      if (!session || session.expiresAt.getTime() < Date.now()) return { caller: null };
+      const user = await em.findOne(UserSchema, { id: session.userId });
+      if (!user || user.disabledAt) return { caller: null };
+      return {
+        caller: { accountId: user.accountId, userId: user.id, role: user.role, via: 'session', operator: user.operator },
+        expiresAt: session.expiresAt.getTime(),
+      };
+    });
   }
 
   async callerFromApiKey(key: string): Promise<Caller | null> {
     if (!key.startsWith(API_KEY_PREFIX)) return null;
-    const em = this.em();
-    const apiKey = await em.findOne(ApiKeySchema, { keyHash: sha256(key) });
-    if (!apiKey || apiKey.revokedAt) return null;
-    // Record use at most once a minute so a busy integration does not write on every request.
-    if (!apiKey.lastUsedAt || Date.now() - apiKey.lastUsedAt.getTime() > 60_000) {
-      apiKey.lastUsedAt = new Date();
-      await em.flush();
-    }
-    return { accountId: apiKey.accountId, apiKeyId: apiKey.id, role: apiKey.role, via: 'apiKey', operator: false };
+    const keyHash = sha256(key);
+    return this.cached(`k:${keyHash}`, async () => {
+      const em = this.em();
+      const apiKey = await em.findOne(ApiKeySchema, { keyHash });
+      if (!apiKey || apiKey.revokedAt) return { caller: null };
+      // Record use at most once a minute so a busy integration does not write on every request.
+      if (!apiKey.lastUsedAt || Date.now() - apiKey.lastUsedAt.getTime() > 60_000) {
+        apiKey.lastUsedAt = new Date();
+        await em.flush();
+      }
+      return { caller: { accountId: apiKey.accountId, apiKeyId: apiKey.id, role: apiKey.role, via: 'apiKey', operator: false } };
+    });
   }
 
   async me(caller: Caller): Promise<{ user: PublicUser | null; account: Account }> {
@@ -214,6 +247,7 @@ export class IdentityService {
       await em.nativeDelete(SessionSchema, { userId: user.id });
     }
     await em.flush();
+    this.forgetCallers();
     return user;
   }
 
@@ -254,6 +288,7 @@ export class IdentityService {
     if (!apiKey.revokedAt) {
       apiKey.revokedAt = new Date();
       await em.flush();
+      this.forgetCallers();
     }
     return apiKey;
   }
