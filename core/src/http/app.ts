@@ -57,6 +57,11 @@ export function createApp(deps: AppDeps): Koa {
       ctx.body = { status: r.ok ? 'ready' : 'not_ready', checks: r.checks };
       return;
     }
+    if (ctx.method === 'GET' && ctx.path === '/') {
+      // Until the web app is served here, send people to the browsable API.
+      ctx.redirect('/api/docs');
+      return;
+    }
     if (ctx.method === 'GET' && ctx.path === '/api/openapi.json') {
       ctx.body = deps.openapi();
       return;

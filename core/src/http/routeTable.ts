@@ -67,14 +67,21 @@ export class RouteTable {
       const params = parseOrThrow(def.spec.params, ctx.params ?? {}, 'params');
       const query = parseOrThrow(def.spec.query, { ...ctx.query }, 'query');
       const body = def.spec.body ? parseOrThrow(def.spec.body, await readJsonBody(ctx, bodyLimit), 'body') : undefined;
-      const em = this.deps.em.fork();
-      if (caller) scopeToAccount(em, caller.accountId);
+      // Forking a unit of work is not free: only do it for handlers that use one.
+      let em: EntityManager | undefined;
+      const rootEm = this.deps.em;
       const result = await def.handler({
         params,
         query,
         body,
         auth: caller as Caller,
-        em,
+        get em() {
+          if (!em) {
+            em = rootEm.fork();
+            if (caller) scopeToAccount(em, caller.accountId);
+          }
+          return em;
+        },
         log,
         requestId: ctx.state.requestId,
         koa: ctx,
