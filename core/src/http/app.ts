@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Koa from 'koa';
-import { getAbsoluteFSPath } from 'swagger-ui-dist';
+import { createRequire } from 'node:module';
 import { requestContext, type Logger } from '../services/logger.js';
 import { errorMiddleware } from './errors.js';
 import type { RouteTable } from './routeTable.js';
@@ -26,7 +26,8 @@ const DOCS_INIT = `window.ui = SwaggerUIBundle({ url: '/api/openapi.json', dom_i
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa({ proxy: process.env.TRUST_PROXY === '1' });
   const log = deps.log;
-  const swaggerDir = getAbsoluteFSPath();
+  // Locate the docs assets without importing swagger-ui-dist (its index loads the whole UI bundle).
+  const swaggerDir = path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
 
   // Request id, context for log lines, and an access log line per request.
   app.use(async (ctx, next) => {
