@@ -1,0 +1,1 @@
+export { SandboxNetwork, SandboxError } from './network/index.js';

@@ -1,0 +1,88 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Baileys, type BinaryNode, type KeyPair } from './baileys.js';
+
+export interface SignedPreKeyRecord {
+  keyId: number;
+  keyPair: KeyPair;
+  signature: Buffer;
+}
+
+/** A phone number on the network; its device 0 is the simulated primary phone. */
+export interface Account {
+  phone: string;
+  name?: string;
+  business: boolean;
+  /** The ADV account key, which is also the primary phone's Signal identity. */
+  accountKey: KeyPair;
+  registrationId: number;
+  signedPreKey: SignedPreKeyRecord;
+  preKeys: Record<number, KeyPair>;
+  nextPreKeyId: number;
+  nextDeviceId: number;
+  nextKeyIndex: number;
+  /** App-state sync key shared with every companion of the account (bootstrap). */
+  appStateKey: { keyId: Buffer; keyData: Buffer };
+  lastSeen?: number;
+}
+
+/** A linked companion device (a Baileys client). */
+export interface Device {
+  jid: string;
+  phone: string;
+  deviceId: number;
+  keyIndex: number;
+  noiseKey: Buffer;
+  identityKey: Buffer;
+  registrationId: Buffer;
+  signedPreKey: { id: Buffer; value: Buffer; signature: Buffer };
+  preKeys: Record<number, Buffer>;
+  /** ADVSignedDeviceIdentity with accountSignatureKey, as sent in pkmsg stanzas. */
+  bootstrapped: boolean;
+  platform?: string;
+  /** Stanzas waiting while the device is offline, delivered with offline='1'. */
+  queue: BinaryNode[];
+}
+
+export interface NetworkState {
+  version: 1;
+  accounts: Record<string, Account>;
+  devices: Record<string, Device>;
+}
+
+export const emptyState = (): NetworkState => ({ version: 1, accounts: {}, devices: {} });
+
+/** Keeps the network state in one JSON file, written atomically, debounced. */
+export class StateFile {
+  private timer?: NodeJS.Timeout;
+
+  constructor(readonly file: string | undefined) {}
+
+  load(): NetworkState {
+    if (!this.file || !existsSync(this.file)) return emptyState();
+    const parsed = JSON.parse(readFileSync(this.file, 'utf8'), Baileys.BufferJSON.reviver) as NetworkState;
+    if (parsed.version !== 1) throw new Error(`${this.file}: unknown sandbox state version ${String((parsed as { version?: unknown }).version)}`);
+    return parsed;
+  }
+
+  scheduleSave(state: NetworkState): void {
+    if (!this.file || this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.saveNow(state);
+    }, 50);
+    this.timer.unref();
+  }
+
+  saveNow(state: NetworkState): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (!this.file) return;
+    mkdirSync(path.dirname(this.file), { recursive: true });
+    const tmp = `${this.file}.tmp`;
+    writeFileSync(tmp, JSON.stringify(state, Baileys.BufferJSON.replacer), { mode: 0o600 });
+    renameSync(tmp, this.file);
+  }
+}
