@@ -408,11 +408,9 @@ export class SandboxNetwork extends EventEmitter {
     const device = conn.device!;
     conn.ready = true;
     const account = this.state.accounts[device.phone]!;
-    if (!device.bootstrapped) {
-      this.bootstrap(conn, account);
-      device.bootstrapped = true;
-      this.save();
-    }
+    // Repeated on every login until the client has processed it: a client stopped
+    // before handling it would otherwise buffer its events forever (§4.5).
+    if (!device.bootstrapped) this.bootstrap(conn, account);
     const queued = device.queue.splice(0);
     for (const n of queued) {
       if (this.opts.offlineAttr) n.attrs.offline = '1';
@@ -514,6 +512,12 @@ export class SandboxNetwork extends EventEmitter {
         if (iq.attrs.type === 'get') return this.result(conn, iq, [node('privacy', {}, PRIVACY.map((name) => node('category', { name, value: name === 'readreceipts' ? 'all' : 'all' })))]);
         return this.result(conn, iq);
       case 'w:sync:app:state':
+        // The client only syncs app state once it holds the key from the bootstrap: it is set up.
+        if (!device.bootstrapped) {
+          device.bootstrapped = true;
+          this.save();
+          this.emit('synced', { jid: device.jid });
+        }
         // Echo every collection at its version, never with snapshots or external patches (§4.2 #7).
         return this.result(conn, iq, [
           node('sync', {}, children(first, 'collection').map((c) => node('collection', { name: c.attrs.name, version: c.attrs.version ?? '0' }))),
