@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { SandboxNetwork } from '../src/network/index.js';
+import { pairClient, proto, type TestClient } from './support/client.js';
+
+const { DELIVERY_ACK, READ } = proto.WebMessageInfo.Status;
+
+function rawSocket(url: string): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { origin: 'https://web.whatsapp.com' });
+    ws.once('open', () => resolve(ws));
+    ws.once('error', reject);
+  });
+}
+const closed = (ws: WebSocket) => new Promise<void>((resolve) => (ws.readyState === ws.CLOSED ? resolve() : ws.once('close', () => resolve())));
+
+describe('the core flow, repeated', () => {
+  let network: SandboxNetwork;
+  beforeAll(async () => {
+    network = new SandboxNetwork();
+    await network.start();
+  });
+  afterAll(async () => network?.stop());
+
+  it('pairs, sends, delivers and reads 20 times in a row', async () => {
+    for (let i = 0; i < 20; i++) {
+      const n = String(i).padStart(2, '0');
+      const biz = await pairClient(network, `55119555${n}001`, `Biz ${n}`);
+      const customer = await pairClient(network, `55119555${n}002`, `Cust ${n}`);
+      const text = `run ${n}`;
+      const sent = await biz.sendText(customer.userJid, text);
+      const got = await customer.waitFor(() => customer.received(text), `delivery in run ${n}`);
+      await biz.waitFor(() => biz.statusOf(sent.key.id!).includes(DELIVERY_ACK), `delivery ack in run ${n}`);
+      await customer.sock!.readMessages([got.msg.key]);
+      await biz.waitFor(() => biz.statusOf(sent.key.id!).includes(READ), `read in run ${n}`);
+      biz.stop();
+      customer.stop();
+    }
+  }, 180_000);
+});
+
+describe('hostile input', () => {
+  let network: SandboxNetwork;
+  let biz: TestClient;
+  let customer: TestClient;
+  beforeAll(async () => {
+    network = new SandboxNetwork();
+    await network.start();
+    biz = await pairClient(network, '5511966660001', 'Acme');
+    customer = await pairClient(network, '5511966660002', 'Clara');
+  });
+  afterAll(async () => {
+    biz?.stop();
+    customer?.stop();
+    await network?.stop();
+  });
+
+  it.each([
+    ['a bad intro', Buffer.from('GET / HTTP/1.1\r\n\r\n')],
+    ['garbage after a valid intro', Buffer.concat([Buffer.from([0x57, 0x41, 0x06, 0x02]), Buffer.from([0, 0, 5, 1, 2, 3, 4, 5])])],
+    ['a huge declared frame', Buffer.concat([Buffer.from([0x57, 0x41, 0x06, 0x02]), Buffer.from([0xff, 0xff, 0xff]), Buffer.alloc(1024)])],
+    ['a clientHello without a key', Buffer.concat([Buffer.from([0x57, 0x41, 0x06, 0x02]), Buffer.from([0, 0, 2, 0x12, 0x00])])],
+  ])('closes only the connection that sent %s', async (_what, bytes) => {
+    const ws = await rawSocket(network.url);
+    ws.send(bytes);
+    if (bytes.length > 1000) ws.send(Buffer.alloc(20 * 1024 * 1024));
+    await closed(ws);
+    const text = `still fine after ${_what}`;
+    await biz.sendText(customer.userJid, text);
+    await customer.waitFor(() => customer.received(text), 'a message after the attack');
+  });
+
+  it('survives a text frame and an abrupt close mid-handshake', async () => {
+    const a = await rawSocket(network.url);
+    a.send('hello');
+    await closed(a);
+    const b = await rawSocket(network.url);
+    b.send(Buffer.from([0x57, 0x41, 0x06, 0x02, 0, 0]));
+    b.terminate();
+    await biz.sendText(customer.userJid, 'still here');
+    await customer.waitFor(() => customer.received('still here'), 'a message');
+    expect(network.devices().filter((d) => d.online)).toHaveLength(2);
+  });
+});
