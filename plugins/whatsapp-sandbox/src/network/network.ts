@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { Curve, decodeBinaryNode, encodeBinaryNode, generateKeyPair, proto, signedKeyPair, type BinaryNode } from './baileys.js';
+import { MediaServer, type MediaServerOptions } from './media.js';
 import { NoiseError, NoiseResponder } from './noise.js';
 import { StateFile, type Account, type Device, type NetworkState } from './state.js';
 import { bytes, child, children, deviceJid, messageId, node, now, parseJid, render, SERVER, serverId, userJid } from './stanza.js';
@@ -22,8 +23,8 @@ export interface NetworkOptions {
   /** JSON file the state is kept in; none keeps it in memory only. */
   stateFile?: string;
   logger?: NetworkLogger;
-  /** hostname:port put in media_conn replies (the HTTPS media server). */
-  mediaHost?: string;
+  /** The HTTPS media server; false to run without one. */
+  media?: MediaServerOptions | false;
   /** Emit the primary phone's "sender" receipt (the only source of SERVER_ACK). Default true. */
   phoneSenderReceipts?: boolean;
   /** Receipts are forwarded from the user JID rather than the device JID. Default true. */
@@ -107,7 +108,8 @@ export class SandboxNetwork extends EventEmitter {
   private readonly traceLog: TraceEntry[] = [];
   readonly undeliverable: { id: string; to: string; reason: string }[] = [];
   private nextConnId = 1;
-  private opts: Required<Omit<NetworkOptions, 'stateFile' | 'logger' | 'mediaHost'>> & { mediaHost?: string };
+  private opts: Required<Omit<NetworkOptions, 'stateFile' | 'logger' | 'media'>>;
+  readonly media?: MediaServer;
   url = '';
 
   constructor(options: NetworkOptions = {}) {
@@ -124,12 +126,8 @@ export class SandboxNetwork extends EventEmitter {
       oneTimePreKeys: options.oneTimePreKeys ?? true,
       firstFrameDelayMs: options.firstFrameDelayMs ?? 10,
       traceLimit: options.traceLimit ?? 2000,
-      mediaHost: options.mediaHost,
     };
-  }
-
-  setMediaHost(hostAndPort: string) {
-    this.opts.mediaHost = hostAndPort;
+    if (options.media !== false) this.media = new MediaServer({ host: this.opts.host, ...options.media });
   }
 
   async start(): Promise<string> {
@@ -141,6 +139,7 @@ export class SandboxNetwork extends EventEmitter {
     wss.on('error', (err) => this.log.error({ err }, 'sandbox network server error'));
     wss.on('connection', (ws) => this.accept(ws));
     this.wss = wss;
+    await this.media?.start();
     const addr = wss.address() as AddressInfo;
     this.url = `ws://${this.opts.host}:${addr.port}/ws/chat`;
     this.log.info({ url: this.url }, 'sandbox network listening');
@@ -152,6 +151,7 @@ export class SandboxNetwork extends EventEmitter {
     this.conns.clear();
     this.live.clear();
     await new Promise<void>((resolve) => (this.wss ? this.wss.close(() => resolve()) : resolve()));
+    await this.media?.stop();
     this.store.saveNow(this.state);
   }
 
@@ -524,7 +524,7 @@ export class SandboxNetwork extends EventEmitter {
         ]);
       case 'w:m':
         if (first?.tag === 'media_conn') {
-          const host = this.opts.mediaHost ?? '127.0.0.1:1';
+          const host = this.media?.host || '127.0.0.1:1';
           return this.result(conn, iq, [
             node('media_conn', { auth: 'sandbox', ttl: '3600' }, [node('host', { hostname: host, maxContentLengthBytes: '104857600' })]),
           ]);

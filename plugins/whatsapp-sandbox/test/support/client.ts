@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { Agent } from 'node:https';
 import { pino } from 'pino';
 import type { SandboxNetwork } from '../../src/network/index.js';
 
@@ -65,11 +66,15 @@ export class TestClient {
   readonly auth: ReturnType<typeof memoryAuthState>;
   private readonly sent = new Map<string, WAMessage>();
 
+  /** Trusts the sandbox's self-signed media certificate, as NODE_EXTRA_CA_CERTS would. */
+  readonly httpsAgent: Agent;
+
   constructor(
     private readonly network: SandboxNetwork,
     auth?: ReturnType<typeof memoryAuthState>,
   ) {
     this.auth = auth ?? memoryAuthState();
+    this.httpsAgent = new Agent({ ca: network.media?.cert });
   }
 
   get jid(): string | undefined {
@@ -93,6 +98,7 @@ export class TestClient {
       connectTimeoutMs: 20_000,
       defaultQueryTimeoutMs: 20_000,
       getMessage: async (key) => this.sent.get(key.id!)?.message ?? undefined,
+      fetchAgent: this.httpsAgent,
     });
     this.sock = sock;
     sock.ev.on('creds.update', (u) => Object.assign(this.auth.state.creds, u));
@@ -163,9 +169,18 @@ export class TestClient {
   }
 
   async sendText(to: string, text: string): Promise<WAMessage> {
-    const msg = (await this.sock!.sendMessage(to, { text }))!;
+    return this.send(to, { text });
+  }
+
+  async send(to: string, content: import('@whiskeysockets/baileys').AnyMessageContent): Promise<WAMessage> {
+    const msg = (await this.sock!.sendMessage(to, content))!;
     this.sent.set(msg.key.id!, msg);
     return msg;
+  }
+
+  /** Downloads and decrypts a received media message. */
+  download(msg: WAMessage): Promise<Buffer> {
+    return B.downloadMediaMessage(msg, 'buffer', { options: { httpsAgent: this.httpsAgent } } as never) as Promise<Buffer>;
   }
 
   received(text: string) {
