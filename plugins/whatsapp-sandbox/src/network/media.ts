@@ -87,6 +87,17 @@ export class MediaServer {
     await new Promise<void>((resolve) => s.close(() => resolve()));
   }
 
+  /** Stores an already encrypted blob directly (the virtual phones upload this way). */
+  put(body: Buffer): { url: string; directPath: string } {
+    const id = randomBytes(16).toString('hex');
+    if (this.dir) {
+      mkdirSync(path.join(this.dir, 'media'), { recursive: true });
+      writeFileSync(this.file(id), body);
+    } else this.memory.set(id, body);
+    const directPath = `/v/t62/${id}.enc?ccb=sim`;
+    return { url: `https://${this.host}${directPath}`, directPath };
+  }
+
   private file(id: string) {
     return path.join(this.dir!, 'media', `${id}.enc`);
   }
@@ -108,15 +119,9 @@ export class MediaServer {
         }
         chunks.push(chunk as Buffer);
       }
-      const id = randomBytes(16).toString('hex');
-      const body = Buffer.concat(chunks);
-      if (this.dir) {
-        mkdirSync(path.join(this.dir, 'media'), { recursive: true });
-        writeFileSync(this.file(id), body);
-      } else this.memory.set(id, body);
-      const directPath = `/v/t62/${id}.enc?ccb=sim`;
+      const { url: mediaUrl, directPath } = this.put(Buffer.concat(chunks));
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ url: `https://${this.host}${directPath}`, direct_path: directPath }));
+      res.end(JSON.stringify({ url: mediaUrl, direct_path: directPath }));
       return;
     }
     const download = DOWNLOAD.exec(url.pathname);

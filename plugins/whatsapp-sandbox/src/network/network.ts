@@ -5,6 +5,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { Curve, decodeBinaryNode, encodeBinaryNode, generateKeyPair, proto, signedKeyPair, type BinaryNode } from './baileys.js';
 import { MediaServer, type MediaServerOptions } from './media.js';
 import { NoiseError, NoiseResponder } from './noise.js';
+import { newPhoneState, VirtualPhone, type PhoneHost } from './phones.js';
 import { StateFile, type Account, type Device, type NetworkState } from './state.js';
 import { bytes, child, children, deviceJid, messageId, node, now, parseJid, render, SERVER, serverId, userJid } from './stanza.js';
 
@@ -703,7 +704,8 @@ export class SandboxNetwork extends EventEmitter {
             this.send(conn, node('receipt', { from: userJid(sender.phone), recipient: userJid(toJid.user), id, type: 'sender', t: now() }));
           }
         } else {
-          this.emit('phone-message', { phone: t.user, from: sender.jid, id, enc: target.enc, type: msg.attrs.type, notify: senderAccount?.name });
+          const phone = this.phone(t.user);
+          if (phone) phone.receive(sender.jid, id, target.enc).catch((err) => this.log.warn({ err, phone: t.user, id }, 'virtual phone could not decrypt'));
         }
         continue;
       }
@@ -766,7 +768,7 @@ export class SandboxNetwork extends EventEmitter {
     } else {
       const list = this.companions(target.user);
       for (const d of list) if (d.jid !== sender.jid) forward(d);
-      if (!list.length) this.emit('phone-receipt', { phone: target.user, from: sender.jid, id, type });
+      if (!list.length) this.phone(target.user)?.onReceipt(id, type);
     }
     this.emit('receipt', { from: sender.jid, to, id, type: type ?? 'delivery' });
   }
@@ -897,6 +899,61 @@ export class SandboxNetwork extends EventEmitter {
   /** The next message with this id is acked with an error (Baileys marks it ERROR). */
   ackError(msgId: string, code = '479'): void {
     this.ackErrors.set(msgId, code);
+  }
+
+  // ---------------------------------------------------------------- virtual phones (§11)
+
+  private readonly phoneObjects = new Map<string, VirtualPhone>();
+
+  private phoneHost(): PhoneHost {
+    return {
+      account: (phone) => this.state.accounts[phone],
+      getOrCreateAccount: (phone, o) => this.getOrCreateAccount(phone, o),
+      phoneState: (phone) => this.state.phones[phone],
+      setPhoneState: (st) => {
+        this.state.phones[st.phone] = st;
+        this.save();
+      },
+      companions: (phone) => this.companions(phone),
+      deliverTo: (jid, n) => {
+        const d = this.state.devices[jid];
+        if (d) this.deliver(d, n);
+      },
+      bundleFor: (jid) => this.bundle(jid),
+      setPhoneOnline: (phone, online) => this.internals.setPhoneOnline(phone, online),
+      save: () => this.save(),
+      media: this.media,
+      emit: (event, payload) => this.emit(event, payload),
+    };
+  }
+
+  /** Creates (or returns) a virtual customer phone with its own number and keys. */
+  createPhone(phone: string, opts: { name?: string } = {}): VirtualPhone {
+    assertPhone(phone);
+    this.getOrCreateAccount(phone, { name: opts.name });
+    if (!this.state.phones[phone]) {
+      this.state.phones[phone] = newPhoneState(phone, opts.name);
+      this.save();
+    }
+    const p = this.phone(phone)!;
+    if (p.online) this.internals.setPhoneOnline(phone, true);
+    return p;
+  }
+
+  /** A virtual phone created earlier (also after a restart), or undefined. */
+  phone(phone: string): VirtualPhone | undefined {
+    if (!this.state.phones[phone]) return undefined;
+    let p = this.phoneObjects.get(phone);
+    if (!p) {
+      p = new VirtualPhone(this.phoneHost(), phone);
+      this.phoneObjects.set(phone, p);
+      if (this.state.phones[phone]!.online) this.phoneOnline.add(phone);
+    }
+    return p;
+  }
+
+  phones(): VirtualPhone[] {
+    return Object.keys(this.state.phones).map((p) => this.phone(p)!);
   }
 
   // ---------------------------------------------------------------- inspection

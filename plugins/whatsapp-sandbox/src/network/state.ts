@@ -24,6 +24,37 @@ export interface Account {
   /** App-state sync key shared with every companion of the account (bootstrap). */
   appStateKey: { keyId: Buffer; keyData: Buffer };
   lastSeen?: number;
+  /** Signal sessions of the simulated phone (device 0), for virtual phones. */
+  signalSessions?: Record<string, unknown>;
+}
+
+/** What a virtual phone received or sent, as a test or a person in the sandbox UI sees it. */
+export interface PhoneMessage {
+  id: string;
+  /** The other party's user JID. */
+  chat: string;
+  direction: 'in' | 'out';
+  at: number;
+  kind: string;
+  text?: string;
+  caption?: string;
+  fileName?: string;
+  mimetype?: string;
+  /** The decrypted proto.Message bytes. */
+  raw: Buffer;
+  /** For sent messages: the furthest receipt seen (sent, delivered, read, played). */
+  status?: 'sent' | 'delivered' | 'read' | 'played';
+  /** For received messages: whether the phone marked it read. */
+  read?: boolean;
+}
+
+export interface PhoneState {
+  phone: string;
+  name?: string;
+  online: boolean;
+  messages: PhoneMessage[];
+  /** Delivery receipts held while the phone is offline. */
+  pendingReceipts: { id: string; to: string }[];
 }
 
 /** A linked companion device (a Baileys client). */
@@ -48,9 +79,10 @@ export interface NetworkState {
   version: 1;
   accounts: Record<string, Account>;
   devices: Record<string, Device>;
+  phones: Record<string, PhoneState>;
 }
 
-export const emptyState = (): NetworkState => ({ version: 1, accounts: {}, devices: {} });
+export const emptyState = (): NetworkState => ({ version: 1, accounts: {}, devices: {}, phones: {} });
 
 /** Keeps the network state in one JSON file, written atomically, debounced. */
 export class StateFile {
@@ -62,7 +94,7 @@ export class StateFile {
     if (!this.file || !existsSync(this.file)) return emptyState();
     const parsed = JSON.parse(readFileSync(this.file, 'utf8'), Baileys.BufferJSON.reviver) as NetworkState;
     if (parsed.version !== 1) throw new Error(`${this.file}: unknown sandbox state version ${String((parsed as { version?: unknown }).version)}`);
-    return parsed;
+    return { ...emptyState(), ...parsed };
   }
 
   scheduleSave(state: NetworkState): void {

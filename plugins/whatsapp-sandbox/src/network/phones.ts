@@ -1,0 +1,258 @@
+import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
+import type { Readable } from 'node:stream';
+import { Baileys, proto, type BinaryNode } from './baileys.js';
+import type { MediaServer } from './media.js';
+import type { Account, PhoneMessage, PhoneState } from './state.js';
+import { bytes, child, deviceJid, messageId, node, now, parseJid, userJid } from './stanza.js';
+
+const require = createRequire(import.meta.url);
+const { makeLibSignalRepository } = require('@whiskeysockets/baileys/lib/Signal/libsignal.js') as {
+  makeLibSignalRepository: (auth: unknown) => {
+    decryptMessage(o: { jid: string; type: 'pkmsg' | 'msg'; ciphertext: Buffer }): Promise<Uint8Array>;
+    encryptMessage(o: { jid: string; data: Uint8Array }): Promise<{ type: 'pkmsg' | 'msg'; ciphertext: Buffer }>;
+    injectE2ESession(o: { jid: string; session: unknown }): Promise<void>;
+  };
+};
+
+type AnyContent = import('@whiskeysockets/baileys').AnyMessageContent;
+
+/** What the network lends the phones: its state and its delivery. */
+export interface PhoneHost {
+  account(phone: string): Account | undefined;
+  getOrCreateAccount(phone: string, o?: { name?: string }): Account;
+  phoneState(phone: string): PhoneState | undefined;
+  setPhoneState(state: PhoneState): void;
+  companions(phone: string): { jid: string; queue: BinaryNode[] }[];
+  deliverTo(jid: string, n: BinaryNode): void;
+  bundleFor(jid: string): BinaryNode;
+  setPhoneOnline(phone: string, online: boolean): void;
+  save(): void;
+  media?: MediaServer;
+  emit(event: string, payload: unknown): void;
+}
+
+const PAD = Baileys.writeRandomPadMax16;
+
+function summarize(msg: ReturnType<typeof proto.Message.decode>): Pick<PhoneMessage, 'kind' | 'text' | 'caption' | 'fileName' | 'mimetype'> {
+  const m = Baileys.normalizeMessageContent(msg) ?? msg;
+  if (m.conversation) return { kind: 'text', text: m.conversation };
+  if (m.extendedTextMessage) return { kind: 'text', text: m.extendedTextMessage.text ?? undefined };
+  if (m.imageMessage) return { kind: 'image', caption: m.imageMessage.caption ?? undefined, mimetype: m.imageMessage.mimetype ?? undefined };
+  if (m.videoMessage) return { kind: 'video', caption: m.videoMessage.caption ?? undefined, mimetype: m.videoMessage.mimetype ?? undefined };
+  if (m.audioMessage) return { kind: m.audioMessage.ptt ? 'voice' : 'audio', mimetype: m.audioMessage.mimetype ?? undefined };
+  if (m.documentMessage) return { kind: 'document', fileName: m.documentMessage.fileName ?? undefined, caption: m.documentMessage.caption ?? undefined, mimetype: m.documentMessage.mimetype ?? undefined };
+  if (m.locationMessage) return { kind: 'location', text: `${m.locationMessage.degreesLatitude},${m.locationMessage.degreesLongitude}` };
+  if (m.contactMessage) return { kind: 'contact', text: m.contactMessage.displayName ?? undefined };
+  if (m.reactionMessage) return { kind: 'reaction', text: m.reactionMessage.text ?? undefined };
+  if (m.protocolMessage) return { kind: 'protocol' };
+  return { kind: Object.keys(m)[0] ?? 'unknown' };
+}
+
+const STATUS_RANK = { sent: 0, delivered: 1, read: 2, played: 3 } as const;
+
+/**
+ * A customer's phone on the sandbox network (§11): it owns the account's
+ * device-0 Signal keys, so it decrypts what a business sends and sends real
+ * end-to-end encrypted messages back.
+ */
+export class VirtualPhone {
+  private chain: Promise<unknown> = Promise.resolve();
+  private readonly repo;
+
+  constructor(
+    private readonly host: PhoneHost,
+    readonly phone: string,
+  ) {
+    const account = host.account(phone)!;
+    const sessions = (account.signalSessions ??= {});
+    const keys = {
+      get: async (type: string, ids: string[]) => {
+        const out: Record<string, unknown> = {};
+        for (const id of ids) {
+          if (type === 'session' && sessions[id]) out[id] = sessions[id];
+          if (type === 'pre-key') {
+            const kp = account.preKeys[Number(id)];
+            if (kp) out[id] = kp;
+          }
+        }
+        return out;
+      },
+      set: async (data: Record<string, Record<string, unknown>>) => {
+        for (const [id, v] of Object.entries(data.session ?? {})) {
+          if (v) sessions[id] = v;
+          else delete sessions[id];
+        }
+        for (const [id, v] of Object.entries(data['pre-key'] ?? {})) if (!v) delete account.preKeys[Number(id)];
+        host.save();
+      },
+    };
+    this.repo = makeLibSignalRepository({
+      creds: { signedIdentityKey: account.accountKey, signedPreKey: account.signedPreKey, registrationId: account.registrationId },
+      keys,
+    });
+  }
+
+  private get state(): PhoneState {
+    return this.host.phoneState(this.phone)!;
+  }
+
+  get name(): string | undefined {
+    return this.state.name;
+  }
+
+  get online(): boolean {
+    return this.state.online;
+  }
+
+  messages(): readonly PhoneMessage[] {
+    return this.state.messages;
+  }
+
+  /** Messages are handled one at a time: the Signal ratchet needs order. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.chain.then(fn, fn);
+    this.chain = next.catch(() => {});
+    return next;
+  }
+
+  /** Called by the network for a message addressed to this phone. */
+  receive(from: string, id: string, enc: BinaryNode[]): Promise<void> {
+    return this.serial(async () => {
+      const e = enc[0];
+      const ciphertext = bytes(e);
+      const type = e?.attrs.type;
+      if (!ciphertext || (type !== 'pkmsg' && type !== 'msg')) return;
+      const plain = Buffer.from(await this.repo.decryptMessage({ jid: from, type, ciphertext }));
+      const raw = Buffer.from(Baileys.unpadRandomMax16(plain));
+      const message = proto.Message.decode(raw);
+      const chat = userJid(parseJid(from)!.user);
+      const entry: PhoneMessage = { id, chat, direction: 'in', at: now(), raw, ...summarize(message) };
+      this.state.messages.push(entry);
+      if (this.state.online) this.receipt(from, id);
+      else this.state.pendingReceipts.push({ id, to: from });
+      this.host.save();
+      this.host.emit('phone-received', { phone: this.phone, message: entry });
+    });
+  }
+
+  private receipt(to: string, id: string, type?: 'read' | 'played') {
+    const n = node('receipt', { from: userJid(this.phone), id, t: now(), type });
+    const target = parseJid(to)!;
+    if (target.device) this.host.deliverTo(deviceJid(target.user, target.device), n);
+    else for (const d of this.host.companions(target.user)) this.host.deliverTo(d.jid, n);
+  }
+
+  /** Called by the network when a business device acknowledges one of this phone's messages. */
+  onReceipt(id: string, type: string | undefined) {
+    const msg = this.state.messages.find((m) => m.id === id && m.direction === 'out');
+    if (!msg) return;
+    const status = type === 'read' ? 'read' : type === 'played' ? 'played' : type === undefined || type === 'delivery' ? 'delivered' : undefined;
+    if (status && STATUS_RANK[status] > STATUS_RANK[msg.status ?? 'sent']) {
+      msg.status = status;
+      this.host.save();
+    }
+  }
+
+  setOnline(online: boolean): void {
+    this.state.online = online;
+    this.host.setPhoneOnline(this.phone, online);
+    if (online) {
+      for (const r of this.state.pendingReceipts.splice(0)) this.receipt(r.to, r.id);
+    }
+    this.host.save();
+  }
+
+  /** Marks received messages read (all unread ones from `chat` when no ids are given). */
+  markRead(opts: { chat?: string; ids?: string[]; played?: boolean } = {}): string[] {
+    const targets = this.state.messages.filter(
+      (m) => m.direction === 'in' && !m.read && (!opts.ids || opts.ids.includes(m.id)) && (!opts.chat || m.chat === opts.chat),
+    );
+    for (const m of targets) {
+      m.read = true;
+      this.receipt(m.chat, m.id, opts.played ? 'played' : 'read');
+    }
+    this.host.save();
+    return targets.map((m) => m.id);
+  }
+
+  /**
+   * Sends a message to `to` (a phone number or user JID), encrypted for each of
+   * its linked devices. Content takes Baileys' shapes: { text }, { image: Buffer,
+   * caption }, { document, mimetype, fileName }, { audio, ptt }, { location },
+   * { contacts }, { react }.
+   */
+  send(to: string, content: AnyContent): Promise<PhoneMessage> {
+    return this.serial(async () => {
+      const target = parseJid(to.includes('@') ? to : userJid(to));
+      if (!target) throw new Error(`"${to}" is not a phone number or JID`);
+      const message = await Baileys.generateWAMessageContent(content, { upload: (stream: Readable, o: { mediaType: string }) => this.upload(stream, o.mediaType) } as never);
+      const raw = Buffer.from(proto.Message.encode(message).finish());
+      const id = messageId();
+      const devices = this.host.companions(target.user);
+      const account = this.host.account(this.phone);
+      for (const d of devices) {
+        const sessions = this.host.account(this.phone)!.signalSessions ?? {};
+        const address = `${parseJid(d.jid)!.user}.${parseJid(d.jid)!.device}`;
+        if (!sessions[address]) await this.injectSession(d.jid);
+        const { type, ciphertext } = await this.repo.encryptMessage({ jid: d.jid, data: PAD(raw) });
+        const mediatype = message.imageMessage ? 'image' : message.videoMessage ? 'video' : message.audioMessage ? (message.audioMessage.ptt ? 'ptt' : 'audio') : message.documentMessage ? 'document' : undefined;
+        this.host.deliverTo(
+          d.jid,
+          node('message', { from: userJid(this.phone), id, t: now(), type: 'text', notify: account?.name ?? this.state.name }, [
+            node('enc', { v: '2', type, mediatype }, ciphertext),
+          ]),
+        );
+      }
+      const entry: PhoneMessage = { id, chat: userJid(target.user), direction: 'out', at: now(), raw, status: 'sent', ...summarize(message) };
+      this.state.messages.push(entry);
+      this.host.save();
+      return entry;
+    });
+  }
+
+  private async injectSession(jid: string) {
+    const bundle = this.host.bundleFor(jid);
+    const key = (n: BinaryNode | undefined, withSig: boolean) =>
+      n
+        ? {
+            keyId: bytes(child(n, 'id'))!.readUIntBE(0, 3),
+            publicKey: Baileys.generateSignalPubKey(bytes(child(n, 'value'))!),
+            ...(withSig ? { signature: bytes(child(n, 'signature')) } : {}),
+          }
+        : undefined;
+    await this.repo.injectE2ESession({
+      jid,
+      session: {
+        registrationId: bytes(child(bundle, 'registration'))!.readUInt32BE(0),
+        identityKey: Baileys.generateSignalPubKey(bytes(child(bundle, 'identity'))!),
+        signedPreKey: key(child(bundle, 'skey'), true),
+        preKey: key(child(bundle, 'key'), false),
+      },
+    });
+  }
+
+  private async upload(stream: Readable, _mediaType: string): Promise<{ mediaUrl: string; directPath: string }> {
+    if (!this.host.media) throw new Error('the sandbox runs without a media server');
+    const chunks: Buffer[] = [];
+    for await (const c of stream) chunks.push(Buffer.from(c as Buffer));
+    const { url, directPath } = this.host.media.put(Buffer.concat(chunks));
+    return { mediaUrl: url, directPath };
+  }
+
+  /** The decrypted media of a message this phone received. */
+  async download(id: string): Promise<Buffer> {
+    const msg = this.state.messages.find((m) => m.id === id);
+    if (!msg) throw new Error(`no message ${id}`);
+    const message = proto.Message.decode(msg.raw);
+    const { Agent } = await import('node:https');
+    const agent = new Agent({ ca: this.host.media?.cert });
+    return (await Baileys.downloadMediaMessage({ key: { id }, message } as never, 'buffer', { options: { httpsAgent: agent } } as never)) as Buffer;
+  }
+}
+
+export function newPhoneState(phone: string, name?: string): PhoneState {
+  return { phone, name, online: true, messages: [], pendingReceipts: [] };
+}
+
+export const randomPhoneId = () => randomBytes(4).toString('hex');
