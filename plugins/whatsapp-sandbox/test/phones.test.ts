@@ -36,7 +36,7 @@ describe('a Baileys client and a virtual customer phone', () => {
 
   it('sends text back, encrypted, with its push name', async () => {
     const out = await phone.send(biz.userJid, { text: 'Quero saber do pedido' });
-    const got = await lastFromPhone((m) => (m.conversation ?? m.extendedTextMessage?.text) === 'Quero saber do pedido');
+    const got = await lastFromPhone((m) => (m.conversation || m.extendedTextMessage?.text) === 'Quero saber do pedido');
     expect(got.type).toBe('notify');
     expect(got.msg.pushName).toBe('Vitória');
     await biz.sock!.readMessages([got.msg.key]);
