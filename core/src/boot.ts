@@ -92,7 +92,7 @@ export async function boot(opts: BootOptions = {}): Promise<PlugChat> {
   container.register(TOKENS.Logger, { useValue: log });
   container.register(TOKENS.Events, { useValue: events });
 
-  const services = { log, db, boss: queue.boss, routes, events, settings, cipher, extensions: new ExtensionPoints() };
+  const services = { log, dataDir: config.dataDir, db, boss: queue.boss, routes, events, settings, cipher, extensions: new ExtensionPoints() };
   await host.activateAll(services);
 
   const app = createApp({

@@ -37,6 +37,8 @@ export interface PluginContext<S = Record<string, unknown>> {
   readonly id: string;
   readonly manifest: PluginManifest;
   readonly logger: Logger;
+  /** A folder of the plugin's own under DATA_DIR (DATA_DIR/plugins/<id>), created on first use. */
+  readonly dataDir: string;
   /** A tsyringe child container: register the plugin's services here explicitly. */
   readonly container: DependencyContainer;
   readonly settings: PluginSettings<S>;

@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import type { DependencyContainer } from 'tsyringe';
 import type PgBoss from 'pg-boss';
 import type { PluginContext } from '../api/plugin.js';
@@ -17,6 +19,7 @@ import type { PluginHost, PluginRecord } from './pluginHost.js';
 
 export interface ContextServices {
   log: Logger;
+  dataDir: string;
   db: Database;
   boss: PgBoss;
   routes: RouteTable;
@@ -55,10 +58,15 @@ export function createPluginContext(
   };
   const secretsTable = () => s.db.knex('core_secrets');
 
+  const dataDir = path.join(s.dataDir, 'plugins', id);
   return {
     id,
     manifest: m,
     logger: log,
+    get dataDir() {
+      mkdirSync(dataDir, { recursive: true });
+      return dataDir;
+    },
     container: parentContainer.createChildContainer(),
     settings: {
       get: (key) => s.settings.get(id, key) as never,

@@ -928,11 +928,14 @@ export class SandboxNetwork extends EventEmitter {
   }
 
   /** Creates (or returns) a virtual customer phone with its own number and keys. */
-  createPhone(phone: string, opts: { name?: string } = {}): VirtualPhone {
+  createPhone(phone: string, opts: { name?: string; owner?: string } = {}): VirtualPhone {
     assertPhone(phone);
+    const existing = this.state.phones[phone];
+    if (existing && existing.owner !== opts.owner) throw new SandboxError('phone_taken', `${phone} is already a phone of another account.`);
+    if (this.companions(phone).length) throw new SandboxError('phone_taken', `${phone} has linked devices; a virtual phone needs a number of its own.`);
     this.getOrCreateAccount(phone, { name: opts.name });
-    if (!this.state.phones[phone]) {
-      this.state.phones[phone] = newPhoneState(phone, opts.name);
+    if (!existing) {
+      this.state.phones[phone] = newPhoneState(phone, opts.name, opts.owner);
       this.save();
     }
     const p = this.phone(phone)!;

@@ -101,6 +101,10 @@ export class VirtualPhone {
     return this.state.name;
   }
 
+  get owner(): string | undefined {
+    return this.state.owner;
+  }
+
   get online(): boolean {
     return this.state.online;
   }
@@ -251,8 +255,8 @@ export class VirtualPhone {
   }
 }
 
-export function newPhoneState(phone: string, name?: string): PhoneState {
-  return { phone, name, online: true, messages: [], pendingReceipts: [] };
+export function newPhoneState(phone: string, name?: string, owner?: string): PhoneState {
+  return { phone, name, owner, online: true, messages: [], pendingReceipts: [] };
 }
 
 export const randomPhoneId = () => randomBytes(4).toString('hex');

@@ -51,6 +51,8 @@ export interface PhoneMessage {
 export interface PhoneState {
   phone: string;
   name?: string;
+  /** The PlugChat account that created it; only that account sees and drives it. */
+  owner?: string;
   online: boolean;
   messages: PhoneMessage[];
   /** Delivery receipts held while the phone is offline. */

@@ -1,0 +1,186 @@
+import { createRouter, conflict, notFound, HttpError, z, type Caller } from '@plugchat/core';
+import { SandboxError, type PhoneMessage, type SandboxNetwork, type VirtualPhone } from './network/index.js';
+
+const phoneNumber = z.string().regex(/^\d{8,15}$/, 'must be 8 to 15 digits with the country code, no +');
+const phoneParam = z.object({ phone: phoneNumber });
+const base64 = z.string().min(1).max(20_000_000).regex(/^[A-Za-z0-9+/=\s]+$/, 'must be base64');
+
+const messageOut = z.object({
+  id: z.string(),
+  chat: z.string(),
+  direction: z.enum(['in', 'out']),
+  at: z.number(),
+  kind: z.string(),
+  text: z.string().optional(),
+  caption: z.string().optional(),
+  fileName: z.string().optional(),
+  mimetype: z.string().optional(),
+  status: z.string().optional(),
+  read: z.boolean().optional(),
+});
+const phoneOut = z.object({ phone: z.string(), name: z.string().nullable(), online: z.boolean(), messages: z.array(messageOut) });
+
+const sendBody = z
+  .object({
+    to: z.string().min(8).max(60).describe('the business number or JID'),
+    text: z.string().min(1).max(65_536).optional(),
+    image: z.object({ base64, mimetype: z.string().default('image/jpeg'), caption: z.string().max(1024).optional() }).strict().optional(),
+    document: z.object({ base64, mimetype: z.string().default('application/pdf'), fileName: z.string().min(1).max(255), caption: z.string().max(1024).optional() }).strict().optional(),
+    audio: z.object({ base64, mimetype: z.string().default('audio/ogg; codecs=opus'), ptt: z.boolean().default(true) }).strict().optional(),
+    location: z.object({ latitude: z.number().min(-90).max(90), longitude: z.number().min(-180).max(180), name: z.string().max(256).optional() }).strict().optional(),
+    contact: z.object({ displayName: z.string().min(1), vcard: z.string().min(10) }).strict().optional(),
+    reaction: z.object({ messageId: z.string().min(1), emoji: z.string().max(16) }).strict().optional(),
+  })
+  .strict()
+  .refine((b) => ['text', 'image', 'document', 'audio', 'location', 'contact', 'reaction'].filter((k) => k in b).length === 1, {
+    message: 'give exactly one of text, image, document, audio, location, contact, reaction',
+  });
+
+const summary = (m: PhoneMessage) => ({ id: m.id, chat: m.chat, direction: m.direction, at: m.at, kind: m.kind, text: m.text, caption: m.caption, fileName: m.fileName, mimetype: m.mimetype, status: m.status, read: m.read });
+const phoneJson = (p: VirtualPhone) => ({ phone: p.phone, name: p.name ?? null, online: p.online, messages: p.messages().map(summary) });
+
+function translate(err: unknown): never {
+  if (err instanceof SandboxError) {
+    const status = err.code === 'phone_taken' ? 409 : err.code === 'not_connected' || err.code === 'unknown_device' ? 404 : err.code === 'qr_expired' ? 410 : 400;
+    throw new HttpError(status, err.code, err.message);
+  }
+  throw err;
+}
+
+/** The control API: phones belong to the account that created them; network faults are for operators. */
+export function sandboxRouter(network: () => SandboxNetwork) {
+  const own = (auth: Caller, phone: string) => {
+    const p = network().phone(phone);
+    if (!p || p.owner !== auth.accountId) throw notFound('Phone');
+    return p;
+  };
+
+  return createRouter('/api/whatsapp-sandbox')
+    .get('/status', { summary: 'Where the sandbox network listens', role: 'agent', response: z.object({ wsUrl: z.string(), mediaHost: z.string(), devices: z.number() }) }, () => ({
+      wsUrl: network().url,
+      mediaHost: network().media?.host ?? '',
+      devices: network().devices().length,
+    }))
+    .get('/phones', { summary: "This account's virtual phones", role: 'agent', response: z.object({ phones: z.array(phoneOut) }) }, (c) => ({
+      phones: network()
+        .phones()
+        .filter((p) => p.owner === c.auth.accountId)
+        .map(phoneJson),
+    }))
+    .post(
+      '/phones',
+      { summary: 'Create a virtual customer phone', role: 'agent', status: 201, body: z.object({ phone: phoneNumber, name: z.string().min(1).max(100).optional() }).strict(), response: phoneOut },
+      (c) => {
+        try {
+          if (network().phone(c.body.phone)) throw conflict(`${c.body.phone} already exists.`, 'phone_taken');
+          return phoneJson(network().createPhone(c.body.phone, { name: c.body.name, owner: c.auth.accountId }));
+        } catch (err) {
+          return translate(err);
+        }
+      },
+    )
+    .get('/phones/:phone', { summary: 'A virtual phone and its messages', role: 'agent', params: phoneParam, response: phoneOut }, (c) => phoneJson(own(c.auth, c.params.phone)))
+    .post(
+      '/phones/:phone/messages',
+      { summary: 'Send as the customer: text, image, document, audio, location, contact or reaction', role: 'agent', status: 201, params: phoneParam, body: sendBody, response: messageOut },
+      async (c) => {
+        const p = own(c.auth, c.params.phone);
+        const b = c.body;
+        const buf = (s: string) => Buffer.from(s, 'base64');
+        const content = b.text
+          ? { text: b.text }
+          : b.image
+            ? { image: buf(b.image.base64), mimetype: b.image.mimetype, caption: b.image.caption }
+            : b.document
+              ? { document: buf(b.document.base64), mimetype: b.document.mimetype, fileName: b.document.fileName, caption: b.document.caption }
+              : b.audio
+                ? { audio: buf(b.audio.base64), mimetype: b.audio.mimetype, ptt: b.audio.ptt }
+                : b.location
+                  ? { location: { degreesLatitude: b.location.latitude, degreesLongitude: b.location.longitude, name: b.location.name } }
+                  : b.contact
+                    ? { contacts: { displayName: b.contact.displayName, contacts: [{ vcard: b.contact.vcard }] } }
+                    : { react: { text: b.reaction!.emoji, key: { id: b.reaction!.messageId, remoteJid: b.to.includes('@') ? b.to : `${b.to}@s.whatsapp.net`, fromMe: false } } };
+        return summary(await p.send(b.to, content as never));
+      },
+    )
+    .post(
+      '/phones/:phone/read',
+      { summary: 'Mark received messages read (all unread, or the given ids)', role: 'agent', params: phoneParam, body: z.object({ chat: z.string().optional(), ids: z.array(z.string()).optional(), played: z.boolean().optional() }).strict() },
+      (c) => ({ read: own(c.auth, c.params.phone).markRead(c.body) }),
+    )
+    .put(
+      '/phones/:phone/online',
+      { summary: 'Bring the phone online or offline', role: 'agent', params: phoneParam, body: z.object({ online: z.boolean() }).strict() },
+      (c) => {
+        const p = own(c.auth, c.params.phone);
+        p.setOnline(c.body.online);
+        return { online: p.online };
+      },
+    )
+    .post(
+      '/scan',
+      {
+        summary: "Scan a QR code as a phone: links a new device to the phone's number",
+        role: 'admin',
+        body: z.object({ qr: z.string().min(10).max(2000), phone: phoneNumber, name: z.string().max(100).optional(), business: z.boolean().optional() }).strict(),
+        response: z.object({ jid: z.string() }),
+      },
+      async (c) => {
+        try {
+          return { jid: await network().scan(c.body.qr, c.body.phone, { name: c.body.name, business: c.body.business }) };
+        } catch (err) {
+          return translate(err);
+        }
+      },
+    )
+    .get('/devices', { summary: 'Linked devices on the network (operators)', operator: true }, () => ({ devices: network().devices() }))
+    .post(
+      '/devices/:jid/faults',
+      {
+        summary: 'Inject a fault into a linked device (operators)',
+        operator: true,
+        params: z.object({ jid: z.string().regex(/^\d+:\d+@s\.whatsapp\.net$/, 'must be a device JID like 5511...:2@s.whatsapp.net') }),
+        body: z.object({ type: z.enum(['drop', 'partition', 'conflict', 'unlink', 'restart', 'fail-next-login']), ms: z.number().int().min(1).max(600_000).optional(), reason: z.string().regex(/^\d{3}$/).optional() }).strict(),
+      },
+      (c) => {
+        const n = network();
+        try {
+          const jid = c.params.jid;
+          switch (c.body.type) {
+            case 'drop':
+              n.drop(jid);
+              break;
+            case 'partition':
+              n.partition(jid, c.body.ms ?? 30_000);
+              break;
+            case 'conflict':
+              n.replace(jid);
+              break;
+            case 'unlink':
+              n.unlink(jid);
+              break;
+            case 'restart':
+              n.restart(jid);
+              break;
+            case 'fail-next-login':
+              n.failNextLogin(jid, c.body.reason);
+              break;
+          }
+        } catch (err) {
+          translate(err);
+        }
+        return { ok: true };
+      },
+    )
+    .post(
+      '/ack-errors',
+      { summary: 'Answer the next message with this id with an error ack (operators)', operator: true, body: z.object({ messageId: z.string().min(1), code: z.string().regex(/^\d{3}$/).default('479') }).strict() },
+      (c) => {
+        network().ackError(c.body.messageId, c.body.code);
+        return { ok: true };
+      },
+    )
+    .get('/trace', { summary: 'The last stanzas in and out (operators)', operator: true, query: z.object({ limit: z.coerce.number().int().min(1).max(2000).default(200) }) }, (c) => ({
+      trace: network().trace().slice(-c.query.limit),
+    }));
+}
