@@ -39,6 +39,29 @@ describe('sessions across restarts, drops and faults', () => {
     await network.stop();
   });
 
+  it('keeps undelivered messages across a network restart', async () => {
+    const stateFile = path.join(tmp(), 'state.json');
+    let network = new SandboxNetwork({ stateFile });
+    await network.start();
+    const biz = await pairClient(network, '5511912120001', 'Acme');
+    const customer = await pairClient(network, '5511912120002', 'Cora');
+    customer.autoReconnect = false;
+    customer.stop();
+    await biz.waitFor(() => network.devices().find((d) => d.jid === customer.jid)?.online === false, 'the customer to go away');
+    await biz.sendText(customer.userJid, 'kept on disk');
+    await biz.waitFor(() => network.devices().find((d) => d.jid === customer.jid)?.queued === 1, 'the message to be queued');
+    biz.stop();
+    await network.stop();
+
+    network = new SandboxNetwork({ stateFile });
+    await network.start();
+    const back = new TestClient(network, customer.auth).start();
+    const got = await back.waitFor(() => back.received('kept on disk'), 'the kept message');
+    expect(got.type).toBe('append');
+    back.stop();
+    await network.stop();
+  });
+
   it('queues while a client is away and delivers on reconnect as "append"', async () => {
     const network = new SandboxNetwork();
     await network.start();

@@ -96,4 +96,27 @@ describe('a Baileys client and a virtual customer phone', () => {
     phone.setOnline(true);
     await biz.waitFor(() => biz.statusOf(sent.key.id!).includes(DELIVERY_ACK), 'delivered once online');
   });
+
+  it('queues for a dropped business device and delivers as "append" after it reconnects', async () => {
+    biz.autoReconnect = false;
+    network.drop(biz.jid!);
+    await biz.waitFor(() => !biz.open, 'the drop');
+    await phone.send(biz.userJid, { text: 'mensagem enquanto offline' });
+    biz.start();
+    const got = await biz.waitFor(() => biz.received('mensagem enquanto offline'), 'the queued message');
+    expect(got.type).toBe('append');
+    biz.autoReconnect = true;
+  });
+
+  it('runs the core flow with the phone 20 times in a row', async () => {
+    for (let i = 0; i < 20; i++) {
+      const sent = await biz.sendText(phoneJid, `rodada ${i}`);
+      await biz.waitFor(() => biz.statusOf(sent.key.id!).includes(DELIVERY_ACK), `delivered ${i}`);
+      phone.markRead({ ids: [sent.key.id!] });
+      await biz.waitFor(() => biz.statusOf(sent.key.id!).includes(READ), `read ${i}`);
+      const back = await phone.send(biz.userJid, { text: `resposta ${i}` });
+      await biz.waitFor(() => biz.received(`resposta ${i}`), `reply ${i}`);
+      expect(back.status).toBe('sent');
+    }
+  });
 });

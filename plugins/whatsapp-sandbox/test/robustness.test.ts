@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { SandboxNetwork } from '../src/network/index.js';
 import { pairClient, proto, type TestClient } from './support/client.js';
+import { handshakenSocket } from './support/rawClient.js';
 
 const { DELIVERY_ACK, READ } = proto.WebMessageInfo.Status;
 
@@ -80,5 +81,39 @@ describe('hostile input', () => {
     await biz.sendText(customer.userJid, 'still here');
     await customer.waitFor(() => customer.received('still here'), 'a message');
     expect(network.devices().filter((d) => d.online)).toHaveLength(2);
+  });
+
+  it('closes only the connection that sends undecodable or malformed stanzas after the handshake', async () => {
+    const garbage = await handshakenSocket(network.url);
+    expect((garbage.firstStanza as { tag: string }).tag).toBe('iq'); // pair-device: the QR is offered
+    garbage.sendPlain(Buffer.from([0, 0xf8, 0xff, 0xff, 0xff, 0x13, 0x37]));
+    await garbage.closed;
+
+    const bad = await handshakenSocket(network.url);
+    bad.sendNode({ tag: 'iq', attrs: { id: 'x', type: 'result' }, content: [{ tag: 'pair-device-sign', attrs: {} }] });
+    bad.sendNode({ tag: 'message', attrs: {}, content: [] });
+    bad.sendNode({ tag: 'receipt', attrs: { to: 'not a jid' } });
+    // Unauthenticated stanzas are ignored; the connection stays until the client misbehaves at the framing level.
+    bad.sendPlain(Buffer.alloc(0));
+    await bad.closed;
+
+    await biz.sendText(customer.userJid, 'after the malformed stanzas');
+    await customer.waitFor(() => customer.received('after the malformed stanzas'), 'a message');
+  });
+
+  it('never serves a one-time prekey twice', async () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 10; i++) {
+      const bundle = network.internals.bundleFor(customer.jid!);
+      const key = (bundle.content as { tag: string; content: { tag: string; content: Uint8Array }[] }[]).find((c) => c.tag === 'key');
+      if (!key) break;
+      const id = Buffer.from(key.content.find((c) => c.tag === 'id')!.content).toString('hex');
+      expect(seen.has(id)).toBe(false);
+      seen.add(id);
+    }
+    expect(seen.size).toBeGreaterThan(0);
+    // The client is asked to refill, and messages still flow.
+    await biz.sendText(customer.userJid, 'after the prekeys ran low');
+    await customer.waitFor(() => customer.received('after the prekeys ran low'), 'a message');
   });
 });
