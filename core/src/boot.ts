@@ -120,6 +120,7 @@ export async function boot(opts: BootOptions = {}): Promise<PlugChat> {
     const addr = server.address() as AddressInfo;
     url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${addr.port}`;
   }
+  await events.emit('core.ready', { plugins: host.activationOrder().filter((id) => host.records.get(id)?.state === 'active') });
   const bootMs = Date.now() - started;
   log.info({ url, database: db.location, queue: queue.kind, ms: bootMs, plugins: host.activationOrder() }, 'PlugChat is up');
 

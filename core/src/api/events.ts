@@ -9,6 +9,8 @@
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface EventMap {
   'core.plugin.activated': { id: string };
+  /** Every plugin has been activated: safe to start work that needs other plugins' contributions. */
+  'core.ready': { plugins: string[] };
   'core.plugin.deactivated': { id: string };
   'core.account.created': { accountId: string; name: string };
   'core.user.created': { accountId: string; userId: string; role: string };

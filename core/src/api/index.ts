@@ -16,4 +16,5 @@ export { toDisposable, DisposableStore } from '../host/disposable.js';
 export type { PluginManifest } from '../host/manifest.js';
 export type { Migration, MigrationContext } from '../services/migrations.js';
 export { EntitySchema } from '@mikro-orm/core';
+export type { Knex, EntityManager } from '@mikro-orm/knex';
 export { z } from 'zod';

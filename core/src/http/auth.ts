@@ -7,7 +7,8 @@ import { SESSION_COOKIE, type IdentityService } from '../identity/service.js';
 function apiKeyFrom(ctx: Context): string | undefined {
   const header = ctx.get('authorization');
   if (header.toLowerCase().startsWith('bearer ')) return header.slice(7).trim();
-  return ctx.get('x-api-key') || undefined;
+  // Client-Token is how Z-API/PlugMessage clients send their account token.
+  return ctx.get('x-api-key') || ctx.get('client-token') || undefined;
 }
 
 /** Resolves the caller once per request (session cookie or API key) and caches it on ctx.state. */
@@ -17,7 +18,7 @@ export async function resolveCaller(ctx: Context, identity: IdentityService): Pr
   const key = apiKeyFrom(ctx);
   if (key) {
     caller = await identity.callerFromApiKey(key);
-    if (!caller) throw unauthorized('The API key is unknown or revoked. Create a new one under API keys.');
+    if (!caller) throw unauthorized('The API key (or Client-Token) is unknown or revoked. Create a new one under API keys.');
   } else {
     const token = ctx.cookies.get(SESSION_COOKIE);
     if (token) caller = await identity.callerFromSession(token);

@@ -2,6 +2,7 @@ import { definePlugin } from '@plugchat/core';
 import { SandboxNetwork } from './network/index.js';
 import { sandboxRouter } from './routes.js';
 import type { WhatsAppSandboxApi } from './api.js';
+import type { WhatsAppNetwork } from '@plugchat/whatsapp-session';
 
 export { SandboxNetwork, SandboxError, VirtualPhone, MediaServer } from './network/index.js';
 export type { WhatsAppSandboxApi } from './api.js';
@@ -23,6 +24,10 @@ export default definePlugin<WhatsAppSandboxApi, Settings>({
     await net.start();
     ctx.subscriptions.push({ dispose: () => net.stop() });
     ctx.subscriptions.push(ctx.http.register(sandboxRouter(() => net)));
+    // Tell whatsapp-session to connect here instead of the real network.
+    ctx.subscriptions.push(
+      ctx.extensions.contribute<WhatsAppNetwork>('whatsapp-session.networks', { id: 'sandbox', wsUrl: () => net.url, mediaCertificate: () => net.media?.cert }),
+    );
     ctx.logger.info({ wsUrl: net.url, media: net.media?.host, caFile: net.media?.caFile }, 'WhatsApp sandbox network is running');
     return {
       wsUrl: () => net.url,

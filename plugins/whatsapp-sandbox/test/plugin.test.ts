@@ -10,7 +10,7 @@ describe('the whatsapp-sandbox plugin inside PlugChat', () => {
   let biz: TestClient;
 
   beforeAll(async () => {
-    ws = await createWorkspace({ config: { packages: ['@plugchat/whatsapp-sandbox'] } });
+    ws = await createWorkspace({ config: { packages: ['@plugchat/whatsapp-session', '@plugchat/whatsapp-sandbox'] } });
     app = await startApp(ws);
     owner = await setupOwner(app.url);
   });

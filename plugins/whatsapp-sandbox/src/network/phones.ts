@@ -131,6 +131,11 @@ export class VirtualPhone {
       const raw = Buffer.from(Baileys.unpadRandomMax16(plain));
       const message = proto.Message.decode(raw);
       const chat = userJid(parseJid(from)!.user);
+      // A sender retrying after a crash reuses the message id: the customer sees it once.
+      if (this.state.messages.some((m) => m.id === id && m.chat === chat && m.direction === 'in')) {
+        if (this.state.online) this.receipt(from, id);
+        return;
+      }
       const entry: PhoneMessage = { id, chat, direction: 'in', at: now(), raw, ...summarize(message) };
       this.state.messages.push(entry);
       if (this.state.online) this.receipt(from, id);

@@ -1,0 +1,39 @@
+import { definePlugin, defineJob, z } from '@plugchat/core';
+import type { WhatsAppNetwork, WhatsAppSessionApi } from './api.js';
+import { migrations } from './migrations.js';
+import { instanceApiRouter } from './routes/instanceApi.js';
+import { managementRouter } from './routes/management.js';
+import { WhatsAppService, type SendJob, type Settings } from './services/whatsapp.js';
+import { Store } from './store.js';
+
+export type { WhatsAppNetwork, WhatsAppSessionApi, ReceivedMessageEvent } from './api.js';
+
+export default definePlugin<WhatsAppSessionApi, Settings>({
+  migrations,
+  async activate(ctx) {
+    const store = new Store(ctx.db.knex);
+    // A network plugin (the sandbox) contributes where to connect; otherwise the setting, otherwise WhatsApp itself.
+    const network = () => ctx.extensions.get<WhatsAppNetwork>('whatsapp-session.networks')[0];
+    const svc = new WhatsAppService(store, ctx, network);
+    svc.sendJob = await ctx.jobs.register(
+      defineJob<SendJob>({
+        name: 'whatsapp-session.send',
+        payload: z.object({ instanceId: z.string(), messageId: z.string() }),
+        retry: { limit: 5, delaySeconds: 2, backoff: true },
+        concurrency: 8,
+        pollingIntervalSeconds: 0.5,
+        handler: async ({ instanceId }) => svc.drain(instanceId),
+      }),
+    );
+    ctx.subscriptions.push(
+      ctx.http.register(managementRouter(svc)),
+      ctx.http.register(instanceApiRouter(svc, () => ctx.settings.get('whatsapp-session.maxMediaBytes'))),
+      { dispose: () => svc.stopAll() },
+    );
+    // Resume once every plugin is active, so a network plugin (activated after us) has contributed.
+    ctx.subscriptions.push(ctx.events.on('core.ready', () => void svc.resumeAll().catch((err) => ctx.logger.error({ err }, 'resuming instances failed'))));
+    return {
+      sendText: async (accountId, instanceId, phone, message) => svc.enqueue(await svc.get(accountId, instanceId), phone, { kind: 'text', text: message }),
+    };
+  },
+});

@@ -1,0 +1,72 @@
+import type { Migration } from '@plugchat/core';
+
+export const migrations: Migration[] = [
+  {
+    name: '0001_instances_messages',
+    async up({ knex }) {
+      await knex.schema.createTable('whatsapp_session_instances', (t) => {
+        t.string('id', 40).primary();
+        t.string('account_id', 36).notNullable().index();
+        t.string('name', 200).notNullable();
+        t.string('token_hash', 64).notNullable().unique();
+        t.text('token_sealed').notNullable();
+        t.string('state', 20).notNullable();
+        t.string('state_reason', 300).nullable();
+        t.boolean('wanted').notNullable().defaultTo(false);
+        t.string('phone', 30).nullable();
+        t.string('push_name', 200).nullable();
+        t.string('platform', 30).nullable();
+        t.integer('delay_min_ms').nullable();
+        t.integer('delay_max_ms').nullable();
+        t.integer('queue_limit').nullable();
+        t.timestamp('created_at', { useTz: true }).notNullable();
+        t.timestamp('updated_at', { useTz: true }).notNullable();
+      });
+      await knex.schema.createTable('whatsapp_session_instance_events', (t) => {
+        t.increments('id');
+        t.string('instance_id', 40).notNullable().index();
+        t.string('account_id', 36).notNullable();
+        t.string('state', 20).notNullable();
+        t.string('reason', 300).nullable();
+        t.timestamp('at', { useTz: true }).notNullable();
+      });
+      await knex.schema.createTable('whatsapp_session_auth', (t) => {
+        t.string('instance_id', 40).notNullable();
+        t.string('key', 300).notNullable();
+        t.text('value').notNullable();
+        t.primary(['instance_id', 'key']);
+      });
+      await knex.schema.createTable('whatsapp_session_messages', (t) => {
+        t.string('id', 40).primary();
+        t.string('account_id', 36).notNullable();
+        t.string('instance_id', 40).notNullable();
+        t.string('wa_id', 80).notNullable();
+        t.string('chat', 80).notNullable();
+        t.string('direction', 3).notNullable();
+        t.string('type', 30).notNullable();
+        t.text('content').notNullable();
+        t.string('status', 10).notNullable();
+        t.string('error', 500).nullable();
+        t.bigInteger('seq').notNullable();
+        t.boolean('from_me').notNullable();
+        t.boolean('waiting').nullable();
+        t.string('media_path', 500).nullable();
+        t.integer('delay_ms').nullable();
+        t.integer('attempts').notNullable().defaultTo(0);
+        t.timestamp('created_at', { useTz: true }).notNullable();
+        t.timestamp('updated_at', { useTz: true }).notNullable();
+        t.timestamp('sent_at', { useTz: true }).nullable();
+        t.index(['instance_id', 'status', 'seq']);
+        t.index(['instance_id', 'wa_id']);
+        t.index(['instance_id', 'chat', 'seq']);
+      });
+      await knex.schema.createTable('whatsapp_session_optouts', (t) => {
+        t.string('account_id', 36).notNullable();
+        t.string('phone', 30).notNullable();
+        t.string('source', 20).notNullable();
+        t.timestamp('created_at', { useTz: true }).notNullable();
+        t.primary(['account_id', 'phone']);
+      });
+    },
+  },
+];

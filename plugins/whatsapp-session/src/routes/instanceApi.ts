@@ -1,0 +1,195 @@
+import QRCode from 'qrcode';
+import { createRouter, HttpError, notFound, z, type RouteContext } from '@plugchat/core';
+import { resolveMedia } from '../media.js';
+import type { OutgoingRequest } from '../services/content.js';
+import { phoneOf, type WhatsAppService } from '../services/whatsapp.js';
+import type { InstanceRow } from '../store.js';
+
+const phone = z.string().regex(/^\d{10,15}$/, 'must be the number with country and area code, digits only (e.g. 5511999999999)');
+const seconds = z.number().int().min(1).max(15);
+const common = {
+  phone,
+  delayMessage: seconds.optional().describe('seconds to wait before sending (1-15); default: the instance pacing'),
+  delayTyping: seconds.optional().describe('seconds to show "typing…" first (1-15)'),
+  messageId: z.string().min(1).max(100).optional().describe('reply to this message'),
+};
+const ids = z.object({ zaapId: z.string(), messageId: z.string(), id: z.string() });
+const params = z.object({ id: z.string().regex(/^[A-Za-z0-9]{8,64}$/), token: z.string().min(8).max(128) });
+const media = z.string().min(1).max(30_000_000);
+
+type C = RouteContext<{ id: string; token: string }, unknown, unknown>;
+
+/**
+ * The Z-API / PlugMessage compatible instance API: /instances/{id}/token/{token}/…
+ * with the account's API key in the Client-Token header.
+ */
+export function instanceApiRouter(svc: WhatsAppService, maxBytes: () => number) {
+  const instance = async (c: C): Promise<InstanceRow> => {
+    const row = await svc.byToken(c.params.id, c.params.token);
+    if (!row || row.account_id !== c.auth.accountId) throw notFound('Instance');
+    if (!row.token_hash) throw new HttpError(403, 'invalid_instance_token', 'The instance token is wrong. Copy it again from the instance page (it changes when rotated).');
+    return row;
+  };
+  const spec = <B>(summary: string, body?: z.ZodType<B>) => ({
+    summary,
+    role: 'agent' as const,
+    params,
+    tags: ['instance API'],
+    ...(body ? { body } : {}),
+    ...(summary.startsWith('Send') || summary.startsWith('React') ? { response: ids } : {}),
+  });
+  const send = async (c: C, row: InstanceRow, to: string, req: OutgoingRequest, file?: { value: string; field: string; kind?: 'image' | 'audio' | 'video' }) => {
+    const m = file ? await resolveMedia(file.value, file.field, { maxBytes: maxBytes(), kind: file.kind }) : undefined;
+    return svc.enqueue(row, to, req, m);
+  };
+  const pacing = (b: { delayMessage?: number; delayTyping?: number; messageId?: string }) => ({
+    delayMessageMs: b.delayMessage !== undefined ? b.delayMessage * 1000 : undefined,
+    delayTypingMs: b.delayTyping !== undefined ? b.delayTyping * 1000 : undefined,
+    replyTo: b.messageId ? { messageId: b.messageId, fromMe: false } : undefined,
+  });
+
+  return createRouter('/instances')
+    .get('/:id/token/:token/qr-code', spec('The QR code to scan (rotates about every 20 s)'), async (c) => {
+      const row = await instance(c);
+      if (svc.isConnected(row.id)) return { connected: true, value: null, error: 'You are already connected.' };
+      if (!svc.currentQr(row.id)) await svc.connect(row);
+      const qr = svc.currentQr(row.id) ?? (await waitForQr(svc, row.id));
+      return { value: qr ?? null };
+    })
+    .get('/:id/token/:token/qr-code/image', spec('The QR code as a PNG data URI'), async (c) => {
+      const row = await instance(c);
+      if (svc.isConnected(row.id)) return { connected: true, value: null, error: 'You are already connected.' };
+      if (!svc.currentQr(row.id)) await svc.connect(row);
+      const qr = svc.currentQr(row.id) ?? (await waitForQr(svc, row.id));
+      return { value: qr ? await QRCode.toDataURL(qr, { margin: 1, width: 320 }) : null };
+    })
+    .get('/:id/token/:token/status', spec('Whether the instance is connected'), async (c) => {
+      const row = await instance(c);
+      const connected = svc.isConnected(row.id);
+      return {
+        connected,
+        smartphoneConnected: connected,
+        error: connected ? 'You are already connected.' : row.state === 'logged_out' || row.state === 'expired' ? 'You need to restore the session.' : 'You are not connected.',
+        state: row.state,
+        reason: row.state_reason,
+      };
+    })
+    .get('/:id/token/:token/restart', spec('Restart the connection (no new QR needed)'), async (c) => {
+      await svc.restart(await instance(c));
+      return { value: true };
+    })
+    .get('/:id/token/:token/disconnect', spec('Log out the device; a new QR is needed afterwards'), async (c) => {
+      await svc.disconnect(await instance(c));
+      return { value: true };
+    })
+    .get('/:id/token/:token/me', spec('The instance'), async (c) => {
+      const row = await instance(c);
+      return { id: row.id, token: c.params.token, name: row.name, connected: svc.isConnected(row.id), due: null, paymentStatus: null, created: new Date(row.created_at as string).getTime() };
+    })
+    .get('/:id/token/:token/device', spec('The connected phone'), async (c) => {
+      const row = await instance(c);
+      return { phone: row.phone, name: row.push_name, originalDevice: row.platform, isBusiness: row.platform === 'smba' || row.platform === 'smbi', sessionId: row.id };
+    })
+    .put('/:id/token/:token/update-name', spec('Rename the instance', z.object({ value: z.string().trim().min(1).max(200) }).strict()), async (c) => {
+      await svc.update(await instance(c), { name: c.body.value });
+      return { value: true };
+    })
+    .post('/:id/token/:token/send-text', spec('Send a text', z.object({ ...common, message: z.string().min(1).max(65_536), editMessageId: z.string().optional() }).strict()), async (c) => {
+      const b = c.body;
+      return send(c, await instance(c), b.phone, { kind: 'text', text: b.message, editMessageId: b.editMessageId, ...pacing(b) });
+    })
+    .post('/:id/token/:token/send-image', spec('Send an image (URL or data URI)', z.object({ ...common, image: media, caption: z.string().max(1024).optional() }).strict()), async (c) => {
+      const b = c.body;
+      return send(c, await instance(c), b.phone, { kind: 'image', caption: b.caption, ...pacing(b) }, { value: b.image, field: 'image', kind: 'image' });
+    })
+    .post('/:id/token/:token/send-video', spec('Send a video (URL or data URI)', z.object({ ...common, video: media, caption: z.string().max(1024).optional() }).strict()), async (c) => {
+      const b = c.body;
+      return send(c, await instance(c), b.phone, { kind: 'video', caption: b.caption, ...pacing(b) }, { value: b.video, field: 'video', kind: 'video' });
+    })
+    .post('/:id/token/:token/send-audio', spec('Send a voice note (URL or data URI)', z.object({ ...common, audio: media, ptt: z.boolean().default(true) }).strict()), async (c) => {
+      const b = c.body;
+      return send(c, await instance(c), b.phone, { kind: 'audio', ptt: b.ptt, ...pacing(b) }, { value: b.audio, field: 'audio', kind: 'audio' });
+    })
+    .post(
+      '/:id/token/:token/send-document/:extension',
+      {
+        ...spec('Send a document (URL or data URI)', z.object({ ...common, document: media, fileName: z.string().min(1).max(255).optional(), caption: z.string().max(1024).optional() }).strict()),
+        params: params.extend({ extension: z.string().regex(/^[a-z0-9]{1,10}$/i, 'must be a file extension like pdf') }),
+      },
+      async (c) => {
+        const b = c.body;
+        const ext = c.params.extension.toLowerCase();
+        const fileName = b.fileName ? (b.fileName.includes('.') ? b.fileName : `${b.fileName}.${ext}`) : `document.${ext}`;
+        return send(c as unknown as C, await instance(c as unknown as C), b.phone, { kind: 'document', fileName, caption: b.caption, ...pacing(b) }, { value: b.document, field: 'document' });
+      },
+    )
+    .post(
+      '/:id/token/:token/send-location',
+      spec('Send a location', z.object({ ...common, title: z.string().max(256), address: z.string().max(512), latitude: z.coerce.number().min(-90).max(90), longitude: z.coerce.number().min(-180).max(180) }).strict()),
+      async (c) => {
+        const b = c.body;
+        return send(c, await instance(c), b.phone, { kind: 'location', location: { latitude: b.latitude, longitude: b.longitude, name: b.title, address: b.address }, ...pacing(b) });
+      },
+    )
+    .post(
+      '/:id/token/:token/send-contact',
+      spec('Send a contact card', z.object({ ...common, contactName: z.string().min(1).max(200), contactPhone: phone, contactBusinessDescription: z.string().max(256).optional() }).strict()),
+      async (c) => {
+        const b = c.body;
+        return send(c, await instance(c), b.phone, { kind: 'contact', contact: { name: b.contactName, phone: b.contactPhone, businessDescription: b.contactBusinessDescription }, ...pacing(b) });
+      },
+    )
+    .post(
+      '/:id/token/:token/send-reaction',
+      spec('React to a message', z.object({ phone, reaction: z.string().min(1).max(16), messageId: z.string().min(1), delayMessage: seconds.optional() }).strict()),
+      async (c) => {
+        const row = await instance(c);
+        const b = c.body;
+        const target = await svc.messageByWaId(row, b.messageId);
+        return send(c, row, b.phone, { kind: 'reaction', reaction: { emoji: b.reaction, messageId: b.messageId, fromMe: target?.direction === 'out' }, ...pacing(b) });
+      },
+    )
+    .post('/:id/token/:token/read-message', spec('Mark a received message read', z.object({ phone, messageId: z.string().min(1) }).strict()), async (c) => {
+      await svc.readMessage(await instance(c), c.body.phone, c.body.messageId);
+      return {};
+    })
+    .delete(
+      '/:id/token/:token/messages',
+      { ...spec('Delete a message for everyone'), query: z.object({ messageId: z.string().min(1), phone, owner: z.enum(['true', 'false']).default('true') }) },
+      async (c) => {
+        await svc.deleteMessage(await instance(c), c.query.phone, c.query.messageId, c.query.owner === 'true');
+        return {};
+      },
+    )
+    .get('/:id/token/:token/phone-exists/:phone', { ...spec('Whether a number is on WhatsApp'), params: params.extend({ phone }) }, async (c) => {
+      const row = await instance(c as unknown as C);
+      return [{ exists: await svc.phoneExists(row, c.params.phone), phone: c.params.phone, lid: null }];
+    })
+    .get('/:id/token/:token/chats', spec('Chats with their last message time'), async (c) => svc.chats(await instance(c)))
+    .get('/:id/token/:token/chat-messages/:phone', { ...spec('Messages of one chat, newest first'), params: params.extend({ phone }), query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) }) }, async (c) => {
+      const rows = await svc.chatMessages(await instance(c as unknown as C), c.params.phone, c.query.limit);
+      return rows.map((r) => ({ messageId: r.wa_id, zaapId: r.direction === 'out' ? r.id : undefined, phone: phoneOf(r.chat), fromMe: !!r.from_me, status: r.status, type: r.type, waitingMessage: !!r.waiting, content: JSON.parse(r.content), error: r.error ?? undefined }));
+    })
+    .get('/:id/token/:token/queue', spec('Messages waiting to be sent, oldest first'), async (c) => {
+      const rows = await svc.queue(await instance(c));
+      return rows.map((r) => ({ _id: r.id, ZaapId: r.id, MessageId: r.wa_id, Phone: phoneOf(r.chat), InstanceId: r.instance_id, DelayMessage: r.delay_ms, Message: JSON.parse(r.content), Created: new Date(r.created_at as string).getTime(), Status: r.status }));
+    })
+    .get('/:id/token/:token/queue/count', spec('How many messages wait'), async (c) => ({ count: (await svc.queue(await instance(c))).length }))
+    .delete('/:id/token/:token/queue', spec('Clear the queue (messages not yet being sent)'), async (c) => ({ removed: await svc.clearQueue(await instance(c)) }))
+    .delete('/:id/token/:token/queue/:zaapId', { ...spec('Remove one queued message'), params: params.extend({ zaapId: z.string().min(1) }) }, async (c) => {
+      await svc.removeFromQueue(await instance(c as unknown as C), c.params.zaapId);
+      return {};
+    });
+}
+
+async function waitForQr(svc: WhatsAppService, id: string, ms = 10_000): Promise<string | undefined> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const qr = svc.currentQr(id);
+    if (qr) return qr;
+    if (svc.isConnected(id)) return undefined;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return undefined;
+}
+

@@ -1,0 +1,99 @@
+import QRCode from 'qrcode';
+import { createRouter, z } from '@plugchat/core';
+import { createdAt, type WhatsAppService } from '../services/whatsapp.js';
+import { toDate, type InstanceRow } from '../store.js';
+
+const idParam = z.object({ id: z.string().regex(/^[A-Za-z0-9]{8,64}$/, 'must be an instance id') });
+const delay = z.number().int().min(0).max(15_000);
+const instanceOut = z.object({
+  id: z.string(),
+  name: z.string(),
+  state: z.string(),
+  stateReason: z.string().nullable(),
+  phone: z.string().nullable(),
+  pushName: z.string().nullable(),
+  connected: z.boolean(),
+  delayMinMs: z.number().nullable(),
+  delayMaxMs: z.number().nullable(),
+  queueLimit: z.number().nullable(),
+  createdAt: z.string(),
+});
+
+/** The management API for signed-in users (and API keys): create, list, rename, rotate, delete, connect. */
+export function managementRouter(svc: WhatsAppService) {
+  const json = (r: InstanceRow) => ({
+    id: r.id,
+    name: r.name,
+    state: r.state,
+    stateReason: r.state_reason,
+    phone: r.phone,
+    pushName: r.push_name,
+    connected: svc.isConnected(r.id),
+    delayMinMs: r.delay_min_ms,
+    delayMaxMs: r.delay_max_ms,
+    queueLimit: r.queue_limit,
+    createdAt: createdAt(r),
+  });
+  return createRouter('/api/whatsapp-session')
+    .get('/instances', { summary: "The account's instances", role: 'agent', response: z.object({ instances: z.array(instanceOut) }) }, async (c) => ({
+      instances: (await svc.list(c.auth.accountId)).map(json),
+    }))
+    .post(
+      '/instances',
+      {
+        summary: 'Create an instance (one WhatsApp number); the answer carries its token',
+        role: 'admin',
+        status: 201,
+        body: z.object({ name: z.string().trim().min(1).max(200), delayMinMs: delay.optional(), delayMaxMs: delay.optional() }).strict(),
+        response: instanceOut.extend({ token: z.string() }),
+      },
+      async (c) => {
+        const { row, token } = await svc.create(c.auth.accountId, c.body.name, c.body);
+        return { ...json(row), token };
+      },
+    )
+    .get('/instances/:id', { summary: 'One instance with its token', role: 'admin', params: idParam, response: instanceOut.extend({ token: z.string() }) }, async (c) => {
+      const row = await svc.get(c.auth.accountId, c.params.id);
+      return { ...json(row), token: svc.token(row) };
+    })
+    .patch(
+      '/instances/:id',
+      {
+        summary: 'Rename or change pacing (delayMinMs/delayMaxMs, 0 allowed) and queue limit',
+        role: 'admin',
+        params: idParam,
+        body: z.object({ name: z.string().trim().min(1).max(200).optional(), delayMinMs: delay.nullable().optional(), delayMaxMs: delay.nullable().optional(), queueLimit: z.number().int().min(1).max(100_000).nullable().optional() }).strict(),
+        response: instanceOut,
+      },
+      async (c) => {
+        const row = await svc.get(c.auth.accountId, c.params.id);
+        return json(await svc.update(row, { name: c.body.name, delay_min_ms: c.body.delayMinMs, delay_max_ms: c.body.delayMaxMs, queue_limit: c.body.queueLimit }));
+      },
+    )
+    .post('/instances/:id/rotate-token', { summary: 'Replace the instance token (the old one stops working)', role: 'admin', params: idParam, response: z.object({ token: z.string() }) }, async (c) => ({
+      token: await svc.rotateToken(await svc.get(c.auth.accountId, c.params.id)),
+    }))
+    .delete('/instances/:id', { summary: 'Log out and delete the instance with its messages', role: 'admin', params: idParam }, async (c) => {
+      await svc.remove(await svc.get(c.auth.accountId, c.params.id));
+      return undefined;
+    })
+    .post('/instances/:id/connect', { summary: 'Connect: reconnects with saved credentials or starts showing QR codes', role: 'admin', params: idParam, response: instanceOut }, async (c) => {
+      const row = await svc.get(c.auth.accountId, c.params.id);
+      await svc.connect(row);
+      return json(await svc.get(c.auth.accountId, c.params.id));
+    })
+    .post('/instances/:id/disconnect', { summary: 'Log out the device', role: 'admin', params: idParam, response: instanceOut }, async (c) => {
+      const row = await svc.get(c.auth.accountId, c.params.id);
+      await svc.disconnect(row);
+      return json(await svc.get(c.auth.accountId, c.params.id));
+    })
+    .get('/instances/:id/qr', { summary: 'The current QR code, as text and as a PNG data URI', role: 'admin', params: idParam }, async (c) => {
+      const row = await svc.get(c.auth.accountId, c.params.id);
+      const qr = svc.currentQr(row.id);
+      return { qr: qr ?? null, image: qr ? await QRCode.toDataURL(qr, { margin: 1, width: 320 }) : null, state: row.state };
+    })
+    .get('/instances/:id/history', { summary: 'State changes, oldest first', role: 'agent', params: idParam }, async (c) => {
+      const row = await svc.get(c.auth.accountId, c.params.id);
+      return { history: (await svc.history(row)).map((h: { state: string; reason: string; at: Date }) => ({ state: h.state, reason: h.reason, at: toDate(h.at)!.toISOString() })) };
+    });
+}

@@ -1,0 +1,98 @@
+import { readFileSync } from 'node:fs';
+import { Baileys, type AnyMessageContent, type WAMessage } from '../baileys.js';
+
+/** An outgoing message as validated by the API and kept in the queue. */
+export interface OutgoingRequest {
+  kind: 'text' | 'image' | 'document' | 'audio' | 'video' | 'location' | 'contact' | 'reaction';
+  text?: string;
+  caption?: string;
+  fileName?: string;
+  mimetype?: string;
+  ptt?: boolean;
+  location?: { latitude: number; longitude: number; name?: string; address?: string };
+  contact?: { name: string; phone: string; businessDescription?: string };
+  reaction?: { emoji: string; messageId: string; fromMe: boolean };
+  replyTo?: { messageId: string; fromMe: boolean; text?: string };
+  editMessageId?: string;
+  delayMessageMs?: number;
+  delayTypingMs?: number;
+}
+
+export function buildContent(req: OutgoingRequest, jid: string, mediaPath: string | null): { content: AnyMessageContent; quoted?: WAMessage } {
+  const media = () => readFileSync(mediaPath!);
+  let content: AnyMessageContent;
+  switch (req.kind) {
+    case 'text':
+      content = req.editMessageId
+        ? { text: req.text!, edit: { remoteJid: jid, id: req.editMessageId, fromMe: true } }
+        : { text: req.text! };
+      break;
+    case 'image':
+      content = { image: media(), caption: req.caption, mimetype: req.mimetype };
+      break;
+    case 'video':
+      content = { video: media(), caption: req.caption, mimetype: req.mimetype };
+      break;
+    case 'audio':
+      content = { audio: media(), ptt: req.ptt ?? true, mimetype: req.mimetype ?? 'audio/ogg; codecs=opus' };
+      break;
+    case 'document':
+      content = { document: media(), fileName: req.fileName, mimetype: req.mimetype ?? 'application/octet-stream', caption: req.caption };
+      break;
+    case 'location':
+      content = { location: { degreesLatitude: req.location!.latitude, degreesLongitude: req.location!.longitude, name: req.location!.name, address: req.location!.address } };
+      break;
+    case 'contact': {
+      const c = req.contact!;
+      const digits = c.phone.replace(/\D/g, '');
+      const vcard = `BEGIN:VCARD\nVERSION:3.0\nFN:${c.name}\n${c.businessDescription ? `NOTE:${c.businessDescription}\n` : ''}TEL;type=CELL;waid=${digits}:+${digits}\nEND:VCARD`;
+      content = { contacts: { displayName: c.name, contacts: [{ vcard }] } };
+      break;
+    }
+    case 'reaction':
+      content = { react: { text: req.reaction!.emoji, key: { remoteJid: jid, id: req.reaction!.messageId, fromMe: req.reaction!.fromMe } } };
+      break;
+  }
+  const quoted = req.replyTo
+    ? ({ key: { remoteJid: jid, id: req.replyTo.messageId, fromMe: req.replyTo.fromMe }, message: { conversation: req.replyTo.text ?? '' } } as WAMessage)
+    : undefined;
+  return { content, quoted };
+}
+
+export interface InboundSummary {
+  type: string;
+  text?: string;
+  caption?: string;
+  fileName?: string;
+  mimetype?: string;
+  ptt?: boolean;
+  seconds?: number;
+  latitude?: number;
+  longitude?: number;
+  name?: string;
+  vcard?: string;
+  reaction?: { value: string; messageId: string };
+  replyTo?: string;
+  hasMedia: boolean;
+}
+
+/** What a received WhatsApp message holds, flattened for storage and the API. */
+export function summarizeInbound(msg: WAMessage): InboundSummary | undefined {
+  const m = Baileys.normalizeMessageContent(msg.message);
+  if (!m) return undefined;
+  const ctx = Baileys.getContentType(m);
+  const replyTo = (m.extendedTextMessage?.contextInfo ?? (m[ctx as keyof typeof m] as { contextInfo?: { stanzaId?: string } } | undefined)?.contextInfo)?.stanzaId ?? undefined;
+  if (m.conversation) return { type: 'text', text: m.conversation, hasMedia: false };
+  if (m.extendedTextMessage) return { type: 'text', text: m.extendedTextMessage.text ?? '', replyTo, hasMedia: false };
+  if (m.imageMessage) return { type: 'image', caption: m.imageMessage.caption ?? undefined, mimetype: m.imageMessage.mimetype ?? undefined, replyTo, hasMedia: true };
+  if (m.videoMessage) return { type: 'video', caption: m.videoMessage.caption ?? undefined, mimetype: m.videoMessage.mimetype ?? undefined, seconds: m.videoMessage.seconds ?? undefined, hasMedia: true };
+  if (m.audioMessage) return { type: 'audio', ptt: !!m.audioMessage.ptt, mimetype: m.audioMessage.mimetype ?? undefined, seconds: m.audioMessage.seconds ?? undefined, hasMedia: true };
+  if (m.documentMessage) return { type: 'document', fileName: m.documentMessage.fileName ?? undefined, mimetype: m.documentMessage.mimetype ?? undefined, caption: m.documentMessage.caption ?? undefined, hasMedia: true };
+  if (m.stickerMessage) return { type: 'sticker', mimetype: m.stickerMessage.mimetype ?? undefined, hasMedia: true };
+  if (m.locationMessage) return { type: 'location', latitude: m.locationMessage.degreesLatitude ?? undefined, longitude: m.locationMessage.degreesLongitude ?? undefined, name: m.locationMessage.name ?? undefined, hasMedia: false };
+  if (m.contactMessage) return { type: 'contact', name: m.contactMessage.displayName ?? undefined, vcard: m.contactMessage.vcard ?? undefined, hasMedia: false };
+  if (m.contactsArrayMessage) return { type: 'contact', name: m.contactsArrayMessage.displayName ?? undefined, vcard: m.contactsArrayMessage.contacts?.[0]?.vcard ?? undefined, hasMedia: false };
+  if (m.reactionMessage) return { type: 'reaction', reaction: { value: m.reactionMessage.text ?? '', messageId: m.reactionMessage.key?.id ?? '' }, hasMedia: false };
+  if (m.protocolMessage) return undefined;
+  return { type: ctx ?? 'unknown', hasMedia: false };
+}

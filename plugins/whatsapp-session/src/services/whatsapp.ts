@@ -1,0 +1,517 @@
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { conflict, HttpError, notFound, tooManyRequests, unprocessable, type JobHandle, type PluginContext } from '@plugchat/core';
+import { Baileys, type WAMessage } from '../baileys.js';
+import type { WhatsAppNetwork } from '../api.js';
+import { advances, nextSeq, toDate, type InstanceRow, type InstanceState, type MessageRow, type MessageStatus, type Store } from '../store.js';
+import { databaseAuthState } from '../transport/authState.js';
+import { InstanceSession } from '../transport/session.js';
+import { buildContent, summarizeInbound, type OutgoingRequest } from './content.js';
+
+export interface Settings {
+  'whatsapp-session.waWebSocketUrl': string;
+  'whatsapp-session.mediaCaFile': string;
+  'whatsapp-session.queueLimit': number;
+  'whatsapp-session.defaultDelayMinMs': number;
+  'whatsapp-session.defaultDelayMaxMs': number;
+  'whatsapp-session.maxMediaBytes': number;
+  'whatsapp-session.optOutKeywords': string[];
+}
+
+export type SendJob = { instanceId: string; messageId: string };
+
+const STATUS_FROM_BAILEYS: Record<number, MessageStatus | undefined> = { 0: 'FAILED', 2: 'SENT', 3: 'RECEIVED', 4: 'READ', 5: 'PLAYED' };
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+const bool = (v: unknown) => v === true || v === 1 || v === '1';
+export const jidOf = (phone: string) => `${phone}@s.whatsapp.net`;
+export const phoneOf = (jid: string) => jid.split('@')[0]!.split(':')[0]!;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Instances (one WhatsApp number each), their Baileys sessions, the durable
+ * send queue and everything received. The queue's truth is the messages table:
+ * a pg-boss job only wakes the instance's sender, which sends its oldest queued
+ * message first, so order holds and nothing is lost when a job or process dies.
+ */
+export class WhatsAppService {
+  private readonly sessions = new Map<string, InstanceSession>();
+  private readonly qrs = new Map<string, { qr: string; at: number }>();
+  private readonly draining = new Map<string, Promise<void>>();
+  sendJob?: JobHandle<SendJob>;
+
+  constructor(
+    private readonly store: Store,
+    private readonly ctx: PluginContext<Settings>,
+    private readonly network: () => WhatsAppNetwork | undefined,
+  ) {}
+
+  private get log() {
+    return this.ctx.logger;
+  }
+
+  // ------------------------------------------------------------------ instances
+
+  async create(accountId: string, name: string, opts: { delayMinMs?: number; delayMaxMs?: number } = {}): Promise<{ row: InstanceRow; token: string }> {
+    const id = randomBytes(16).toString('hex').toUpperCase();
+    const token = randomBytes(12).toString('hex').toUpperCase();
+    const now = new Date();
+    const row = {
+      id,
+      account_id: accountId,
+      name,
+      token_hash: sha256(token),
+      token_sealed: this.ctx.secrets.encrypt(token),
+      state: 'disconnected' as InstanceState,
+      state_reason: 'created',
+      wanted: false,
+      phone: null,
+      push_name: null,
+      platform: null,
+      delay_min_ms: opts.delayMinMs ?? null,
+      delay_max_ms: opts.delayMaxMs ?? null,
+      queue_limit: null,
+      created_at: now,
+      updated_at: now,
+    };
+    await this.store.instances().insert(row);
+    await this.store.events().insert({ instance_id: id, account_id: accountId, state: 'disconnected', reason: 'created', at: now });
+    return { row: (await this.store.instances().where({ id }).first())!, token };
+  }
+
+  list(accountId: string): Promise<InstanceRow[]> {
+    return this.store.instances().where({ account_id: accountId }).orderBy('created_at');
+  }
+
+  async get(accountId: string, id: string): Promise<InstanceRow> {
+    const row = await this.store.instances().where({ id, account_id: accountId }).first();
+    if (!row) throw notFound('Instance');
+    return row;
+  }
+
+  token(row: InstanceRow): string {
+    return this.ctx.secrets.decrypt(row.token_sealed);
+  }
+
+  /**
+   * The instance API's credentials: the instance id and token in the path, and
+   * an account API key of the same account as Client-Token (checked by the caller).
+   */
+  async byToken(id: string, token: string): Promise<InstanceRow | undefined> {
+    const row = await this.store.instances().where({ id }).first();
+    if (!row) return undefined;
+    const a = Buffer.from(row.token_hash);
+    const b = Buffer.from(sha256(token));
+    return a.length === b.length && timingSafeEqual(a, b) ? row : ({ ...row, token_hash: '' } as InstanceRow);
+  }
+
+  async update(row: InstanceRow, patch: Partial<Pick<InstanceRow, 'name' | 'delay_min_ms' | 'delay_max_ms' | 'queue_limit'>>): Promise<InstanceRow> {
+    const min = patch.delay_min_ms ?? row.delay_min_ms;
+    const max = patch.delay_max_ms ?? row.delay_max_ms;
+    if (min !== null && max !== null && min !== undefined && max !== undefined && min > max) {
+      throw new HttpError(400, 'validation_failed', 'delayMinMs must not be greater than delayMaxMs.', { issues: [{ path: 'body.delayMinMs', message: 'greater than delayMaxMs' }] });
+    }
+    await this.store.instances().where({ id: row.id }).update({ ...patch, updated_at: new Date() });
+    return (await this.store.instances().where({ id: row.id }).first())!;
+  }
+
+  async rotateToken(row: InstanceRow): Promise<string> {
+    const token = randomBytes(12).toString('hex').toUpperCase();
+    await this.store.instances().where({ id: row.id }).update({ token_hash: sha256(token), token_sealed: this.ctx.secrets.encrypt(token), updated_at: new Date() });
+    return token;
+  }
+
+  async remove(row: InstanceRow): Promise<void> {
+    await this.sessions.get(row.id)?.stop({ logout: true });
+    this.sessions.delete(row.id);
+    await this.store.knex.transaction(async (trx) => {
+      await trx('whatsapp_session_auth').where({ instance_id: row.id }).delete();
+      await trx('whatsapp_session_messages').where({ instance_id: row.id }).delete();
+      await trx('whatsapp_session_instance_events').where({ instance_id: row.id }).delete();
+      await trx('whatsapp_session_instances').where({ id: row.id }).delete();
+    });
+    rmSync(path.join(this.ctx.dataDir, 'media', row.id), { recursive: true, force: true });
+  }
+
+  history(row: InstanceRow) {
+    return this.store.events().where({ instance_id: row.id }).orderBy('id', 'asc').select('state', 'reason', 'at');
+  }
+
+  private async setState(row: InstanceRow, state: InstanceState, reason: string, extra: Partial<InstanceRow> = {}) {
+    const now = new Date();
+    await this.store.instances().where({ id: row.id }).update({ state, state_reason: reason, updated_at: now, ...extra });
+    const last = await this.store.events().where({ instance_id: row.id }).orderBy('id', 'desc').first();
+    if (!last || last.state !== state || last.reason !== reason) {
+      await this.store.events().insert({ instance_id: row.id, account_id: row.account_id, state, reason, at: now });
+    }
+    row.state = state;
+    row.state_reason = reason;
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+
+  isConnected(id: string): boolean {
+    return !!this.sessions.get(id)?.open;
+  }
+
+  currentQr(id: string): string | undefined {
+    const q = this.qrs.get(id);
+    return q && Date.now() - q.at < 60_000 ? q.qr : undefined;
+  }
+
+  /** Starts (or restarts) the instance's session; shows a QR when it is not paired yet. */
+  async connect(row: InstanceRow): Promise<void> {
+    await this.sessions.get(row.id)?.stop();
+    await this.store.instances().where({ id: row.id }).update({ wanted: true });
+    const auth = await databaseAuthState(this.store, this.ctx.secrets, row.id);
+    const net = this.network();
+    const wsUrl = net?.wsUrl() || this.ctx.settings.get('whatsapp-session.waWebSocketUrl') || undefined;
+    const caFile = this.ctx.settings.get('whatsapp-session.mediaCaFile');
+    const mediaCa = net?.mediaCertificate?.() || (caFile ? (await import('node:fs')).readFileSync(caFile, 'utf8') : undefined);
+    await this.setState(row, 'connecting', auth.state.creds.me ? 'logging in' : 'starting a new session');
+    const session: InstanceSession = new InstanceSession({
+      instanceId: row.id,
+      auth: auth.state,
+      wsUrl,
+      mediaCa,
+      logger: this.log,
+      hooks: {
+        saveCreds: () => auth.saveCreds(),
+        onQr: (qr) => {
+          this.qrs.set(row.id, { qr, at: Date.now() });
+          void this.setState(row, 'qr', 'waiting for the QR code to be scanned');
+          void this.ctx.events.emit('whatsapp-session.instance.qr', { instanceId: row.id, accountId: row.account_id, qr });
+        },
+        onConnecting: (reason) => void this.setState(row, 'connecting', reason),
+        onOpen: (me) => {
+          this.qrs.delete(row.id);
+          void (async () => {
+            await this.setState(row, 'connected', 'connected', { phone: me.phone, push_name: me.pushName ?? null, platform: me.platform ?? null });
+            await this.ctx.events.emit('whatsapp-session.instance.connected', { instanceId: row.id, accountId: row.account_id, phone: me.phone });
+            await this.drain(row.id);
+          })().catch((err) => this.log.error({ err, instance: row.id }, 'after connect'));
+        },
+        onClose: ({ reason, reconnect, loggedOut }) => {
+          void (async () => {
+            if (loggedOut) {
+              await auth.clear();
+              await this.store.instances().where({ id: row.id }).update({ wanted: false, phone: null });
+            }
+            const state: InstanceState = reconnect ? 'connecting' : loggedOut ? 'logged_out' : reason.startsWith('QR') ? 'expired' : 'disconnected';
+            if (!reconnect) {
+              this.sessions.delete(row.id);
+              this.qrs.delete(row.id);
+            }
+            await this.setState(row, state, reconnect ? `${reason}; reconnecting` : reason);
+            await this.ctx.events.emit('whatsapp-session.instance.disconnected', { instanceId: row.id, accountId: row.account_id, state, reason });
+          })().catch((err) => this.log.error({ err, instance: row.id }, 'after disconnect'));
+        },
+        onMessages: (messages, type) => void this.onMessages(row, messages, type).catch((err) => this.log.error({ err, instance: row.id }, 'receiving failed')),
+        onStatus: (updates) => void this.onStatus(row, updates).catch((err) => this.log.error({ err, instance: row.id }, 'status update failed')),
+        onPresence: (jid, status, lastSeen) =>
+          void this.ctx.events.emit('whatsapp-session.presence', { instanceId: row.id, accountId: row.account_id, phone: phoneOf(jid), status: status.toUpperCase(), lastSeen }),
+      },
+    });
+    this.sessions.set(row.id, session);
+    session.start();
+  }
+
+  async restart(row: InstanceRow): Promise<void> {
+    await this.connect(row);
+  }
+
+  /** Logs the device out (the phone forgets it) and stops; a new QR is needed to connect again. */
+  async disconnect(row: InstanceRow): Promise<void> {
+    const session = this.sessions.get(row.id);
+    this.sessions.delete(row.id);
+    await session?.stop({ logout: true });
+    await this.store.auth().where({ instance_id: row.id }).delete();
+    await this.store.instances().where({ id: row.id }).update({ wanted: false, phone: null });
+    await this.setState(row, 'disconnected', 'disconnected by a user');
+  }
+
+  /** After a restart: reconnect every instance that should be connected, with its saved credentials. */
+  async resumeAll(): Promise<void> {
+    const rows = await this.store.instances().where({ wanted: true });
+    for (const row of rows) await this.connect(row).catch((err) => this.log.error({ err, instance: row.id }, 'could not resume'));
+  }
+
+  async stopAll(): Promise<void> {
+    const all = [...this.sessions.values()];
+    this.sessions.clear();
+    await Promise.all(all.map((s) => s.stop()));
+  }
+
+  // ------------------------------------------------------------------ sending
+
+  private queueLimit(row: InstanceRow) {
+    return row.queue_limit ?? this.ctx.settings.get('whatsapp-session.queueLimit');
+  }
+
+  async isOptedOut(accountId: string, phone: string): Promise<boolean> {
+    return !!(await this.store.optouts().where({ account_id: accountId, phone }).first());
+  }
+
+  /** Validated request in, queued message out: answers at once with the ids (the WhatsApp id is fixed now). */
+  async enqueue(row: InstanceRow, phone: string, req: OutgoingRequest, media?: { data: Buffer; mimetype?: string }): Promise<{ zaapId: string; messageId: string; id: string }> {
+    if (await this.isOptedOut(row.account_id, phone)) {
+      throw unprocessable(`${phone} asked not to receive messages (opt-out). Remove it from the opt-out list only with the person's consent.`, 'opted_out', { phone });
+    }
+    const waiting = await this.store.messages().where({ instance_id: row.id, direction: 'out' }).whereIn('status', ['QUEUED', 'SENDING']).count({ n: '*' }).first();
+    if (Number(waiting?.n ?? 0) >= this.queueLimit(row)) throw tooManyRequests(60, `The queue of this instance is full (${this.queueLimit(row)} messages). Wait for it to drain or clear it.`);
+    const zaapId = randomUUID().replace(/-/g, '').toUpperCase();
+    const waId = Baileys.generateMessageIDV2(row.phone ? jidOf(row.phone) : undefined);
+    let mediaPath: string | null = null;
+    if (media) {
+      const dir = path.join(this.ctx.dataDir, 'outbox', row.id);
+      mkdirSync(dir, { recursive: true });
+      mediaPath = path.join(dir, zaapId);
+      writeFileSync(mediaPath, media.data);
+      if (!req.mimetype && media.mimetype) req.mimetype = media.mimetype;
+    }
+    const now = new Date();
+    await this.store.messages().insert({
+      id: zaapId,
+      account_id: row.account_id,
+      instance_id: row.id,
+      wa_id: waId,
+      chat: jidOf(phone),
+      direction: 'out',
+      type: req.kind,
+      content: JSON.stringify(req),
+      status: 'QUEUED',
+      error: null,
+      seq: nextSeq(),
+      from_me: true,
+      waiting: null,
+      media_path: mediaPath,
+      delay_ms: req.delayMessageMs ?? null,
+      attempts: 0,
+      created_at: now,
+      updated_at: now,
+      sent_at: null,
+    });
+    await this.sendJob?.send({ instanceId: row.id, messageId: zaapId }).catch((err) => {
+      // The row is already durable: the sender picks it up on the next connect or wake-up.
+      this.log.warn({ err, instance: row.id }, 'could not queue the wake-up job; the message waits for the next drain');
+    });
+    return { zaapId, messageId: waId, id: waId };
+  }
+
+  /** Sends the instance's queued messages in order, one at a time, with its pacing. */
+  drain(instanceId: string): Promise<void> {
+    const running = this.draining.get(instanceId);
+    if (running) return running.then(() => this.drain(instanceId));
+    const p = this.drainNow(instanceId).finally(() => this.draining.delete(instanceId));
+    this.draining.set(instanceId, p);
+    return p;
+  }
+
+  private async drainNow(instanceId: string): Promise<void> {
+    for (;;) {
+      const session = this.sessions.get(instanceId);
+      if (!session?.open || !session.sock) return;
+      const row = await this.store.instances().where({ id: instanceId }).first();
+      if (!row) return;
+      const msg = await this.store.messages().where({ instance_id: instanceId, direction: 'out' }).whereIn('status', ['QUEUED', 'SENDING']).orderBy('seq', 'asc').first();
+      if (!msg) return;
+      const req = JSON.parse(msg.content) as OutgoingRequest;
+      // A retry after a crash resends with the same WhatsApp id, so the customer sees it once.
+      await this.store.messages().where({ id: msg.id }).update({ status: 'SENDING', attempts: msg.attempts + 1, updated_at: new Date() });
+      const min = row.delay_min_ms ?? this.ctx.settings.get('whatsapp-session.defaultDelayMinMs');
+      const max = row.delay_max_ms ?? this.ctx.settings.get('whatsapp-session.defaultDelayMaxMs');
+      const delay = req.delayMessageMs ?? Math.round(min + Math.random() * Math.max(0, max - min));
+      if (delay > 0) await sleep(delay);
+      try {
+        if (req.delayTypingMs) {
+          await session.sock.sendPresenceUpdate('composing', msg.chat);
+          await sleep(req.delayTypingMs);
+          await session.sock.sendPresenceUpdate('paused', msg.chat);
+        }
+        const { content, quoted } = buildContent(req, msg.chat, msg.media_path);
+        if (!session.open) return;
+        await session.sock.sendMessage(msg.chat, content, { messageId: msg.wa_id, quoted });
+      } catch (err) {
+        const message = (err as Error).message;
+        if (!session.open) return; // disconnected mid-send: it stays queued and goes out after the reconnect
+        await this.markStatus(row, msg, 'FAILED', message);
+        continue;
+      }
+      await this.markStatus(row, msg, 'SENT');
+    }
+  }
+
+  private async markStatus(row: InstanceRow, msg: MessageRow, status: MessageStatus, error?: string) {
+    const current = (await this.store.messages().where({ id: msg.id }).first())?.status ?? msg.status;
+    if (!advances(current, status) && !(current === 'SENDING' && status === 'SENT')) return;
+    await this.store.messages().where({ id: msg.id }).update({
+      status,
+      error: error ?? null,
+      updated_at: new Date(),
+      ...(status === 'SENT' ? { sent_at: new Date() } : {}),
+    });
+    await this.ctx.events.emit('whatsapp-session.message.status', {
+      instanceId: row.id,
+      accountId: row.account_id,
+      zaapId: msg.id,
+      messageId: msg.wa_id,
+      phone: phoneOf(msg.chat),
+      status,
+      ...(error ? { error } : {}),
+    });
+  }
+
+  queue(row: InstanceRow) {
+    return this.store.messages().where({ instance_id: row.id, direction: 'out' }).whereIn('status', ['QUEUED', 'SENDING']).orderBy('seq', 'asc');
+  }
+
+  async removeFromQueue(row: InstanceRow, zaapId: string): Promise<void> {
+    const n = await this.store.messages().where({ instance_id: row.id, id: zaapId, status: 'QUEUED' }).delete();
+    if (!n) throw notFound('Queued message');
+  }
+
+  async clearQueue(row: InstanceRow): Promise<number> {
+    return this.store.messages().where({ instance_id: row.id, status: 'QUEUED', direction: 'out' }).delete();
+  }
+
+  // ------------------------------------------------------------------ immediate actions
+
+  private openSocket(row: InstanceRow) {
+    const s = this.sessions.get(row.id);
+    if (!s?.open || !s.sock) throw conflict('The instance is not connected. Connect it (scan the QR code) and try again.', 'not_connected');
+    return s.sock;
+  }
+
+  async readMessage(row: InstanceRow, phone: string, messageId: string) {
+    await this.openSocket(row).readMessages([{ remoteJid: jidOf(phone), id: messageId, fromMe: false }]);
+  }
+
+  async deleteMessage(row: InstanceRow, phone: string, messageId: string, owner: boolean) {
+    await this.openSocket(row).sendMessage(jidOf(phone), { delete: { remoteJid: jidOf(phone), id: messageId, fromMe: owner } });
+  }
+
+  async phoneExists(row: InstanceRow, phone: string): Promise<boolean> {
+    const result = await this.openSocket(row).onWhatsApp(phone);
+    return !!result?.[0]?.exists;
+  }
+
+  async profileName(row: InstanceRow, name: string) {
+    await this.openSocket(row).updateProfileName(name);
+  }
+
+  // ------------------------------------------------------------------ receiving
+
+  private async onMessages(row: InstanceRow, messages: WAMessage[], type: 'notify' | 'append') {
+    for (const msg of messages) {
+      const jid = msg.key.remoteJid;
+      if (!jid || !jid.endsWith('@s.whatsapp.net')) continue; // groups, status and newsletters are out of scope here
+      const phone = phoneOf(jid);
+      if (row.phone && phone === row.phone) continue; // our own phone's bootstrap and notes to self
+      const waId = msg.key.id!;
+      const fromMe = !!msg.key.fromMe;
+      if (fromMe && (await this.store.messages().where({ instance_id: row.id, wa_id: waId }).first())) continue; // our own send echoed back
+      const waiting = msg.messageStubType === Baileys.proto.WebMessageInfo.StubType.CIPHERTEXT;
+      const summary = waiting ? { type: 'waiting', hasMedia: false } : summarizeInbound(msg);
+      if (!summary) continue;
+      const existing = await this.store.messages().where({ instance_id: row.id, wa_id: waId, direction: fromMe ? 'out' : 'in' }).first();
+      if (existing && !(bool(existing.waiting) && !waiting)) continue;
+      let mediaPath: string | null = null;
+      if (summary.hasMedia) mediaPath = await this.saveMedia(row, msg).catch((err) => {
+        this.log.warn({ err, instance: row.id, messageId: waId }, 'could not download received media');
+        return null;
+      });
+      const now = new Date();
+      const values = {
+        account_id: row.account_id,
+        instance_id: row.id,
+        wa_id: waId,
+        chat: jidOf(phone),
+        direction: (fromMe ? 'out' : 'in') as 'out' | 'in',
+        type: summary.type,
+        content: JSON.stringify(summary),
+        status: (fromMe ? 'SENT' : 'RECEIVED') as MessageStatus,
+        error: null,
+        from_me: fromMe,
+        waiting,
+        media_path: mediaPath,
+        delay_ms: null,
+        attempts: 0,
+        updated_at: now,
+        sent_at: null,
+      };
+      if (existing) await this.store.messages().where({ id: existing.id }).update(values);
+      else await this.store.messages().insert({ id: randomUUID().replace(/-/g, '').toUpperCase(), seq: nextSeq(), created_at: now, ...values });
+      const text = 'text' in summary ? summary.text : undefined;
+      await this.ctx.events.emit('whatsapp-session.message.received', {
+        instanceId: row.id,
+        accountId: row.account_id,
+        messageId: waId,
+        phone,
+        fromMe,
+        type: summary.type,
+        text,
+        caption: 'caption' in summary ? summary.caption : undefined,
+        fileName: 'fileName' in summary ? summary.fileName : undefined,
+        mimetype: 'mimetype' in summary ? summary.mimetype : undefined,
+        mediaPath: mediaPath ?? undefined,
+        waitingMessage: waiting,
+        senderName: msg.pushName ?? undefined,
+        momment: Number(msg.messageTimestamp ?? Math.floor(Date.now() / 1000)) * 1000,
+        upsertType: type,
+      });
+      if (!fromMe && text) await this.checkOptOut(row, phone, text);
+    }
+  }
+
+  private async checkOptOut(row: InstanceRow, phone: string, text: string) {
+    const word = text.trim().toUpperCase();
+    const keyword = this.ctx.settings.get('whatsapp-session.optOutKeywords').find((k) => k.toUpperCase() === word);
+    if (!keyword) return;
+    await this.store.optouts().insert({ account_id: row.account_id, phone, source: 'keyword', created_at: new Date() }).onConflict(['account_id', 'phone']).ignore();
+    await this.ctx.events.emit('whatsapp-session.optout', { instanceId: row.id, accountId: row.account_id, phone, keyword });
+  }
+
+  private async saveMedia(row: InstanceRow, msg: WAMessage): Promise<string> {
+    const session = this.sessions.get(row.id);
+    const data = (await Baileys.downloadMediaMessage(msg, 'buffer', { options: session?.agent ? { httpsAgent: session.agent } : {} } as never)) as Buffer;
+    const dir = path.join(this.ctx.dataDir, 'media', row.id);
+    mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, msg.key.id!.replace(/[^A-Za-z0-9_-]/g, '_'));
+    writeFileSync(file, data);
+    return file;
+  }
+
+  private async onStatus(row: InstanceRow, updates: { id: string; status: number }[]) {
+    for (const u of updates) {
+      const status = STATUS_FROM_BAILEYS[u.status];
+      if (!status) continue;
+      const msg = await this.store.messages().where({ instance_id: row.id, wa_id: u.id, direction: 'out' }).first();
+      if (msg) await this.markStatus(row, msg, status);
+    }
+  }
+
+  // ------------------------------------------------------------------ reading the store
+
+  chatMessages(row: InstanceRow, phone: string, limit = 50) {
+    return this.store.messages().where({ instance_id: row.id, chat: jidOf(phone) }).orderBy('seq', 'desc').limit(limit);
+  }
+
+  async chats(row: InstanceRow) {
+    const rows: { chat: string; last: number | string; unread: number | string }[] = await this.store
+      .messages()
+      .where({ instance_id: row.id })
+      .groupBy('chat')
+      .select('chat')
+      .max({ last: 'seq' })
+      .sum({ unread: this.store.knex.raw("case when direction = 'in' and status = 'RECEIVED' then 1 else 0 end") });
+    return rows
+      .map((r) => ({ phone: phoneOf(r.chat), lastMessageTime: Math.floor(Number(r.last) / 1000), unread: String(Number(r.unread ?? 0)) }))
+      .sort((a, b) => b.lastMessageTime - a.lastMessageTime);
+  }
+
+  messageByWaId(row: InstanceRow, waId: string) {
+    return this.store.messages().where({ instance_id: row.id, wa_id: waId }).first();
+  }
+}
+
+export const createdAt = (r: { created_at: Date | number | string }) => toDate(r.created_at)!.toISOString();

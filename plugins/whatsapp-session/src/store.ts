@@ -1,0 +1,75 @@
+import type { Knex } from '@plugchat/core';
+
+export type InstanceState = 'disconnected' | 'qr' | 'connecting' | 'connected' | 'logged_out' | 'expired';
+export type MessageStatus = 'QUEUED' | 'SENDING' | 'SENT' | 'RECEIVED' | 'READ' | 'PLAYED' | 'FAILED';
+
+export interface InstanceRow {
+  id: string;
+  account_id: string;
+  name: string;
+  token_hash: string;
+  token_sealed: string;
+  state: InstanceState;
+  state_reason: string | null;
+  wanted: boolean | number;
+  phone: string | null;
+  push_name: string | null;
+  platform: string | null;
+  delay_min_ms: number | null;
+  delay_max_ms: number | null;
+  queue_limit: number | null;
+  created_at: Date | number | string;
+  updated_at: Date | number | string;
+}
+
+export interface MessageRow {
+  id: string;
+  account_id: string;
+  instance_id: string;
+  wa_id: string;
+  chat: string;
+  direction: 'in' | 'out';
+  type: string;
+  content: string;
+  status: MessageStatus;
+  error: string | null;
+  seq: number | string;
+  from_me: boolean | number;
+  waiting: boolean | number | null;
+  media_path: string | null;
+  delay_ms: number | null;
+  attempts: number;
+  created_at: Date | number | string;
+  updated_at: Date | number | string;
+  sent_at: Date | number | string | null;
+}
+
+export const toDate = (v: Date | number | string | null | undefined): Date | null =>
+  v === null || v === undefined ? null : v instanceof Date ? v : new Date(typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v);
+
+/** Status order: a status never moves backwards (FAILED only replaces QUEUED or SENDING). */
+const RANK: Record<MessageStatus, number> = { QUEUED: 0, SENDING: 1, SENT: 2, RECEIVED: 3, READ: 4, PLAYED: 5, FAILED: 6 };
+export function advances(from: MessageStatus, to: MessageStatus): boolean {
+  if (to === 'FAILED') return from === 'QUEUED' || from === 'SENDING';
+  if (from === 'FAILED') return false;
+  return RANK[to] > RANK[from];
+}
+
+let lastSeq = 0;
+/** Monotonic within a process and increasing across restarts (microseconds since epoch). */
+export function nextSeq(): number {
+  const candidate = Date.now() * 1000;
+  lastSeq = candidate > lastSeq ? candidate : lastSeq + 1;
+  return lastSeq;
+}
+
+/** Table access for the plugin; every read that a user can trigger takes the account id. */
+export class Store {
+  constructor(readonly knex: Knex) {}
+
+  instances = () => this.knex<InstanceRow>('whatsapp_session_instances');
+  events = () => this.knex('whatsapp_session_instance_events');
+  auth = () => this.knex('whatsapp_session_auth');
+  messages = () => this.knex<MessageRow>('whatsapp_session_messages');
+  optouts = () => this.knex('whatsapp_session_optouts');
+}

@@ -1,0 +1,166 @@
+import { Agent } from 'node:https';
+import type { Logger } from 'pino';
+import { Baileys, WA_VERSION, type AuthenticationState, type WAMessage, type WASocket } from '../baileys.js';
+
+const { DisconnectReason } = Baileys;
+
+export interface SessionHooks {
+  onQr(qr: string): void;
+  onConnecting(reason: string): void;
+  onOpen(me: { phone: string; pushName?: string; platform?: string }): void;
+  /** reconnect=false: the session is over until a user acts (logged out, replaced, QR expired). */
+  onClose(info: { code: number; reason: string; reconnect: boolean; loggedOut: boolean }): void;
+  onMessages(messages: WAMessage[], type: 'notify' | 'append'): void;
+  onStatus(updates: { id: string; remoteJid: string; fromMe: boolean; status: number }[]): void;
+  onPresence(jid: string, status: string, lastSeen: number | null): void;
+  saveCreds(): Promise<void>;
+}
+
+export interface SessionOptions {
+  instanceId: string;
+  auth: AuthenticationState;
+  wsUrl?: string;
+  mediaCa?: string;
+  logger: Logger;
+  hooks: SessionHooks;
+}
+
+const REASONS: Record<number, string> = {
+  [DisconnectReason.loggedOut]: 'logged out',
+  [DisconnectReason.connectionReplaced]: 'replaced by another session',
+  [DisconnectReason.restartRequired]: 'restart required',
+  [DisconnectReason.timedOut]: 'connection lost or timed out',
+  [DisconnectReason.connectionClosed]: 'connection closed',
+  [DisconnectReason.badSession]: 'bad session',
+  [DisconnectReason.multideviceMismatch]: 'multi-device mismatch',
+};
+
+/**
+ * One Baileys socket for one instance, and the decision of what to do when it
+ * closes: reconnect with exponential backoff and jitter on transient failures,
+ * never after a logout or a replaced session. Errors inside Baileys' handlers are
+ * contained here so one instance cannot disturb the others.
+ */
+export class InstanceSession {
+  sock?: WASocket;
+  private stopped = false;
+  private attempt = 0;
+  private timer?: NodeJS.Timeout;
+  private qrShown = false;
+  readonly agent?: Agent;
+
+  constructor(private readonly opts: SessionOptions) {
+    if (opts.mediaCa) this.agent = new Agent({ ca: opts.mediaCa, keepAlive: true });
+  }
+
+  get open(): boolean {
+    return !!this.sock?.user && this.isOpen;
+  }
+  private isOpen = false;
+
+  start(): void {
+    if (this.stopped) return;
+    const { hooks, logger } = this.opts;
+    const baileysLogger = logger.child({ instance: this.opts.instanceId, lib: 'baileys' });
+    baileysLogger.level = logger.levelVal > 20 ? 'warn' : logger.level;
+    const sock = Baileys.default({
+      auth: this.opts.auth,
+      ...(this.opts.wsUrl ? { waWebSocketUrl: this.opts.wsUrl } : {}),
+      version: WA_VERSION,
+      logger: baileysLogger as never,
+      browser: ['PlugChat', 'Chrome', '1.0.0'],
+      markOnlineOnConnect: false,
+      syncFullHistory: false,
+      generateHighQualityLinkPreview: false,
+      ...(this.agent ? { fetchAgent: this.agent } : {}),
+      getMessage: async () => undefined,
+    });
+    this.sock = sock;
+    const guard =
+      <A extends unknown[]>(what: string, fn: (...a: A) => unknown) =>
+      (...a: A) => {
+        try {
+          const r = fn(...a);
+          if (r instanceof Promise) r.catch((err) => logger.error({ err, instance: this.opts.instanceId, what }, 'instance handler failed'));
+        } catch (err) {
+          logger.error({ err, instance: this.opts.instanceId, what }, 'instance handler failed');
+        }
+      };
+    sock.ev.on('creds.update', guard('creds', () => hooks.saveCreds()));
+    sock.ev.on(
+      'connection.update',
+      guard('connection', (u) => {
+        if (this.sock !== sock) return;
+        if (u.qr) {
+          this.qrShown = true;
+          hooks.onQr(u.qr);
+        }
+        if (u.connection === 'open') {
+          this.attempt = 0;
+          this.isOpen = true;
+          this.qrShown = false;
+          const me = sock.user!;
+          hooks.onOpen({ phone: Baileys.jidDecode(me.id)!.user, pushName: me.name ?? undefined, platform: this.opts.auth.creds.platform ?? undefined });
+        }
+        if (u.connection === 'close') {
+          this.isOpen = false;
+          const code = (u.lastDisconnect?.error as { output?: { statusCode?: number } } | undefined)?.output?.statusCode ?? 0;
+          const reason = REASONS[code] ?? (u.lastDisconnect?.error as Error | undefined)?.message ?? `closed (${code})`;
+          this.onClosed(code, reason);
+        }
+      }),
+    );
+    sock.ev.on('messages.upsert', guard('upsert', ({ messages, type }) => hooks.onMessages(messages, type)));
+    sock.ev.on(
+      'messages.update',
+      guard('update', (list) => {
+        const updates = list
+          .filter((u) => typeof u.update.status === 'number')
+          .map((u) => ({ id: u.key.id!, remoteJid: u.key.remoteJid!, fromMe: !!u.key.fromMe, status: u.update.status as number }));
+        if (updates.length) hooks.onStatus(updates);
+      }),
+    );
+    sock.ev.on(
+      'presence.update',
+      guard('presence', ({ id, presences }) => {
+        for (const [jid, p] of Object.entries(presences)) hooks.onPresence(jid || id, p.lastKnownPresence, p.lastSeen ?? null);
+      }),
+    );
+  }
+
+  private onClosed(code: number, reason: string) {
+    const { hooks } = this.opts;
+    if (this.stopped) return;
+    if (code === DisconnectReason.restartRequired) {
+      // Pairing finished: log in with the new credentials right away.
+      hooks.onConnecting('restart required after pairing');
+      return this.start();
+    }
+    const loggedOut = code === DisconnectReason.loggedOut;
+    const replaced = code === DisconnectReason.connectionReplaced;
+    const qrExpired = this.qrShown && code === DisconnectReason.timedOut && !this.opts.auth.creds.me;
+    if (loggedOut || replaced || qrExpired || code === DisconnectReason.multideviceMismatch) {
+      this.stopped = true;
+      hooks.onClose({ code, reason: qrExpired ? 'QR code expired without a scan' : reason, reconnect: false, loggedOut });
+      return;
+    }
+    // Transient: back off exponentially (1 s, 2 s, 4 s … 60 s) with full jitter.
+    const base = Math.min(60_000, 1000 * 2 ** this.attempt++);
+    const delay = Math.round(base / 2 + Math.random() * (base / 2));
+    hooks.onClose({ code, reason, reconnect: true, loggedOut: false });
+    this.timer = setTimeout(() => this.start(), delay);
+    this.timer.unref();
+  }
+
+  /** Closes the socket; with logout, unlinks the device from the phone first. */
+  async stop(opts: { logout?: boolean } = {}): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    const s = this.sock;
+    this.sock = undefined;
+    this.isOpen = false;
+    if (!s) return;
+    if (opts.logout) await s.logout().catch(() => {});
+    else s.end(undefined);
+  }
+}

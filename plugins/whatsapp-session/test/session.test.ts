@@ -1,0 +1,40 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { harness, pairedInstance, waitFor, BIZ, type Harness } from './support.js';
+
+const CUSTOMER = '5521940000002';
+
+describe('whatsapp-session against the sandbox network', () => {
+  let h: Harness;
+  let inst: { id: string; token: string };
+
+  beforeAll(async () => {
+    h = await harness();
+    await h.owner.post('/api/whatsapp-sandbox/phones', { phone: CUSTOMER, name: 'Carla' });
+    inst = await pairedInstance(h);
+  });
+  afterAll(async () => {
+    await h?.stop();
+    await h?.ws.cleanup();
+  });
+
+  const phoneMessages = async () => (await h.owner.get(`/api/whatsapp-sandbox/phones/${CUSTOMER}`)).body.messages as { id: string; text?: string; kind: string; direction: string }[];
+  const statusOf = async (messageId: string) =>
+    ((await h.api(inst).get(`/chat-messages/${CUSTOMER}`)).body as { messageId: string; status: string }[]).find((m) => m.messageId === messageId)?.status;
+
+  it('pairs by QR through the API and reports the connected phone', async () => {
+    const device = await h.api(inst).get('/device');
+    expect(device.body.phone).toBe(BIZ);
+    const history = await h.owner.get(`/api/whatsapp-session/instances/${inst.id}/history`);
+    expect(history.body.history.map((e: { state: string }) => e.state)).toEqual(expect.arrayContaining(['disconnected', 'connecting', 'qr', 'connected']));
+  });
+
+  it('sends a text that reaches the phone, and shows RECEIVED then READ', async () => {
+    const res = await h.api(inst).post('/send-text', { phone: CUSTOMER, message: 'Seu pedido saiu para entrega' });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ zaapId: expect.any(String), messageId: expect.any(String), id: res.body.messageId });
+    await waitFor(async () => (await phoneMessages()).find((m) => m.id === res.body.messageId && m.text === 'Seu pedido saiu para entrega'), 20_000, 'the text on the phone');
+    await waitFor(async () => (await statusOf(res.body.messageId)) === 'RECEIVED', 20_000, 'RECEIVED');
+    await h.owner.post(`/api/whatsapp-sandbox/phones/${CUSTOMER}/read`, {});
+    await waitFor(async () => (await statusOf(res.body.messageId)) === 'READ', 20_000, 'READ');
+  });
+});
