@@ -46,7 +46,7 @@ export function buildContent(req: OutgoingRequest, jid: string, mediaPath: strin
       const c = req.contact!;
       const digits = c.phone.replace(/\D/g, '');
       const vcard = `BEGIN:VCARD\nVERSION:3.0\nFN:${c.name}\n${c.businessDescription ? `NOTE:${c.businessDescription}\n` : ''}TEL;type=CELL;waid=${digits}:+${digits}\nEND:VCARD`;
-      content = { contacts: { displayName: c.name, contacts: [{ vcard }] } };
+      content = { contacts: { displayName: c.name, contacts: [{ displayName: c.name, vcard }] } };
       break;
     }
     case 'reaction':
