@@ -19,6 +19,11 @@ export interface JobDefinition<P> {
   deadLetter?: boolean;
   /** Cron schedule (UTC unless tz is set); the payload sent each time. */
   cron?: { schedule: string; payload?: P; tz?: string };
+  /**
+   * pg-boss queue policy. "stately": at most one waiting and one running job per
+   * singletonKey, e.g. one wake-up per instance however many messages arrive.
+   */
+  policy?: 'standard' | 'short' | 'singleton' | 'stately';
   /** Parallel workers in this process (default 1). */
   concurrency?: number;
   pollingIntervalSeconds?: number;
@@ -37,7 +42,8 @@ export interface SendOptions {
 export interface JobHandle<P> {
   readonly name: string;
   readonly deadLetterName?: string;
-  send(payload: P, options?: SendOptions): Promise<string>;
+  /** The job id, or null when the queue's policy already holds an equivalent job (same singletonKey). */
+  send(payload: P, options?: SendOptions): Promise<string | null>;
   dispose(): Promise<void>;
 }
 

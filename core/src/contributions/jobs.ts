@@ -17,6 +17,7 @@ export async function registerJob<P>(boss: PgBoss, def: JobDefinition<P>, log: L
     retryDelay: retry.delaySeconds,
     retryBackoff: retry.backoff,
     expireInSeconds: def.expireInSeconds ?? 15 * 60,
+    ...(def.policy ? { policy: def.policy } : {}),
     ...(deadLetterName ? { deadLetter: deadLetterName } : {}),
   });
 
@@ -53,9 +54,7 @@ export async function registerJob<P>(boss: PgBoss, def: JobDefinition<P>, log: L
       if (options.startAfterSeconds !== undefined) sendOptions.startAfter = options.startAfterSeconds;
       if (options.singletonKey !== undefined) sendOptions.singletonKey = options.singletonKey;
       if (options.priority !== undefined) sendOptions.priority = options.priority;
-      const id = await boss.send(def.name, data as object, sendOptions);
-      if (!id) throw new Error(`Job ${def.name} was not queued (a job with singletonKey "${options.singletonKey}" is already waiting)`);
-      return id;
+      return boss.send(def.name, data as object, sendOptions);
     },
     async dispose() {
       for (const id of workerIds) await boss.offWork({ id });

@@ -20,6 +20,8 @@ export default definePlugin<WhatsAppSessionApi, Settings>({
         name: 'whatsapp-session.send',
         payload: z.object({ instanceId: z.string(), messageId: z.string() }),
         retry: { limit: 5, delaySeconds: 2, backoff: true },
+        // One waiting wake-up per instance: it drains everything queued by then.
+        policy: 'stately',
         concurrency: 8,
         pollingIntervalSeconds: 0.5,
         handler: async ({ instanceId }) => svc.drain(instanceId),

@@ -37,7 +37,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export class WhatsAppService {
   private readonly sessions = new Map<string, InstanceSession>();
   private readonly qrs = new Map<string, { qr: string; at: number }>();
-  private readonly draining = new Map<string, Promise<void>>();
+  private readonly lastWake = new Map<string, number>();
+  private readonly draining = new Map<string, { again: boolean; promise: Promise<void> }>();
   sendJob?: JobHandle<SendJob>;
 
   constructor(
@@ -291,28 +292,45 @@ export class WhatsAppService {
       updated_at: now,
       sent_at: null,
     });
-    await this.sendJob?.send({ instanceId: row.id, messageId: zaapId }).catch((err) => {
-      // The row is already durable: the sender picks it up on the next connect or wake-up.
-      this.log.warn({ err, instance: row.id }, 'could not queue the wake-up job; the message waits for the next drain');
-    });
+    // The row is durable already; the job wakes the instance's sender (in whichever process owns it).
+    // One waiting wake-up per instance is enough (the queue is "stately"), so a burst sends one per second.
+    const last = this.lastWake.get(row.id) ?? 0;
+    if (Date.now() - last > 1000) {
+      this.lastWake.set(row.id, Date.now());
+      await this.sendJob?.send({ instanceId: row.id, messageId: zaapId }, { singletonKey: row.id }).catch((err) => {
+        this.log.warn({ err, instance: row.id }, 'could not queue the wake-up job; the message waits for the next drain');
+      });
+    }
+    // The local sender is nudged at once when this process holds the session.
+    if (this.sessions.get(row.id)?.open) void this.drain(row.id).catch((err) => this.log.error({ err, instance: row.id }, 'drain failed'));
     return { zaapId, messageId: waId, id: waId };
   }
 
   /** Sends the instance's queued messages in order, one at a time, with its pacing. */
   drain(instanceId: string): Promise<void> {
     const running = this.draining.get(instanceId);
-    if (running) return running.then(() => this.drain(instanceId));
-    const p = this.drainNow(instanceId).finally(() => this.draining.delete(instanceId));
-    this.draining.set(instanceId, p);
-    return p;
+    if (running) {
+      // Coalesce: the running sender looks once more before it stops.
+      running.again = true;
+      return running.promise;
+    }
+    const state = { again: false, promise: Promise.resolve() };
+    state.promise = (async () => {
+      do {
+        state.again = false;
+        await this.drainNow(instanceId);
+      } while (state.again);
+    })().finally(() => this.draining.delete(instanceId));
+    this.draining.set(instanceId, state);
+    return state.promise;
   }
 
   private async drainNow(instanceId: string): Promise<void> {
+    const row = await this.store.instances().where({ id: instanceId }).first();
+    if (!row) return;
     for (;;) {
       const session = this.sessions.get(instanceId);
       if (!session?.open || !session.sock) return;
-      const row = await this.store.instances().where({ id: instanceId }).first();
-      if (!row) return;
       const msg = await this.store.messages().where({ instance_id: instanceId, direction: 'out' }).whereIn('status', ['QUEUED', 'SENDING']).orderBy('seq', 'asc').first();
       if (!msg) return;
       const req = JSON.parse(msg.content) as OutgoingRequest;

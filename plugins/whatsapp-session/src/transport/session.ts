@@ -62,7 +62,9 @@ export class InstanceSession {
     if (this.stopped) return;
     const { hooks, logger } = this.opts;
     const baileysLogger = logger.child({ instance: this.opts.instanceId, lib: 'baileys' });
-    baileysLogger.level = logger.levelVal > 20 ? 'warn' : logger.level;
+    // Baileys logs routine events (the 515 restart after pairing, closed sockets) as errors;
+    // this session reports what matters, so Baileys speaks only at debug and trace.
+    baileysLogger.level = logger.levelVal <= 20 ? logger.level : 'fatal';
     const sock = Baileys.default({
       auth: this.opts.auth,
       ...(this.opts.wsUrl ? { waWebSocketUrl: this.opts.wsUrl } : {}),

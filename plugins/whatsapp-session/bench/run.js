@@ -1,0 +1,118 @@
+// npm run bench (whatsapp-session part), in one process on the embedded default:
+// send-text enqueue throughput and p99 against the host's bare plugin route, end-to-end
+// messages per second from the API to a virtual phone with pacing 0 (p50/p99), and
+// resident memory per connected instance with 50 instances.
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { boot } from '../../../core/dist/boot.js';
+import { createLogger } from '../../../core/dist/services/logger.js';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const DURATION = Number(process.env.BENCH_SECONDS || 10);
+const E2E = Number(process.env.BENCH_E2E_MESSAGES || 300);
+const INSTANCES = Number(process.env.BENCH_INSTANCES || 50);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const until = async (fn, ms = 60_000) => {
+  const end = Date.now() + ms;
+  while (!(await fn())) {
+    if (Date.now() > end) throw new Error('bench timed out');
+    await sleep(20);
+  }
+};
+const pct = (arr, p) => {
+  const s = [...arr].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'plugchat-wa-bench-'));
+writeFileSync(path.join(dir, 'package.json'), '{"private":true}');
+symlinkSync(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'));
+writeFileSync(
+  path.join(dir, 'plugins.config.json'),
+  JSON.stringify({ packages: ['plugchat-plugin-hello', '@plugchat/whatsapp-session', '@plugchat/whatsapp-sandbox'], plugins: { 'whatsapp-session': { settings: { queueLimit: 100000 } } } }),
+);
+const app = await boot({ cwd: dir, env: { ...process.env, DATA_DIR: path.join(dir, 'data'), PORT: '0', HOST: '127.0.0.1', APP_SECRET: 'bench-secret-'.padEnd(40, 'x') }, logger: createLogger('warn') });
+const network = app.host.records.get('whatsapp-sandbox').api.network();
+const json = async (method, url, body, headers = {}) => {
+  const res = await fetch(app.url + url, { method, headers: { 'content-type': 'application/json', ...headers }, body: body && JSON.stringify(body) });
+  return { status: res.status, headers: res.headers, body: await res.json().catch(() => undefined) };
+};
+try {
+  const setup = await json('POST', '/api/setup', { accountName: 'Bench', name: 'Bench', email: 'bench@bench.test', password: 'bench password 1' });
+  const cookie = setup.headers.get('set-cookie').split(';')[0];
+  const key = (await json('POST', '/api/api-keys', { name: 'bench' }, { cookie })).body.key;
+  const auth = { 'client-token': key };
+  const create = async (name) => (await json('POST', '/api/whatsapp-session/instances', { name, delayMinMs: 0, delayMaxMs: 0 }, { cookie })).body;
+
+  console.log(`\nwhatsapp-session bench: ${os.cpus().length} cores, Node ${process.version}, ${DURATION}s per load run\n`);
+
+  // 1. Enqueue throughput on an instance that is not connected (messages only queue).
+  const idle = await create('enqueue');
+  const load = async (opts) => {
+    await autocannon({ ...opts, duration: 2, connections: 20 });
+    const r = await autocannon({ ...opts, duration: DURATION, connections: 20 });
+    if (r.non2xx || r.errors) throw new Error(`${opts.url}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+    return r;
+  };
+  const bare = await load({ url: `${app.url}/api/hello/greeting`, headers: { authorization: `Bearer ${key}` } });
+  const enqueue = await load({
+    url: `${app.url}/instances/${idle.id}/token/${idle.token}/send-text`,
+    method: 'POST',
+    headers: { ...auth, 'content-type': 'application/json' },
+    body: JSON.stringify({ phone: '5511999990000', message: 'bench message' }),
+  });
+
+  // 2. End to end: API → queue → Baileys → sandbox → virtual phone, pacing 0.
+  const phone = network.createPhone('5521999990000', { name: 'Bench phone' });
+  const inst = await create('e2e');
+  const base = `/instances/${inst.id}/token/${inst.token}`;
+  const qr = (await json('GET', `${base}/qr-code`, undefined, auth)).body.value;
+  await network.scan(qr, '5511999991111', { name: 'Bench shop' });
+  await until(async () => (await json('GET', `${base}/status`, undefined, auth)).body.connected);
+  const sentAt = new Map();
+  const latencies = [];
+  network.on('phone-received', ({ message }) => {
+    const t = sentAt.get(message.id);
+    if (t !== undefined) latencies.push(Number(process.hrtime.bigint() - t) / 1e6);
+  });
+  const warm = await json('POST', `${base}/send-text`, { phone: '5521999990000', message: 'warm up' }, auth);
+  await until(() => phone.messages().some((m) => m.id === warm.body.messageId));
+  const started = process.hrtime.bigint();
+  for (let i = 0; i < E2E; i++) {
+    const t = process.hrtime.bigint();
+    const r = await json('POST', `${base}/send-text`, { phone: '5521999990000', message: `e2e ${i}` }, auth);
+    sentAt.set(r.body.messageId, t);
+  }
+  await until(() => latencies.length >= E2E, 120_000);
+  const e2eSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+
+  // 3. Memory per connected instance (this process holds PlugChat and the sandbox network).
+  globalThis.gc?.();
+  await sleep(1000);
+  const rssBefore = process.memoryUsage().rss;
+  for (let i = 0; i < INSTANCES; i++) {
+    const x = await create(`mem ${i}`);
+    const b = `/instances/${x.id}/token/${x.token}`;
+    const q = (await json('GET', `${b}/qr-code`, undefined, auth)).body.value;
+    await network.scan(q, `55119888${String(i).padStart(5, '0')}`, { name: `Shop ${i}` });
+    await until(async () => (await json('GET', `${b}/status`, undefined, auth)).body.connected);
+  }
+  await sleep(2000);
+  globalThis.gc?.();
+  const rssAfter = process.memoryUsage().rss;
+
+  const rows = [
+    ['GET /api/hello/greeting (host bare plugin route)', `${Math.round(bare.requests.average)} req/s`, `p99 ${bare.latency.p99} ms`],
+    ['POST send-text (validate, store, enqueue)', `${Math.round(enqueue.requests.average)} req/s`, `p99 ${enqueue.latency.p99} ms`],
+    [`API → virtual phone, pacing 0 (${E2E} messages)`, `${Math.round(E2E / e2eSeconds)} msg/s`, `p50 ${pct(latencies, 50).toFixed(1)} ms, p99 ${pct(latencies, 99).toFixed(1)} ms`],
+    [`resident memory per connected instance (${INSTANCES})`, `${Math.round((rssAfter - rssBefore) / INSTANCES / 1024)} KB`, `${Math.round(rssBefore / 1048576)} → ${Math.round(rssAfter / 1048576)} MB, sandbox included`],
+  ];
+  for (const [a, b, c] of rows) console.log(`${a.padEnd(52)} ${b.padStart(12)}   ${c}`);
+} finally {
+  await app.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
+process.exit(0);
