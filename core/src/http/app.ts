@@ -27,6 +27,12 @@ export function createApp(deps: AppDeps): Koa {
   const app = new Koa({ proxy: process.env.TRUST_PROXY === '1' });
   const log = deps.log;
   // Locate the docs assets without importing swagger-ui-dist (its index loads the whole UI bundle).
+  // Koa reports stream errors here (its default prints to stderr): a client that goes away
+  // from a stream (SSE, downloads) is routine, anything else is logged as an error.
+  app.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'ERR_STREAM_PREMATURE_CLOSE' || err.code === 'ECONNRESET' || err.code === 'EPIPE') log.debug({ err: err.message }, 'client went away');
+    else log.error({ err }, 'http server error');
+  });
   const swaggerDir = path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
 
   // Request id, context for log lines, and an access log line per request.

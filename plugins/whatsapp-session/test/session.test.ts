@@ -1,14 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STORAGE_MODES } from '../../../core/test/support/db.js';
 import { harness, pairedInstance, waitFor, BIZ, type Harness } from './support.js';
 
 const CUSTOMER = '5521940000002';
 
-describe('whatsapp-session against the sandbox network', () => {
+describe.each(STORAGE_MODES)('whatsapp-session against the sandbox network (%s)', (mode) => {
   let h: Harness;
   let inst: { id: string; token: string };
 
   beforeAll(async () => {
-    h = await harness();
+    h = await harness(mode);
     await h.owner.post('/api/whatsapp-sandbox/phones', { phone: CUSTOMER, name: 'Carla' });
     inst = await pairedInstance(h);
   });

@@ -63,6 +63,11 @@ export function instanceApiRouter(svc: WhatsAppService, maxBytes: () => number) 
       const qr = svc.currentQr(row.id) ?? (await waitForQr(svc, row.id));
       return { value: qr ? await QRCode.toDataURL(qr, { margin: 1, width: 320 }) : null };
     })
+    .get('/:id/token/:token/phone-code/:phone', { ...spec('A pairing code to type on the phone instead of scanning'), params: params.extend({ phone }) }, async (c) => {
+      const row = await instance(c as unknown as C);
+      if (svc.isConnected(row.id)) return { connected: true, code: null, error: 'You are already connected.' };
+      return { code: await svc.pairingCode(row, c.params.phone) };
+    })
     .get('/:id/token/:token/status', spec('Whether the instance is connected'), async (c) => {
       const row = await instance(c);
       const connected = svc.isConnected(row.id);

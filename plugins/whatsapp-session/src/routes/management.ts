@@ -1,3 +1,4 @@
+import { PassThrough } from 'node:stream';
 import QRCode from 'qrcode';
 import { createRouter, z } from '@plugchat/core';
 import { createdAt, type WhatsAppService } from '../services/whatsapp.js';
@@ -92,6 +93,34 @@ export function managementRouter(svc: WhatsAppService) {
       const qr = svc.currentQr(row.id);
       return { qr: qr ?? null, image: qr ? await QRCode.toDataURL(qr, { margin: 1, width: 320 }) : null, state: row.state };
     })
+    .get(
+      '/instances/:id/events',
+      { summary: 'A live Server-Sent Events stream of state changes and rotating QR codes (with the QR as a PNG data URI)', role: 'admin', params: idParam },
+      async (c) => {
+        const row = await svc.get(c.auth.accountId, c.params.id);
+        const stream = new PassThrough();
+        const write = (event: string, data: unknown) => stream.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+        const onChange = (e: { type: string; qr?: string }) => {
+          if (e.type === 'qr' && e.qr) void QRCode.toDataURL(e.qr, { margin: 1, width: 320 }).then((image) => write('qr', { qr: e.qr, image }));
+          else write(e.type, e);
+        };
+        svc.live.on(row.id, onChange);
+        const keepAlive = setInterval(() => stream.write(': keep-alive\n\n'), 15_000);
+        const close = () => {
+          clearInterval(keepAlive);
+          svc.live.off(row.id, onChange);
+        };
+        c.koa.req.on('close', close);
+        c.koa.req.socket.setTimeout(0);
+        c.koa.set('Cache-Control', 'no-cache');
+        c.koa.set('X-Accel-Buffering', 'no');
+        c.koa.type = 'text/event-stream';
+        c.koa.body = stream;
+        write('state', { type: 'state', state: row.state, reason: row.state_reason, connected: svc.isConnected(row.id), phone: row.phone });
+        const qr = svc.currentQr(row.id);
+        if (qr) onChange({ type: 'qr', qr });
+      },
+    )
     .get('/instances/:id/history', { summary: 'State changes, oldest first', role: 'agent', params: idParam }, async (c) => {
       const row = await svc.get(c.auth.accountId, c.params.id);
       return { history: (await svc.history(row)).map((h: { state: string; reason: string; at: Date }) => ({ state: h.state, reason: h.reason, at: toDate(h.at)!.toISOString() })) };

@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { conflict, HttpError, notFound, tooManyRequests, unprocessable, type JobHandle, type PluginContext } from '@plugchat/core';
@@ -38,6 +39,8 @@ export class WhatsAppService {
   private readonly sessions = new Map<string, InstanceSession>();
   private readonly qrs = new Map<string, { qr: string; at: number }>();
   private readonly lastWake = new Map<string, number>();
+  /** Live changes per instance (state, QR) for the UI's event stream. */
+  readonly live = new EventEmitter().setMaxListeners(0);
   private readonly draining = new Map<string, { again: boolean; promise: Promise<void> }>();
   sendJob?: JobHandle<SendJob>;
 
@@ -147,6 +150,7 @@ export class WhatsAppService {
     }
     row.state = state;
     row.state_reason = reason;
+    this.live.emit(row.id, { type: 'state', state, reason, connected: this.isConnected(row.id), phone: extra.phone ?? row.phone ?? null });
   }
 
   // ------------------------------------------------------------------ lifecycle
@@ -180,6 +184,7 @@ export class WhatsAppService {
         saveCreds: () => auth.saveCreds(),
         onQr: (qr) => {
           this.qrs.set(row.id, { qr, at: Date.now() });
+          this.live.emit(row.id, { type: 'qr', qr });
           void this.setState(row, 'qr', 'waiting for the QR code to be scanned');
           void this.ctx.events.emit('whatsapp-session.instance.qr', { instanceId: row.id, accountId: row.account_id, qr });
         },
@@ -406,6 +411,18 @@ export class WhatsAppService {
 
   async deleteMessage(row: InstanceRow, phone: string, messageId: string, owner: boolean) {
     await this.openSocket(row).sendMessage(jidOf(phone), { delete: { remoteJid: jidOf(phone), id: messageId, fromMe: owner } });
+  }
+
+  /** A pairing code to type on the phone (Linked devices → Link with phone number) instead of scanning. */
+  async pairingCode(row: InstanceRow, phone: string): Promise<string> {
+    if (!this.sessions.get(row.id)) await this.connect(row);
+    const session = this.sessions.get(row.id)!;
+    for (let i = 0; i < 50 && !session.sock; i++) await sleep(100);
+    try {
+      return await session.sock!.requestPairingCode(phone);
+    } catch (err) {
+      throw new HttpError(502, 'pairing_code_failed', `WhatsApp did not issue a pairing code: ${(err as Error).message}. Scan the QR code instead.`);
+    }
   }
 
   async phoneExists(row: InstanceRow, phone: string): Promise<boolean> {
