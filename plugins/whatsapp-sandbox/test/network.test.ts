@@ -1,46 +1,31 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SandboxNetwork } from '../src/network/index.js';
-import { pairClient, proto, type TestClient } from './support/client.js';
+import { proto, useTwoClients } from './support/client.js';
 
 const { SERVER_ACK, DELIVERY_ACK, READ } = proto.WebMessageInfo.Status;
 
 describe('two Baileys clients through the sandbox network', () => {
-  let network: SandboxNetwork;
-  let biz: TestClient;
-  let customer: TestClient;
-
-  beforeAll(async () => {
-    network = new SandboxNetwork();
-    await network.start();
-    biz = await pairClient(network, '5511900000001', 'Acme Store');
-    customer = await pairClient(network, '5511900000002', 'Carla');
-  });
-  afterAll(async () => {
-    biz?.stop();
-    customer?.stop();
-    await network?.stop();
-  });
+  const pair = useTwoClients({ beforeAll, afterAll }, ['5511900000001', '5511900000002'], ['Acme Store', 'Carla']);
 
   it('pairs both by QR and opens them after the 515 restart', () => {
-    expect(biz.jid).toMatch(/^5511900000001:\d+@s\.whatsapp\.net$/);
-    expect(customer.jid).toMatch(/^5511900000002:\d+@s\.whatsapp\.net$/);
-    expect(biz.closes).toContain(515);
+    expect(pair.biz.jid).toMatch(/^5511900000001:\d+@s\.whatsapp\.net$/);
+    expect(pair.customer.jid).toMatch(/^5511900000002:\d+@s\.whatsapp\.net$/);
+    expect(pair.biz.closes).toContain(515);
   });
 
   it('carries text from business to customer with SERVER_ACK, DELIVERY_ACK and READ', async () => {
-    const sent = await biz.sendText(customer.userJid, 'Olá Carla, seu pedido saiu');
-    const got = await customer.waitFor(() => customer.received('Olá Carla, seu pedido saiu'), 'the text at the customer');
+    const sent = await pair.biz.sendText(pair.customer.userJid, 'Olá Carla, seu pedido saiu');
+    const got = await pair.customer.waitFor(() => pair.customer.received('Olá Carla, seu pedido saiu'), 'the text at the customer');
     expect(got.type).toBe('notify');
     expect(got.msg.pushName).toBe('Acme Store');
-    await biz.waitFor(() => biz.statusOf(sent.key.id!).includes(DELIVERY_ACK), 'delivery ack');
-    expect(biz.statusOf(sent.key.id!)).toContain(SERVER_ACK);
-    await customer.sock!.readMessages([got.msg.key]);
-    await biz.waitFor(() => biz.statusOf(sent.key.id!).includes(READ), 'read receipt');
+    await pair.biz.waitFor(() => pair.biz.statusOf(sent.key.id!).includes(DELIVERY_ACK), 'delivery ack');
+    expect(pair.biz.statusOf(sent.key.id!)).toContain(SERVER_ACK);
+    await pair.customer.sock!.readMessages([got.msg.key]);
+    await pair.biz.waitFor(() => pair.biz.statusOf(sent.key.id!).includes(READ), 'read receipt');
   });
 
   it('carries a reply from customer to business', async () => {
-    await customer.sendText(biz.userJid, 'Obrigada!');
-    const got = await biz.waitFor(() => biz.received('Obrigada!'), 'the reply at the business');
-    expect(got.msg.key.remoteJid).toBe(customer.userJid);
+    await pair.customer.sendText(pair.biz.userJid, 'Obrigada!');
+    const got = await pair.biz.waitFor(() => pair.biz.received('Obrigada!'), 'the reply at the business');
+    expect(got.msg.key.remoteJid).toBe(pair.customer.userJid);
   });
 });

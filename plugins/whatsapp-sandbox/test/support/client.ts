@@ -200,3 +200,30 @@ export async function pairClient(network: SandboxNetwork, phone: string, name: s
   await client.waitOpen();
   return client;
 }
+
+export interface Pair {
+  network: SandboxNetwork;
+  biz: TestClient;
+  customer: TestClient;
+}
+
+/**
+ * For a describe block: a fresh network with a business and a customer client
+ * paired before the tests and everything stopped after. Read the fields inside tests.
+ */
+export function useTwoClients(hooks: { beforeAll: (fn: () => Promise<void>) => void; afterAll: (fn: () => Promise<void>) => void }, phones: [string, string], names: [string, string]): Pair {
+  const pair = {} as Pair;
+  hooks.beforeAll(async () => {
+    const { SandboxNetwork: Network } = await import('../../src/network/index.js');
+    pair.network = new Network();
+    await pair.network.start();
+    pair.biz = await pairClient(pair.network, phones[0], names[0]);
+    pair.customer = await pairClient(pair.network, phones[1], names[1]);
+  });
+  hooks.afterAll(async () => {
+    pair.biz?.stop();
+    pair.customer?.stop();
+    await pair.network?.stop();
+  });
+  return pair;
+}
