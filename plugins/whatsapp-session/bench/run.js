@@ -90,9 +90,14 @@ try {
   const e2eSeconds = Number(process.hrtime.bigint() - started) / 1e9;
 
   // 3. Memory per connected instance (this process holds PlugChat and the sandbox network).
-  globalThis.gc?.();
-  await sleep(1000);
-  const rssBefore = process.memoryUsage().rss;
+  const settle = async () => {
+    for (let i = 0; i < 3; i++) {
+      globalThis.gc?.();
+      await sleep(700);
+    }
+    return process.memoryUsage();
+  };
+  const before = await settle();
   for (let i = 0; i < INSTANCES; i++) {
     const x = await create(`mem ${i}`);
     const b = `/instances/${x.id}/token/${x.token}`;
@@ -101,14 +106,14 @@ try {
     await until(async () => (await json('GET', `${b}/status`, undefined, auth)).body.connected);
   }
   await sleep(2000);
-  globalThis.gc?.();
-  const rssAfter = process.memoryUsage().rss;
+  const after = await settle();
 
   const rows = [
     ['GET /api/hello/greeting (host bare plugin route)', `${Math.round(bare.requests.average)} req/s`, `p99 ${bare.latency.p99} ms`],
     ['POST send-text (validate, store, enqueue)', `${Math.round(enqueue.requests.average)} req/s`, `p99 ${enqueue.latency.p99} ms`],
     [`API → virtual phone, pacing 0 (${E2E} messages)`, `${Math.round(E2E / e2eSeconds)} msg/s`, `p50 ${pct(latencies, 50).toFixed(1)} ms, p99 ${pct(latencies, 99).toFixed(1)} ms`],
-    [`resident memory per connected instance (${INSTANCES})`, `${Math.round((rssAfter - rssBefore) / INSTANCES / 1024)} KB`, `${Math.round(rssBefore / 1048576)} → ${Math.round(rssAfter / 1048576)} MB, sandbox included`],
+    [`resident memory per connected instance (${INSTANCES})`, `${Math.round((after.rss - before.rss) / INSTANCES / 1024)} KB`, `RSS ${Math.round(before.rss / 1048576)} → ${Math.round(after.rss / 1048576)} MB, sandbox included`],
+    [`JS heap per connected instance (${INSTANCES})`, `${Math.round((after.heapUsed - before.heapUsed) / INSTANCES / 1024)} KB`, `heap ${Math.round(before.heapUsed / 1048576)} → ${Math.round(after.heapUsed / 1048576)} MB`],
   ];
   for (const [a, b, c] of rows) console.log(`${a.padEnd(52)} ${b.padStart(12)}   ${c}`);
 } finally {
