@@ -171,4 +171,11 @@ describe('sending every message type and receiving', () => {
     expect(other.messages().filter((m) => m.direction === 'in').map((m) => m.text)).toEqual(['fila 1', 'fila 2', 'fila 3']);
     await waitFor(async () => received.find((e) => (e as { text?: string }).text === 'enquanto você estava fora'), 20_000, 'the message sent while away');
   });
+
+  it('keeps a message it could not decrypt as "waiting for this message"', async () => {
+    const id = network().phone(CUSTOMER)!.sendUndecryptable(BIZ);
+    const waiting = await waitFor(async () => (await h.api(inst).get(`/chat-messages/${CUSTOMER}`)).body.find((m: { messageId: string }) => m.messageId === id), 20_000, 'the waiting message');
+    expect(waiting).toMatchObject({ waitingMessage: true, type: 'waiting', fromMe: false });
+    expect(received.find((e) => (e as { messageId: string }).messageId === id)).toMatchObject({ waitingMessage: true });
+  });
 });

@@ -220,6 +220,19 @@ export class VirtualPhone {
     });
   }
 
+  /**
+   * Fault injection: a message whose ciphertext no device can decrypt, as when
+   * keys went out of sync. The client shows "waiting for this message".
+   */
+  sendUndecryptable(to: string): string {
+    const target = parseJid(to.includes('@') ? to : userJid(to))!;
+    const id = messageId();
+    for (const d of this.host.companions(target.user)) {
+      this.host.deliverTo(d.jid, node('message', { from: userJid(this.phone), id, t: now(), type: 'text', notify: this.state.name }, [node('enc', { v: '2', type: 'msg' }, randomBytes(80))]));
+    }
+    return id;
+  }
+
   private async injectSession(jid: string) {
     const bundle = this.host.bundleFor(jid);
     const key = (n: BinaryNode | undefined, withSig: boolean) =>
