@@ -1,3 +1,4 @@
+import type { Caller } from '@plugchat/core';
 import type { InstanceState, MessageStatus } from './store.js';
 
 /** What a network plugin (such as the sandbox) contributes to whatsapp-session.networks. */
@@ -43,4 +44,11 @@ declare module '@plugchat/core' {
 export interface WhatsAppSessionApi {
   /** Queue a text through an instance, as the API does. */
   sendText(accountId: string, instanceId: string, phone: string, message: string): Promise<{ zaapId: string; messageId: string }>;
+  /**
+   * Checks instance API credentials for another plugin's routes under /instances/{id}/token/{token}:
+   * 404 when the instance is not the caller's, 403 when the token is wrong.
+   */
+  instanceFor(caller: Caller, id: string, token: string): Promise<{ id: string; accountId: string; phone: string | null; name: string }>;
+  /** The instance's phone, when it is connected. */
+  connectedPhone(instanceId: string): string | null;
 }

@@ -36,6 +36,11 @@ export default definePlugin<WhatsAppSessionApi, Settings>({
     ctx.subscriptions.push(ctx.events.on('core.ready', () => void svc.resumeAll().catch((err) => ctx.logger.error({ err }, 'resuming instances failed'))));
     return {
       sendText: async (accountId, instanceId, phone, message) => svc.enqueue(await svc.get(accountId, instanceId), phone, { kind: 'text', text: message }),
+      instanceFor: async (caller, id, token) => {
+        const row = await svc.authorize(caller, id, token);
+        return { id: row.id, accountId: row.account_id, phone: row.phone, name: row.name };
+      },
+      connectedPhone: (instanceId) => (svc.isConnected(instanceId) ? svc.phoneOfInstance(instanceId) : null),
     };
   },
 });

@@ -1,5 +1,6 @@
+import { createReadStream, existsSync } from 'node:fs';
 import QRCode from 'qrcode';
-import { createRouter, HttpError, notFound, z, type RouteContext } from '@plugchat/core';
+import { createRouter, notFound, z, type RouteContext } from '@plugchat/core';
 import { resolveMedia } from '../media.js';
 import type { OutgoingRequest } from '../services/content.js';
 import { phoneOf, type WhatsAppService } from '../services/whatsapp.js';
@@ -24,12 +25,7 @@ type C = RouteContext<{ id: string; token: string }, unknown, unknown>;
  * with the account's API key in the Client-Token header.
  */
 export function instanceApiRouter(svc: WhatsAppService, maxBytes: () => number) {
-  const instance = async (c: C): Promise<InstanceRow> => {
-    const row = await svc.byToken(c.params.id, c.params.token);
-    if (!row || row.account_id !== c.auth.accountId) throw notFound('Instance');
-    if (!row.token_hash) throw new HttpError(403, 'invalid_instance_token', 'The instance token is wrong. Copy it again from the instance page (it changes when rotated).');
-    return row;
-  };
+  const instance = (c: C): Promise<InstanceRow> => svc.authorize(c.auth, c.params.id, c.params.token);
   const spec = <B>(summary: string, body?: z.ZodType<B>) => ({
     summary,
     role: 'agent' as const,
@@ -174,6 +170,15 @@ export function instanceApiRouter(svc: WhatsAppService, maxBytes: () => number) 
     .get('/:id/token/:token/chat-messages/:phone', { ...spec('Messages of one chat, newest first'), params: params.extend({ phone }), query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) }) }, async (c) => {
       const rows = await svc.chatMessages(await instance(c as unknown as C), c.params.phone, c.query.limit);
       return rows.map((r) => ({ messageId: r.wa_id, zaapId: r.direction === 'out' ? r.id : undefined, phone: phoneOf(r.chat), fromMe: !!r.from_me, status: r.status, type: r.type, waitingMessage: !!r.waiting, content: JSON.parse(r.content), error: r.error ?? undefined }));
+    })
+    .get('/:id/token/:token/media/:messageId', { ...spec('Download the media of a received message'), params: params.extend({ messageId: z.string().min(1).max(100) }) }, async (c) => {
+      const row = await instance(c as unknown as C);
+      const msg = await svc.messageByWaId(row, c.params.messageId);
+      if (!msg?.media_path || !existsSync(msg.media_path)) throw notFound('Media');
+      const content = JSON.parse(msg.content) as { mimetype?: string; fileName?: string };
+      c.koa.type = content.mimetype ?? 'application/octet-stream';
+      if (content.fileName) c.koa.attachment(content.fileName);
+      c.koa.body = createReadStream(msg.media_path);
     })
     .get('/:id/token/:token/queue', spec('Messages waiting to be sent, oldest first'), async (c) => {
       const rows = await svc.queue(await instance(c));

@@ -109,6 +109,19 @@ export class WhatsAppService {
     return a.length === b.length && timingSafeEqual(a, b) ? row : ({ ...row, token_hash: '' } as InstanceRow);
   }
 
+  /** Instance API credentials: the caller's account must own it (else 404) and the token must match (else 403). */
+  async authorize(caller: { accountId: string }, id: string, token: string): Promise<InstanceRow> {
+    const row = await this.byToken(id, token);
+    if (!row || row.account_id !== caller.accountId) throw notFound('Instance');
+    if (!row.token_hash) throw new HttpError(403, 'invalid_instance_token', 'The instance token is wrong. Copy it again from the instance page (it changes when rotated).');
+    return row;
+  }
+
+  phoneOfInstance(id: string): string | null {
+    const me = this.sessions.get(id)?.sock?.user?.id;
+    return me ? phoneOf(me) : null;
+  }
+
   async update(row: InstanceRow, patch: Partial<Pick<InstanceRow, 'name' | 'delay_min_ms' | 'delay_max_ms' | 'queue_limit'>>): Promise<InstanceRow> {
     const min = patch.delay_min_ms ?? row.delay_min_ms;
     const max = patch.delay_max_ms ?? row.delay_max_ms;
