@@ -51,7 +51,8 @@ export async function registerJob<P>(boss: PgBoss, def: JobDefinition<P>, log: L
       }
       // pg-boss asserts on keys that are present but undefined, so pass only what was given.
       const sendOptions: PgBoss.SendOptions = {};
-      if (options.startAfterSeconds !== undefined) sendOptions.startAfter = options.startAfterSeconds;
+      // A Date keeps sub-second delays (pg-boss rounds a number of seconds).
+      if (options.startAfterSeconds !== undefined) sendOptions.startAfter = new Date(Date.now() + options.startAfterSeconds * 1000);
       if (options.singletonKey !== undefined) sendOptions.singletonKey = options.singletonKey;
       if (options.priority !== undefined) sendOptions.priority = options.priority;
       return boss.send(def.name, data as object, sendOptions);

@@ -49,6 +49,10 @@ export interface WhatsAppSessionApi {
    * 404 when the instance is not the caller's, 403 when the token is wrong.
    */
   instanceFor(caller: Caller, id: string, token: string): Promise<{ id: string; accountId: string; phone: string | null; name: string }>;
+  /** The caller's instance by id (404 when it is another account's). */
+  instanceOf(caller: Caller, id: string): Promise<{ id: string; accountId: string; phone: string | null; name: string }>;
+  /** Path (under the server's base URL) of a received message's media, for the instance's API clients. */
+  mediaPath(instanceId: string, messageId: string): Promise<string>;
   /** The instance's phone, when it is connected. */
   connectedPhone(instanceId: string): string | null;
 }

@@ -40,6 +40,14 @@ export default definePlugin<WhatsAppSessionApi, Settings>({
         const row = await svc.authorize(caller, id, token);
         return { id: row.id, accountId: row.account_id, phone: row.phone, name: row.name };
       },
+      instanceOf: async (caller, id) => {
+        const row = await svc.get(caller.accountId, id);
+        return { id: row.id, accountId: row.account_id, phone: row.phone, name: row.name };
+      },
+      mediaPath: async (instanceId, messageId) => {
+        const row = (await store.instances().where({ id: instanceId }).first())!;
+        return `/instances/${row.id}/token/${svc.token(row)}/media/${encodeURIComponent(messageId)}`;
+      },
       connectedPhone: (instanceId) => (svc.isConnected(instanceId) ? svc.phoneOfInstance(instanceId) : null),
     };
   },

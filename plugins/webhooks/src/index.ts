@@ -1,0 +1,58 @@
+import { definePlugin, defineJob, z } from '@plugchat/core';
+import type { WhatsAppSessionApi } from '@plugchat/whatsapp-session';
+import type { WebhooksApi } from './api.js';
+import { migrations } from './migrations.js';
+import { connectedCallback, deliveryCallback, disconnectedCallback, messageStatusCallback, presenceCallback, receivedCallback } from './payloads.js';
+import { nativeRouter } from './routes/native.js';
+import { zapiRouter } from './routes/zapi.js';
+import { WebhookService, type DeliverJob, type Settings } from './service.js';
+
+export type { WebhooksApi } from './api.js';
+export { sign } from './service.js';
+
+export default definePlugin<WebhooksApi, Settings>({
+  migrations,
+  async activate(ctx) {
+    const session = ctx.getApi<WhatsAppSessionApi>('whatsapp-session');
+    const svc = new WebhookService(ctx.db.knex, ctx, session);
+    svc.deliverJob = await ctx.jobs.register(
+      defineJob<DeliverJob>({
+        name: 'webhooks.deliver',
+        payload: z.object({ deliveryId: z.string() }),
+        // Attempts and their backoff are scheduled by the service; this only covers a crash inside one.
+        retry: { limit: 3, delaySeconds: 5, backoff: true },
+        expireInSeconds: 120,
+        concurrency: 16,
+        pollingIntervalSeconds: 0.5,
+        handler: ({ deliveryId }) => svc.attempt(deliveryId),
+      }),
+    );
+    // Media links need the server's public address; without publicBaseUrl the payload carries none.
+    const mediaUrl = async (instanceId: string, messageId: string) => {
+      const base = ctx.settings.get('webhooks.publicBaseUrl');
+      return base ? `${base.replace(/\/$/, '')}${await session.mediaPath(instanceId, messageId)}` : undefined;
+    };
+    ctx.subscriptions.push(
+      ctx.http.register(nativeRouter(svc, session)),
+      ctx.http.register(zapiRouter(svc, session)),
+      ctx.events.on('whatsapp-session.message.received', async (e) =>
+        svc.fanOut(
+          e.instanceId,
+          'received',
+          receivedCallback(e, { connectedPhone: session.connectedPhone(e.instanceId), mediaUrl: e.mediaPath ? await mediaUrl(e.instanceId, e.messageId) : undefined }),
+          { fromMe: e.fromMe },
+        ),
+      ),
+      ctx.events.on('whatsapp-session.message.status', async (e) => {
+        if (e.status === 'SENT' || e.status === 'FAILED') await svc.fanOut(e.instanceId, 'delivery', deliveryCallback(e), { orderingKey: e.messageId });
+        if (e.status !== 'FAILED') await svc.fanOut(e.instanceId, 'message-status', messageStatusCallback(e), { orderingKey: e.messageId });
+      }),
+      ctx.events.on('whatsapp-session.instance.connected', (e) => svc.fanOut(e.instanceId, 'connected', connectedCallback(e))),
+      ctx.events.on('whatsapp-session.instance.disconnected', (e) => svc.fanOut(e.instanceId, 'disconnected', disconnectedCallback(e))),
+      ctx.events.on('whatsapp-session.presence', (e) => svc.fanOut(e.instanceId, 'chat-presence', presenceCallback(e))),
+    );
+    return {
+      endpointCount: async (accountId, instanceId) => (await svc.listEndpoints(accountId, instanceId)).length,
+    };
+  },
+});

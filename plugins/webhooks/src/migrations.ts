@@ -1,0 +1,54 @@
+import type { Migration } from '@plugchat/core';
+
+export const migrations: Migration[] = [
+  {
+    name: '0001_endpoints_deliveries',
+    async up({ knex }) {
+      await knex.schema.createTable('webhooks_endpoints', (t) => {
+        t.string('id', 36).primary();
+        t.string('account_id', 36).notNullable().index();
+        t.string('instance_id', 40).notNullable().index();
+        t.text('url').notNullable();
+        t.text('events').notNullable();
+        t.text('headers_sealed').nullable();
+        t.text('secret_sealed').notNullable();
+        t.string('source', 10).notNullable();
+        t.string('zapi_kind', 30).nullable();
+        t.boolean('notify_sent_by_me').notNullable().defaultTo(false);
+        t.boolean('paused').notNullable().defaultTo(false);
+        t.boolean('failing').notNullable().defaultTo(false);
+        t.integer('consecutive_failures').notNullable().defaultTo(0);
+        t.timestamp('created_at', { useTz: true }).notNullable();
+        t.timestamp('updated_at', { useTz: true }).notNullable();
+      });
+      await knex.schema.createTable('webhooks_deliveries', (t) => {
+        t.string('id', 36).primary();
+        t.string('account_id', 36).notNullable();
+        t.string('instance_id', 40).notNullable();
+        t.string('endpoint_id', 36).notNullable();
+        t.string('event_type', 40).notNullable();
+        t.text('payload').notNullable();
+        t.string('ordering_key', 100).nullable();
+        t.bigInteger('seq').notNullable();
+        t.string('status', 12).notNullable();
+        t.integer('attempts').notNullable().defaultTo(0);
+        t.integer('last_status_code').nullable();
+        t.string('last_error', 500).nullable();
+        t.timestamp('created_at', { useTz: true }).notNullable();
+        t.timestamp('delivered_at', { useTz: true }).nullable();
+        t.index(['endpoint_id', 'status', 'seq']);
+        t.index(['endpoint_id', 'ordering_key', 'seq']);
+      });
+      await knex.schema.createTable('webhooks_attempts', (t) => {
+        t.increments('id');
+        t.string('delivery_id', 36).notNullable().index();
+        t.integer('attempt').notNullable();
+        t.timestamp('at', { useTz: true }).notNullable();
+        t.integer('status_code').nullable();
+        t.integer('latency_ms').notNullable();
+        t.string('response_excerpt', 1100).nullable();
+        t.string('error', 500).nullable();
+      });
+    },
+  },
+];

@@ -1,0 +1,84 @@
+import type { ReceivedMessageEvent } from '@plugchat/whatsapp-session';
+
+/** Event kinds an endpoint subscribes to; the Z-API routes set one kind each. */
+export const EVENT_KINDS = ['received', 'delivery', 'message-status', 'connected', 'disconnected', 'chat-presence'] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];
+
+/** The Z-API ReceivedCallback shape, with exactly one content object. */
+export function receivedCallback(e: ReceivedMessageEvent, ctx: { connectedPhone: string | null; mediaUrl?: string }) {
+  const base = {
+    isStatusReply: false,
+    senderLid: null,
+    chatLid: null,
+    connectedPhone: ctx.connectedPhone,
+    waitingMessage: e.waitingMessage,
+    isEdit: false,
+    isGroup: false,
+    isNewsletter: false,
+    instanceId: e.instanceId,
+    messageId: e.messageId,
+    phone: e.phone,
+    fromMe: e.fromMe,
+    momment: e.momment,
+    status: e.fromMe ? 'SENT' : 'RECEIVED',
+    chatName: e.senderName ?? null,
+    senderPhoto: null,
+    senderName: e.senderName ?? null,
+    photo: null,
+    broadcast: false,
+    participantPhone: null,
+    participantLid: null,
+    forwarded: false,
+    type: 'ReceivedCallback',
+    fromApi: false,
+  };
+  if (e.waitingMessage) return base;
+  const url = ctx.mediaUrl ?? null;
+  switch (e.type) {
+    case 'text':
+      return { ...base, text: { message: e.text ?? '' } };
+    case 'image':
+      return { ...base, image: { mimeType: e.mimetype ?? null, imageUrl: url, thumbnailUrl: null, caption: e.caption ?? '', width: null, height: null, viewOnce: false } };
+    case 'video':
+      return { ...base, video: { videoUrl: url, caption: e.caption ?? '', mimeType: e.mimetype ?? null, seconds: null, viewOnce: false } };
+    case 'audio':
+      return { ...base, audio: { ptt: true, seconds: null, audioUrl: url, mimeType: e.mimetype ?? null, viewOnce: false } };
+    case 'document':
+      return { ...base, document: { documentUrl: url, mimeType: e.mimetype ?? null, title: e.fileName ?? null, pageCount: null, fileName: e.fileName ?? null } };
+    case 'sticker':
+      return { ...base, sticker: { stickerUrl: url, mimeType: e.mimetype ?? null } };
+    default:
+      return { ...base, [e.type]: { message: e.text ?? null } };
+  }
+}
+
+export const deliveryCallback = (e: { instanceId: string; phone: string; zaapId?: string; messageId: string; error?: string }) => ({
+  phone: e.phone,
+  zaapId: e.zaapId ?? e.messageId,
+  messageId: e.messageId,
+  type: 'DeliveryCallback',
+  instanceId: e.instanceId,
+  momment: Date.now(),
+  ...(e.error ? { error: e.error } : {}),
+});
+
+export const messageStatusCallback = (e: { instanceId: string; phone: string; messageId: string; status: string }) => ({
+  status: e.status,
+  ids: [e.messageId],
+  momment: Date.now(),
+  phone: e.phone,
+  type: 'MessageStatusCallback',
+  instanceId: e.instanceId,
+});
+
+export const connectedCallback = (e: { instanceId: string; phone: string }) => ({ type: 'ConnectedCallback', connected: true, momment: Date.now(), phone: e.phone, instanceId: e.instanceId });
+
+export const disconnectedCallback = (e: { instanceId: string; reason: string }) => ({ momment: Date.now(), error: e.reason, disconnected: true, type: 'DisconnectedCallback', instanceId: e.instanceId });
+
+export const presenceCallback = (e: { instanceId: string; phone: string; status: string; lastSeen: number | null }) => ({
+  type: 'PresenceChatCallback',
+  phone: e.phone,
+  status: e.status,
+  lastSeen: e.lastSeen,
+  instanceId: e.instanceId,
+});
