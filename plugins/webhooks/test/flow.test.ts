@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWorkspace } from '../../../core/test/support/app.js';
+import { harness, pairedInstance, waitFor, BIZ, type Harness } from '../../whatsapp-session/test/support.js';
+import { config, Receiver, verify } from './receiver.js';
+
+const CUSTOMER = '5521980000002';
+
+describe('webhooks for the PlugMessage flow', () => {
+  let h: Harness;
+  let inst: { id: string; token: string };
+  const receiver = new Receiver();
+
+  beforeAll(async () => {
+    await receiver.start();
+    h = await harness(undefined, await createWorkspace({ config: config() }));
+    await h.owner.post('/api/whatsapp-sandbox/phones', { phone: CUSTOMER, name: 'Gabi' });
+    inst = await pairedInstance(h);
+  });
+  afterAll(async () => {
+    await receiver.stop();
+    await h?.stop();
+    await h?.ws.cleanup();
+  });
+
+  it('delivers DeliveryCallback, then RECEIVED, then READ, each signed and verifiable', async () => {
+    const api = h.api(inst);
+    for (const route of ['update-webhook-delivery', 'update-webhook-message-status', 'update-webhook-received']) {
+      expect((await api.put(`/${route}`, { value: receiver.url })).body).toEqual({ value: true });
+    }
+    const endpoints = (await h.owner.get(`/api/webhooks/endpoints?instanceId=${inst.id}`)).body.endpoints as { id: string; zapiKind: string }[];
+    expect(endpoints.map((e) => e.zapiKind).sort()).toEqual(['delivery', 'message-status', 'received']);
+    const secrets = new Map<string, string>();
+    for (const e of endpoints) secrets.set(e.zapiKind, (await h.owner.get(`/api/webhooks/endpoints/${e.id}/secret`)).body.secret);
+
+    const sent = await api.post('/send-text', { phone: CUSTOMER, message: 'Pedido confirmado' });
+    const mine = () => receiver.requests.filter((r) => r.json.messageId === sent.body.messageId || r.json.ids?.includes(sent.body.messageId));
+    await waitFor(async () => mine().some((r) => r.json.status === 'RECEIVED'), 20_000, 'RECEIVED');
+    await h.owner.post(`/api/whatsapp-sandbox/phones/${CUSTOMER}/read`, {});
+    await waitFor(async () => mine().some((r) => r.json.status === 'READ'), 20_000, 'READ');
+
+    const seq = mine().map((r) => (r.json.type === 'DeliveryCallback' ? 'DELIVERY' : r.json.status));
+    const order = ['DELIVERY', 'RECEIVED', 'READ'].map((s) => seq.indexOf(s));
+    expect(order.every((i) => i >= 0)).toBe(true);
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    const delivery = mine().find((r) => r.json.type === 'DeliveryCallback')!;
+    expect(delivery.json).toMatchObject({ phone: CUSTOMER, zaapId: sent.body.zaapId, messageId: sent.body.messageId, type: 'DeliveryCallback', instanceId: inst.id });
+    expect(verify(secrets.get('delivery')!, delivery)).toBe(true);
+    const read = mine().find((r) => r.json.status === 'READ')!;
+    expect(read.json).toMatchObject({ ids: [sent.body.messageId], phone: CUSTOMER, type: 'MessageStatusCallback', instanceId: inst.id });
+    expect(verify(secrets.get('message-status')!, read)).toBe(true);
+    // A tampered body does not verify.
+    expect(verify(secrets.get('message-status')!, { ...read, body: read.body.replace('READ', 'SENT') })).toBe(false);
+  });
+
+  it('delivers ReceivedCallback with the Z-API fields for an inbound message', async () => {
+    await h.owner.post(`/api/whatsapp-sandbox/phones/${CUSTOMER}/messages`, { to: BIZ, text: 'Chegou, obrigada!' });
+    const got = await waitFor(async () => receiver.requests.find((r) => r.json.type === 'ReceivedCallback' && r.json.text?.message === 'Chegou, obrigada!'), 20_000, 'ReceivedCallback');
+    expect(got.json).toMatchObject({
+      type: 'ReceivedCallback',
+      instanceId: inst.id,
+      phone: CUSTOMER,
+      fromMe: false,
+      connectedPhone: BIZ,
+      waitingMessage: false,
+      isGroup: false,
+      status: 'RECEIVED',
+      senderName: 'Gabi',
+      text: { message: 'Chegou, obrigada!' },
+    });
+    expect(typeof got.json.momment).toBe('number');
+    expect(got.json.messageId).toEqual(expect.any(String));
+  });
+});
