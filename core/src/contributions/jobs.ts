@@ -21,22 +21,26 @@ export async function registerJob<P>(boss: PgBoss, def: JobDefinition<P>, log: L
     ...(deadLetterName ? { deadLetter: deadLetterName } : {}),
   });
 
-  const workerIds: string[] = [];
+  // One worker fetches up to `concurrency` jobs per poll and runs them side by side;
+  // each job completes or fails on its own, so one failure never fails its batch-mates.
   const concurrency = Math.max(1, def.concurrency ?? 1);
-  for (let i = 0; i < concurrency; i++) {
-    workerIds.push(
-      await boss.work<P>(def.name, { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: def.pollingIntervalSeconds ?? 1 }, async ([job]) => {
-        if (!job) return;
-        const retryCount = job.retryCount ?? 0;
-        try {
-          await def.handler(job.data, { id: job.id, name: job.name, retryCount });
-        } catch (err) {
-          log.warn({ err, job: def.name, jobId: job.id, contribution: 'job' }, 'job attempt failed; it will be retried or dead-lettered');
-          throw err;
-        }
-      }),
-    );
-  }
+  const workerId = await boss.work<P>(
+    def.name,
+    { batchSize: concurrency, includeMetadata: true, pollingIntervalSeconds: def.pollingIntervalSeconds ?? 1 },
+    async (jobs) => {
+      await Promise.all(
+        jobs.map(async (job) => {
+          try {
+            await def.handler(job.data, { id: job.id, name: job.name, retryCount: job.retryCount ?? 0 });
+            await boss.complete(def.name, job.id);
+          } catch (err) {
+            log.warn({ err, job: def.name, jobId: job.id, contribution: 'job' }, 'job attempt failed; it will be retried or dead-lettered');
+            await boss.fail(def.name, job.id, { message: (err as Error).message }).catch(() => {});
+          }
+        }),
+      );
+    },
+  );
   if (def.cron) await boss.schedule(def.name, def.cron.schedule, (def.cron.payload ?? {}) as object, { tz: def.cron.tz ?? 'UTC' });
 
   return {
@@ -55,10 +59,13 @@ export async function registerJob<P>(boss: PgBoss, def: JobDefinition<P>, log: L
       if (options.startAfterSeconds !== undefined) sendOptions.startAfter = new Date(Date.now() + options.startAfterSeconds * 1000);
       if (options.singletonKey !== undefined) sendOptions.singletonKey = options.singletonKey;
       if (options.priority !== undefined) sendOptions.priority = options.priority;
-      return boss.send(def.name, data as object, sendOptions);
+      const id = await boss.send(def.name, data as object, sendOptions);
+      // Work that is due now starts now, not at the worker's next poll.
+      if (id && options.startAfterSeconds === undefined) boss.notifyWorker(workerId);
+      return id;
     },
     async dispose() {
-      for (const id of workerIds) await boss.offWork({ id });
+      await boss.offWork({ id: workerId });
       if (def.cron) await boss.unschedule(def.name);
     },
   };

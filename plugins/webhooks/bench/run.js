@@ -1,0 +1,108 @@
+// npm run bench (webhooks part): deliveries per second to a local receiver on the embedded
+// default and on PostgreSQL, against the ceiling of the same receiver driven by autocannon.
+import { fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { boot } from '../../../core/dist/boot.js';
+import { createLogger } from '../../../core/dist/services/logger.js';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const N = Number(process.env.BENCH_DELIVERIES || 2000);
+const PG_URL = process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const receiver = fork(fileURLToPath(new URL('./receiver-process.js', import.meta.url)), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+const replies = [];
+receiver.on('message', (m) => replies.push(m));
+const next = async (type) => {
+  for (;;) {
+    const i = replies.findIndex((m) => m.type === type);
+    if (i >= 0) return replies.splice(i, 1)[0];
+    await sleep(5);
+  }
+};
+const { port } = await next('ready');
+const count = async () => {
+  receiver.send({ type: 'count' });
+  return (await next('count')).count;
+};
+
+async function run(label, databaseUrl) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'plugchat-hook-bench-'));
+  writeFileSync(path.join(dir, 'package.json'), '{"private":true}');
+  symlinkSync(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'));
+  writeFileSync(
+    path.join(dir, 'plugins.config.json'),
+    JSON.stringify({ packages: ['@plugchat/whatsapp-session', '@plugchat/webhooks'], plugins: { webhooks: { settings: { allowHttp: true, allowPrivateNetworks: true } } } }),
+  );
+  const env = { ...process.env, DATA_DIR: path.join(dir, 'data'), PORT: '0', HOST: '127.0.0.1', APP_SECRET: 'bench-secret-'.padEnd(40, 'x'), DATABASE_URL: databaseUrl ?? '' };
+  const app = await boot({ cwd: dir, env, logger: createLogger('warn') });
+  try {
+    const json = async (method, url, body, headers = {}) => {
+      const res = await fetch(app.url + url, { method, headers: { 'content-type': 'application/json', ...headers }, body: body && JSON.stringify(body) });
+      return { headers: res.headers, body: await res.json().catch(() => undefined) };
+    };
+    const setup = await json('POST', '/api/setup', { accountName: 'Bench', name: 'Bench', email: 'bench@bench.test', password: 'bench password 1' });
+    const cookie = setup.headers.get('set-cookie').split(';')[0];
+    const inst = (await json('POST', '/api/whatsapp-session/instances', { name: 'hooks' }, { cookie })).body;
+    await json('POST', '/api/webhooks/endpoints', { instanceId: inst.id, url: `http://127.0.0.1:${port}/hook`, events: ['message-status'] }, { cookie });
+    receiver.send({ type: 'reset' });
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < N; i++) {
+      await app.events.emit('whatsapp-session.message.status', { instanceId: inst.id, accountId: inst.accountId ?? '', messageId: `bench-${i}`, phone: '5511999999999', status: 'RECEIVED' });
+    }
+    const enqueued = Number(process.hrtime.bigint() - started) / 1e9;
+    while ((await count()) < N) await sleep(20);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    return [`deliveries to a local receiver, ${label} (${N})`, `${Math.round(N / seconds)} /s`, `fan-out of ${N} events took ${enqueued.toFixed(1)} s`];
+  } finally {
+    await app.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function freshPostgres() {
+  const name = `plugchat_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: PG_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(PG_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: PG_URL });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+console.log(`\nwebhooks bench: ${os.cpus().length} cores, Node ${process.version}\n`);
+const rows = [];
+const ceiling = await autocannon({ url: `http://127.0.0.1:${port}/hook`, method: 'POST', body: '{"type":"MessageStatusCallback"}', connections: 16, duration: 5 });
+rows.push(['receiver ceiling (autocannon, 16 connections)', `${Math.round(ceiling.requests.average)} /s`, `p99 ${ceiling.latency.p99} ms`]);
+rows.push(await run('embedded default'));
+let pgdb;
+try {
+  pgdb = await freshPostgres();
+} catch (err) {
+  rows.push(['deliveries to a local receiver, PostgreSQL', 'skipped', `no PostgreSQL at ${new URL(PG_URL).host} (${err.message})`]);
+}
+if (pgdb) {
+  try {
+    rows.push(await run('PostgreSQL', pgdb.url));
+  } finally {
+    await pgdb.drop();
+  }
+}
+for (const [a, b, c] of rows) console.log(`${a.padEnd(52)} ${b.padStart(10)}   ${c}`);
+receiver.send({ type: 'stop' });
+process.exit(0);
