@@ -131,10 +131,14 @@ export async function boot(opts: BootOptions = {}): Promise<PlugChat> {
       if (server) {
         const s = server;
         await new Promise<void>((resolve) => {
-          s.close(() => resolve());
+          // Requests still running get a moment, then their sockets are closed. The timer is
+          // not unref'd: an open keep-alive socket must not let the process end mid-shutdown.
+          const force = setTimeout(() => s.closeAllConnections(), 5_000);
+          s.close(() => {
+            clearTimeout(force);
+            resolve();
+          });
           s.closeIdleConnections();
-          // Requests still running get a moment, then their sockets are closed.
-          setTimeout(() => s.closeAllConnections(), 5_000).unref();
         });
       }
       await queue!.close(o.jobTimeoutMs ?? 30_000);
