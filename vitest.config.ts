@@ -4,7 +4,7 @@ export default defineConfig({
   resolve: { conditions: ['source'] },
   ssr: { resolve: { conditions: ['source'] } },
   test: {
-    include: ['core/test/**/*.test.ts', 'plugins/*/test/**/*.test.ts'],
+    include: ['core/test/**/*.test.ts', 'plugins/*/test/**/*.test.ts', 'ui/test/**/*.test.ts'],
     globalSetup: ['core/test/support/globalSetup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,

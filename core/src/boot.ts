@@ -97,6 +97,7 @@ export async function boot(opts: BootOptions = {}): Promise<PlugChat> {
 
   const app = createApp({
     log,
+    uiDir: config.uiDir,
     routes,
     openapi: () => buildOpenApi(routes.all(), { version: CORE_VERSION }),
     ready: async () => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Koa from 'koa';
 import { createRequire } from 'node:module';
@@ -9,6 +9,8 @@ import type { RouteTable } from './routeTable.js';
 
 export interface AppDeps {
   log: Logger;
+  /** The built web app (ui/dist), served at / with a fallback to index.html for its routes. */
+  uiDir?: string;
   routes: RouteTable;
   ready: () => Promise<{ ok: boolean; checks: Record<string, string> }>;
   openapi: () => Record<string, unknown>;
@@ -33,6 +35,8 @@ export function createApp(deps: AppDeps): Koa {
     if (err.code === 'ERR_STREAM_PREMATURE_CLOSE' || err.code === 'ECONNRESET' || err.code === 'EPIPE') log.debug({ err: err.message }, 'client went away');
     else log.error({ err }, 'http server error');
   });
+  const uiIndexFile = deps.uiDir && path.join(deps.uiDir, 'index.html');
+  const uiIndex = uiIndexFile && existsSync(uiIndexFile) ? readFileSync(uiIndexFile, 'utf8') : undefined;
   const swaggerDir = path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
 
   // Request id, context for log lines, and an access log line per request.
@@ -64,8 +68,8 @@ export function createApp(deps: AppDeps): Koa {
       ctx.body = { status: r.ok ? 'ready' : 'not_ready', checks: r.checks };
       return;
     }
-    if (ctx.method === 'GET' && ctx.path === '/') {
-      // Until the web app is served here, send people to the browsable API.
+    if (ctx.method === 'GET' && ctx.path === '/' && !uiIndex) {
+      // Without a built web app, send people to the browsable API.
       ctx.redirect('/api/docs');
       return;
     }
@@ -93,5 +97,26 @@ export function createApp(deps: AppDeps): Koa {
     await next();
   });
   app.use(deps.routes.middleware());
+  if (uiIndex) {
+    const root = path.resolve(deps.uiDir!);
+    app.use(async (ctx, next) => {
+      if ((ctx.method !== 'GET' && ctx.method !== 'HEAD') || ctx.path.startsWith('/api/')) return next();
+      const file = path.resolve(root, '.' + decodeURIComponent(ctx.path));
+      if (file.startsWith(root + path.sep) && existsSync(file) && statSync(file).isFile()) {
+        ctx.type = path.extname(file);
+        // Hashed assets never change; index.html must always be fresh.
+        ctx.set('Cache-Control', file.includes(`${path.sep}assets${path.sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache');
+        ctx.body = createReadStream(file);
+        return;
+      }
+      if (ctx.accepts('html') === 'html' && !path.extname(ctx.path)) {
+        ctx.type = 'html';
+        ctx.set('Cache-Control', 'no-cache');
+        ctx.body = uiIndex;
+        return;
+      }
+      return next();
+    });
+  }
   return app;
 }

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 /** A configuration problem: where it is, which key, and what was expected. */
@@ -42,6 +43,7 @@ export interface AppConfig {
   logLevel: string;
   appSecret?: string;
   bodyLimit: string;
+  uiDir: string;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -112,5 +114,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     logLevel,
     appSecret,
     bodyLimit,
+    // The web app next to the core in this repository, unless told otherwise.
+    uiDir: env.PLUGCHAT_UI_DIR ? path.resolve(cwd, env.PLUGCHAT_UI_DIR) : fileURLToPath(new URL('../../../ui/dist', import.meta.url)),
   };
 }

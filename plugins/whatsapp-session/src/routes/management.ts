@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import QRCode from 'qrcode';
 import { createRouter, z } from '@plugchat/core';
-import { createdAt, type WhatsAppService } from '../services/whatsapp.js';
+import { createdAt, phoneOf, type WhatsAppService } from '../services/whatsapp.js';
 import { toDate, type InstanceRow } from '../store.js';
 
 const idParam = z.object({ id: z.string().regex(/^[A-Za-z0-9]{8,64}$/, 'must be an instance id') });
@@ -119,6 +119,14 @@ export function managementRouter(svc: WhatsAppService) {
         write('state', { type: 'state', state: row.state, reason: row.state_reason, connected: svc.isConnected(row.id), phone: row.phone });
         const qr = svc.currentQr(row.id);
         if (qr) onChange({ type: 'qr', qr });
+      },
+    )
+    .get(
+      '/instances/:id/messages',
+      { summary: 'Recent messages of every chat, newest first', role: 'agent', params: idParam, query: z.object({ limit: z.coerce.number().int().min(1).max(200).default(30) }) },
+      async (c) => {
+        const rows = await svc.recentMessages(await svc.get(c.auth.accountId, c.params.id), c.query.limit);
+        return { messages: rows.map((r) => ({ messageId: r.wa_id, zaapId: r.direction === 'out' ? r.id : undefined, phone: phoneOf(r.chat), fromMe: !!r.from_me, status: r.status, type: r.type, content: JSON.parse(r.content), error: r.error ?? undefined })) };
       },
     )
     .get('/instances/:id/history', { summary: 'State changes, oldest first', role: 'agent', params: idParam }, async (c) => {

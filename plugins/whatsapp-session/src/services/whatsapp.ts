@@ -557,6 +557,10 @@ export class WhatsAppService {
       .sort((a, b) => b.lastMessageTime - a.lastMessageTime);
   }
 
+  recentMessages(row: InstanceRow, limit = 30) {
+    return this.store.messages().where({ instance_id: row.id }).orderBy('seq', 'desc').limit(limit);
+  }
+
   messageByWaId(row: InstanceRow, waId: string) {
     return this.store.messages().where({ instance_id: row.id, wa_id: waId }).first();
   }

@@ -1,0 +1,3 @@
+export default {
+  panels: [{ id: 'webhooks.instanceTab', slot: 'instance.tabs', component: () => import('./WebhooksTab.vue') }],
+};

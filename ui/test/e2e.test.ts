@@ -1,0 +1,145 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client, createWorkspace, OWNER, REPO, startApp, waitFor, type Workspace } from '../../core/test/support/app.js';
+import { Receiver } from '../../plugins/webhooks/test/receiver.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Screenshots of each main screen, written for people to look at (see the README). */
+export const SHOTS = path.join(REPO, 'artifacts/screenshots');
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) console.warn(`UI tests skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
+
+const config = (sandbox = true) => ({
+  packages: ['@plugchat/whatsapp-session', '@plugchat/whatsapp-sandbox', '@plugchat/webhooks'],
+  plugins: {
+    'whatsapp-sandbox': { enabled: sandbox },
+    webhooks: { settings: { allowHttp: true, allowPrivateNetworks: true, retryBaseSeconds: 0.2 } },
+  },
+});
+
+describe.skipIf(!hasChromium)('the web app in Chromium', () => {
+  let ws: Workspace;
+  let app: Awaited<ReturnType<typeof startApp>>;
+  let browser: Browser;
+  let page: Page;
+  const receiver = new Receiver();
+  const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    await receiver.start();
+    ws = await createWorkspace({ config: config() });
+    app = await startApp(ws);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    const context = await browser.newContext({ locale: 'pt-BR', viewport: { width: 1366, height: 800 } });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+    page = await context.newPage();
+    page.on('pageerror', (err) => console.error('page error:', err.message));
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await receiver.stop();
+    await app?.stop();
+    await ws?.cleanup();
+  });
+
+  it('sets up the owner on first run and signs in', async () => {
+    await page.goto(app.url);
+    await page.waitForURL('**/setup');
+    await shot('01-setup');
+    await page.fill('input[name=accountName]', OWNER.accountName);
+    await page.fill('input[name=name]', OWNER.name);
+    await page.fill('input[name=email]', OWNER.email);
+    await page.fill('input[name=password]', OWNER.password);
+    await page.click('button[type=submit]');
+    await page.waitForURL('**/instances');
+    await page.getByText('Instâncias').first().waitFor();
+    // Signing out and in again works too.
+    await page.getByRole('button', { name: 'Sair' }).click();
+    await page.waitForURL('**/login**');
+    await shot('02-login');
+    await page.fill('input[name=email]', OWNER.email);
+    await page.fill('input[name=password]', OWNER.password);
+    await page.click('button[type=submit]');
+    await page.waitForURL('**/instances');
+  });
+
+  it('creates an instance and pairs it through a sandbox phone with one click until "Conectado"', async () => {
+    await page.click('[data-test=add-instance]');
+    await page.fill('input[name=instance-name]', 'Loja Centro');
+    await page.getByRole('button', { name: 'Salvar' }).click();
+    await page.waitForURL(/\/instances\/[A-Z0-9]+$/);
+    await page.click('[data-test=connect]');
+    await page.locator('[data-test=qr]').waitFor({ timeout: 20_000 });
+    await shot('03-instance-qr');
+    await page.click('[data-test=sandbox-scan]');
+    await expect.poll(() => page.locator('[data-test=instance-state]').textContent(), { timeout: 30_000 }).toBe('Conectado');
+    await shot('04-instance-connected');
+    expect(await page.locator('[data-test=instance-id]').textContent()).toMatch(/^[A-F0-9]{32}$/);
+  });
+
+  it('sends from the instance page, sees it on the sandbox phone, and sees the reply', async () => {
+    const instanceUrl = page.url();
+    const owner = new Client(app.url);
+    await owner.post('/api/auth/login', { email: OWNER.email, password: OWNER.password });
+    const bizPhone = (await owner.get('/api/whatsapp-session/instances')).body.instances[0].phone as string;
+
+    await page.goto(`${app.url}/sandbox`);
+    await page.fill('input[name=phone]', '5521977776666');
+    await page.fill('input[name=phone-name]', 'Cliente Teste');
+    await page.getByRole('button', { name: 'Criar telefone' }).click();
+    await page.locator('[data-test=phone]').waitFor();
+
+    await page.goto(instanceUrl);
+    await page.fill('input[name=to]', '5521977776666');
+    await page.fill('input[name=message]', 'Olá! Seu pedido saiu.');
+    await page.getByRole('button', { name: 'Enviar', exact: true }).click();
+
+    await page.goto(`${app.url}/sandbox`);
+    await page.locator('[data-test=phone-message]', { hasText: 'Olá! Seu pedido saiu.' }).waitFor({ timeout: 20_000 });
+    await page.fill('input[name=to]', bizPhone);
+    await page.fill('input[name=text]', 'Oba, obrigado!');
+    await page.getByRole('button', { name: 'Enviar', exact: true }).click();
+    await page.locator('[data-test=phone-message]', { hasText: 'Oba, obrigado!' }).waitFor();
+    await shot('05-sandbox-phone');
+
+    await page.goto(instanceUrl);
+    await page.locator('[data-test=message]', { hasText: 'Oba, obrigado!' }).waitFor({ timeout: 20_000 });
+    await shot('06-instance-messages');
+  });
+
+  it('configures a webhook to a local receiver and shows the delivery in the log', async () => {
+    await page.locator('.n-tabs-tab', { hasText: 'Webhooks' }).click();
+    await page.fill('input[name=webhook-delivery]', receiver.url);
+    await page.click('[data-test=save-delivery]');
+    await page.locator('.n-tabs-tab', { hasText: 'Mensagens recentes' }).click();
+    await page.fill('input[name=to]', '5521977776666');
+    await page.fill('input[name=message]', 'Com webhook');
+    await page.getByRole('button', { name: 'Enviar', exact: true }).click();
+    await waitFor(async () => receiver.requests.some((r) => r.json.type === 'DeliveryCallback'), 20_000, 'the webhook');
+    await page.locator('.n-tabs-tab', { hasText: 'Webhooks' }).click();
+    await page.locator('[data-test=deliveries]').getByText('delivered').first().waitFor({ timeout: 20_000 });
+    await shot('07-webhooks-log');
+  });
+
+  it('lists plugins and switches language; a plugin disabled in the config leaves the navigation', async () => {
+    await page.goto(`${app.url}/plugins`);
+    await page.locator('[data-test=plugins]').getByText('active').first().waitFor();
+    await shot('08-plugins');
+    expect(await page.locator('[data-test=nav]').textContent()).toContain('Telefones sandbox');
+
+    await app.stop();
+    writeFileSync(path.join(ws.dir, 'plugins.config.json'), JSON.stringify(config(false)));
+    app = await startApp(ws, { PORT: String(new URL(app.url).port) });
+    await page.reload();
+    await page.locator('[data-test=nav]').waitFor();
+    const nav = await page.locator('[data-test=nav]').textContent();
+    expect(nav).toContain('Instâncias');
+    expect(nav).not.toContain('Telefones sandbox');
+  });
+});
