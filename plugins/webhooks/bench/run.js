@@ -54,7 +54,7 @@ async function run(label, databaseUrl) {
     receiver.send({ type: 'reset' });
     const started = process.hrtime.bigint();
     for (let i = 0; i < N; i++) {
-      await app.events.emit('whatsapp-session.message.status', { instanceId: inst.id, accountId: inst.accountId ?? '', messageId: `bench-${i}`, phone: '5511999999999', status: 'RECEIVED' });
+      await app.events.emit('whatsapp-session.message.status', { eventId: `bench-event-${i}`, instanceId: inst.id, accountId: inst.accountId ?? '', messageId: `bench-${i}`, phone: '5511999999999', status: 'RECEIVED' });
     }
     const enqueued = Number(process.hrtime.bigint() - started) / 1e9;
     while ((await count()) < N) await sleep(20);

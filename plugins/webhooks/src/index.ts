@@ -40,15 +40,15 @@ export default definePlugin<WebhooksApi, Settings>({
           e.instanceId,
           'received',
           receivedCallback(e, { connectedPhone: session.connectedPhone(e.instanceId), mediaUrl: e.mediaPath ? await mediaUrl(e.instanceId, e.messageId) : undefined }),
-          { fromMe: e.fromMe },
+          { fromMe: e.fromMe, eventId: e.eventId },
         ),
       ),
       ctx.events.on('whatsapp-session.message.status', async (e) => {
-        if (e.status === 'SENT' || e.status === 'FAILED') await svc.fanOut(e.instanceId, 'delivery', deliveryCallback(e), { orderingKey: e.messageId });
-        if (e.status !== 'FAILED') await svc.fanOut(e.instanceId, 'message-status', messageStatusCallback(e), { orderingKey: e.messageId });
+        if (e.status === 'SENT' || e.status === 'FAILED') await svc.fanOut(e.instanceId, 'delivery', deliveryCallback(e), { orderingKey: e.messageId, eventId: e.eventId });
+        if (e.status !== 'FAILED') await svc.fanOut(e.instanceId, 'message-status', messageStatusCallback(e), { orderingKey: e.messageId, eventId: e.eventId });
       }),
-      ctx.events.on('whatsapp-session.instance.connected', (e) => svc.fanOut(e.instanceId, 'connected', connectedCallback(e))),
-      ctx.events.on('whatsapp-session.instance.disconnected', (e) => svc.fanOut(e.instanceId, 'disconnected', disconnectedCallback(e))),
+      ctx.events.on('whatsapp-session.instance.connected', (e) => svc.fanOut(e.instanceId, 'connected', connectedCallback(e), { eventId: e.eventId })),
+      ctx.events.on('whatsapp-session.instance.disconnected', (e) => svc.fanOut(e.instanceId, 'disconnected', disconnectedCallback(e), { eventId: e.eventId })),
       ctx.events.on('whatsapp-session.presence', (e) => svc.fanOut(e.instanceId, 'chat-presence', presenceCallback(e))),
     );
     return {

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { HttpError, notFound, type JobHandle, type Knex, type PluginContext } from '@plugchat/core';
 import type { WhatsAppSessionApi } from '@plugchat/whatsapp-session';
 import { EVENT_KINDS, type EventKind } from './payloads.js';
@@ -50,6 +50,12 @@ export interface DeliveryRow {
 }
 
 export type DeliverJob = { deliveryId: string };
+
+/** A UUID-shaped id derived from a string (stable across restarts). */
+function uuidFrom(s: string): string {
+  const h = createHash('sha256').update(s).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
 const truthy = (v: unknown) => v === true || v === 1 || v === '1';
 let lastSeq = 0;
 const nextSeq = () => (lastSeq = Math.max(Date.now() * 1000, lastSeq + 1));
@@ -190,18 +196,23 @@ export class WebhookService {
   // ------------------------------------------------------------------ fan-out
 
   /** Creates one delivery per subscribed endpoint and queues its first attempt. */
-  async fanOut(instanceId: string, kind: EventKind, payload: object, opts: { orderingKey?: string; fromMe?: boolean } = {}) {
+  async fanOut(instanceId: string, kind: EventKind, payload: object, opts: { orderingKey?: string; fromMe?: boolean; eventId?: string } = {}) {
     const targets = (await this.endpoints().where({ instance_id: instanceId })).filter((e) => {
       const events = JSON.parse(e.events) as string[];
       if (!events.includes(kind)) return false;
       return !(kind === 'received' && opts.fromMe && !truthy(e.notify_sent_by_me));
     });
-    for (const e of targets) await this.fanOutTo(e, kind, payload, opts.orderingKey);
+    for (const e of targets) await this.fanOutTo(e, kind, payload, opts.orderingKey, opts.eventId);
   }
 
-  async fanOutTo(e: EndpointRow, kind: string, payload: object, orderingKey?: string) {
+  /**
+   * One delivery to one endpoint. With a source event id the delivery id is derived from it,
+   * so an event emitted again after a crash does not create a second delivery.
+   */
+  async fanOutTo(e: EndpointRow, kind: string, payload: object, orderingKey?: string, eventId?: string) {
     {
-      const id = randomUUID();
+      const id = eventId ? uuidFrom(`${eventId}:${e.id}:${kind}`) : randomUUID();
+      if (eventId && (await this.deliveries().where({ id }).first())) return;
       await this.deliveries().insert({
         id,
         account_id: e.account_id,

@@ -101,6 +101,26 @@ describe('delivery: retries, the log, redelivery, outages and restarts', () => {
     expect([...new Set(got.map((r) => r.eventId))].sort()).toEqual(ids);
   });
 
+  it('delivers, once, an event that was committed but not dispatched when the process died', async () => {
+    receiver.respond = () => ({ status: 200 });
+    const e = (await h.owner.post('/api/webhooks/endpoints', { instanceId, url: receiver.url, events: ['message-status'] })).body;
+    const payload = { eventId: 'evt-crash-1', instanceId, accountId: (await h.owner.get('/api/auth/me')).body.account.id, zaapId: 'Z1', messageId: 'WAMSG1', phone: '5511999990001', status: 'READ' };
+    // As if the status change committed and the process died before emitting: two rows, one event.
+    for (const id of ['00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002']) {
+      await h.app.db.knex('whatsapp_session_outbox').insert({ id, seq: Date.now() * 1000, name: 'whatsapp-session.message.status', payload: JSON.stringify(payload), created_at: new Date() });
+    }
+    await h.stop();
+    const app = await startApp(h.ws);
+    const owner = new Client(app.url);
+    await owner.post('/api/auth/login', { email: OWNER.email, password: OWNER.password });
+    h = makeHarness(h.ws, app, owner, h.key);
+    await waitFor(async () => receiver.requests.some((r) => r.json.ids?.includes('WAMSG1')), 20_000, 'the recovered event');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(receiver.requests.filter((r) => r.json.ids?.includes('WAMSG1'))).toHaveLength(1);
+    expect(await h.app.db.knex('whatsapp_session_outbox').count({ n: '*' }).first()).toMatchObject({ n: 0 });
+    expect((await deliveries(e.id))).toHaveLength(1);
+  });
+
   it('pauses and resumes an endpoint', async () => {
     receiver.respond = () => ({ status: 200 });
     const e = await endpoint();

@@ -11,6 +11,8 @@ export interface WhatsAppNetwork {
 }
 
 export interface ReceivedMessageEvent {
+  /** Stable per event, also when it is emitted again after a crash: deduplicate by it. */
+  eventId: string;
   instanceId: string;
   accountId: string;
   messageId: string;
@@ -32,9 +34,9 @@ export interface ReceivedMessageEvent {
 declare module '@plugchat/core' {
   interface EventMap {
     'whatsapp-session.message.received': ReceivedMessageEvent;
-    'whatsapp-session.message.status': { instanceId: string; accountId: string; zaapId?: string; messageId: string; phone: string; status: MessageStatus; error?: string };
-    'whatsapp-session.instance.connected': { instanceId: string; accountId: string; phone: string };
-    'whatsapp-session.instance.disconnected': { instanceId: string; accountId: string; state: InstanceState; reason: string };
+    'whatsapp-session.message.status': { eventId: string; instanceId: string; accountId: string; zaapId?: string; messageId: string; phone: string; status: MessageStatus; error?: string };
+    'whatsapp-session.instance.connected': { eventId: string; instanceId: string; accountId: string; phone: string };
+    'whatsapp-session.instance.disconnected': { eventId: string; instanceId: string; accountId: string; state: InstanceState; reason: string };
     'whatsapp-session.instance.qr': { instanceId: string; accountId: string; qr: string };
     'whatsapp-session.presence': { instanceId: string; accountId: string; phone: string; status: string; lastSeen: number | null };
     'whatsapp-session.optout': { instanceId: string; accountId: string; phone: string; keyword: string };

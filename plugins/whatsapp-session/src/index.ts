@@ -5,6 +5,7 @@ import { instanceApiRouter } from './routes/instanceApi.js';
 import { managementRouter } from './routes/management.js';
 import { WhatsAppService, type SendJob, type Settings } from './services/whatsapp.js';
 import { Store } from './store.js';
+import { Outbox } from './outbox.js';
 
 export type { WhatsAppNetwork, WhatsAppSessionApi, ReceivedMessageEvent } from './api.js';
 
@@ -14,7 +15,8 @@ export default definePlugin<WhatsAppSessionApi, Settings>({
     const store = new Store(ctx.db.knex);
     // A network plugin (the sandbox) contributes where to connect; otherwise the setting, otherwise WhatsApp itself.
     const network = () => ctx.extensions.get<WhatsAppNetwork>('whatsapp-session.networks')[0];
-    const svc = new WhatsAppService(store, ctx, network);
+    const outbox = new Outbox(ctx.db.knex, ctx as never);
+    const svc = new WhatsAppService(store, ctx, network, outbox);
     svc.sendJob = await ctx.jobs.register(
       defineJob<SendJob>({
         name: 'whatsapp-session.send',
@@ -33,7 +35,13 @@ export default definePlugin<WhatsAppSessionApi, Settings>({
       { dispose: () => svc.stopAll() },
     );
     // Resume once every plugin is active, so a network plugin (activated after us) has contributed.
-    ctx.subscriptions.push(ctx.events.on('core.ready', () => void svc.resumeAll().catch((err) => ctx.logger.error({ err }, 'resuming instances failed'))));
+    ctx.subscriptions.push(
+      ctx.events.on('core.ready', async () => {
+        // Events recorded before a crash go out first, then instances reconnect.
+        await outbox.dispatch();
+        await svc.resumeAll().catch((err) => ctx.logger.error({ err }, 'resuming instances failed'));
+      }),
+    );
     return {
       sendText: async (accountId, instanceId, phone, message) => svc.enqueue(await svc.get(accountId, instanceId), phone, { kind: 'text', text: message }),
       instanceFor: async (caller, id, token) => {

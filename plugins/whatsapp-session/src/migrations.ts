@@ -69,4 +69,18 @@ export const migrations: Migration[] = [
       });
     },
   },
+  {
+    name: '0002_event_outbox',
+    async up({ knex }) {
+      // Events are written in the same transaction as the change they describe, then dispatched:
+      // a crash in between cannot lose a webhook.
+      await knex.schema.createTable('whatsapp_session_outbox', (t) => {
+        t.string('id', 36).primary();
+        t.bigInteger('seq').notNullable().index();
+        t.string('name', 80).notNullable();
+        t.text('payload').notNullable();
+        t.timestamp('created_at', { useTz: true }).notNullable();
+      });
+    },
+  },
 ];

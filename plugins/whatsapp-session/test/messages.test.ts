@@ -176,6 +176,7 @@ describe('sending every message type and receiving', () => {
     const id = network().phone(CUSTOMER)!.sendUndecryptable(BIZ);
     const waiting = await waitFor(async () => (await h.api(inst).get(`/chat-messages/${CUSTOMER}`)).body.find((m: { messageId: string }) => m.messageId === id), 20_000, 'the waiting message');
     expect(waiting).toMatchObject({ waitingMessage: true, type: 'waiting', fromMe: false });
-    expect(received.find((e) => (e as { messageId: string }).messageId === id)).toMatchObject({ waitingMessage: true });
+    const event = await waitFor(async () => received.find((e) => (e as { messageId: string }).messageId === id), 10_000, 'the event');
+    expect(event).toMatchObject({ waitingMessage: true, eventId: expect.any(String) });
   });
 });

@@ -8,6 +8,7 @@ import type { WhatsAppNetwork } from '../api.js';
 import { advances, nextSeq, toDate, type InstanceRow, type InstanceState, type MessageRow, type MessageStatus, type Store } from '../store.js';
 import { databaseAuthState } from '../transport/authState.js';
 import { InstanceSession } from '../transport/session.js';
+import type { Outbox } from '../outbox.js';
 import { buildContent, summarizeInbound, type OutgoingRequest } from './content.js';
 
 export interface Settings {
@@ -48,6 +49,7 @@ export class WhatsAppService {
     private readonly store: Store,
     private readonly ctx: PluginContext<Settings>,
     private readonly network: () => WhatsAppNetwork | undefined,
+    private readonly outbox: Outbox,
   ) {}
 
   private get log() {
@@ -206,7 +208,7 @@ export class WhatsAppService {
           this.qrs.delete(row.id);
           void (async () => {
             await this.setState(row, 'connected', 'connected', { phone: me.phone, push_name: me.pushName ?? null, platform: me.platform ?? null });
-            await this.ctx.events.emit('whatsapp-session.instance.connected', { instanceId: row.id, accountId: row.account_id, phone: me.phone });
+            await this.outbox.add('whatsapp-session.instance.connected', { instanceId: row.id, accountId: row.account_id, phone: me.phone });
             await this.drain(row.id);
           })().catch((err) => this.log.error({ err, instance: row.id }, 'after connect'));
         },
@@ -222,7 +224,7 @@ export class WhatsAppService {
               this.qrs.delete(row.id);
             }
             await this.setState(row, state, reconnect ? `${reason}; reconnecting` : reason);
-            await this.ctx.events.emit('whatsapp-session.instance.disconnected', { instanceId: row.id, accountId: row.account_id, state, reason });
+            await this.outbox.add('whatsapp-session.instance.disconnected', { instanceId: row.id, accountId: row.account_id, state, reason });
           })().catch((err) => this.log.error({ err, instance: row.id }, 'after disconnect'));
         },
         onMessages: (messages, type) => void this.onMessages(row, messages, type).catch((err) => this.log.error({ err, instance: row.id }, 'receiving failed')),
@@ -380,21 +382,18 @@ export class WhatsAppService {
   private async markStatus(row: InstanceRow, msg: MessageRow, status: MessageStatus, error?: string) {
     const current = (await this.store.messages().where({ id: msg.id }).first())?.status ?? msg.status;
     if (!advances(current, status) && !(current === 'SENDING' && status === 'SENT')) return;
-    await this.store.messages().where({ id: msg.id }).update({
-      status,
-      error: error ?? null,
-      updated_at: new Date(),
-      ...(status === 'SENT' ? { sent_at: new Date() } : {}),
+    // The status and its event commit together, so a crash cannot lose the webhook that follows.
+    await this.store.knex.transaction(async (trx) => {
+      await trx('whatsapp_session_messages')
+        .where({ id: msg.id })
+        .update({ status, error: error ?? null, updated_at: new Date(), ...(status === 'SENT' ? { sent_at: new Date() } : {}) });
+      await this.outbox.add(
+        'whatsapp-session.message.status',
+        { instanceId: row.id, accountId: row.account_id, zaapId: msg.id, messageId: msg.wa_id, phone: phoneOf(msg.chat), status, ...(error ? { error } : {}) },
+        trx,
+      );
     });
-    await this.ctx.events.emit('whatsapp-session.message.status', {
-      instanceId: row.id,
-      accountId: row.account_id,
-      zaapId: msg.id,
-      messageId: msg.wa_id,
-      phone: phoneOf(msg.chat),
-      status,
-      ...(error ? { error } : {}),
-    });
+    await this.outbox.dispatch();
   }
 
   queue(row: InstanceRow) {
@@ -487,26 +486,33 @@ export class WhatsAppService {
         updated_at: now,
         sent_at: null,
       };
-      if (existing) await this.store.messages().where({ id: existing.id }).update(values);
-      else await this.store.messages().insert({ id: randomUUID().replace(/-/g, '').toUpperCase(), seq: nextSeq(), created_at: now, ...values });
       const text = 'text' in summary ? summary.text : undefined;
-      await this.ctx.events.emit('whatsapp-session.message.received', {
-        instanceId: row.id,
-        accountId: row.account_id,
-        messageId: waId,
-        phone,
-        fromMe,
-        type: summary.type,
-        text,
-        caption: 'caption' in summary ? summary.caption : undefined,
-        fileName: 'fileName' in summary ? summary.fileName : undefined,
-        mimetype: 'mimetype' in summary ? summary.mimetype : undefined,
-        mediaPath: mediaPath ?? undefined,
-        waitingMessage: waiting,
-        senderName: msg.pushName ?? undefined,
-        momment: Number(msg.messageTimestamp ?? Math.floor(Date.now() / 1000)) * 1000,
-        upsertType: type,
+      await this.store.knex.transaction(async (trx) => {
+        if (existing) await trx('whatsapp_session_messages').where({ id: existing.id }).update(values);
+        else await trx('whatsapp_session_messages').insert({ id: randomUUID().replace(/-/g, '').toUpperCase(), seq: nextSeq(), created_at: now, ...values });
+        await this.outbox.add(
+          'whatsapp-session.message.received',
+          {
+            instanceId: row.id,
+            accountId: row.account_id,
+            messageId: waId,
+            phone,
+            fromMe,
+            type: summary.type,
+            text,
+            caption: 'caption' in summary ? summary.caption : undefined,
+            fileName: 'fileName' in summary ? summary.fileName : undefined,
+            mimetype: 'mimetype' in summary ? summary.mimetype : undefined,
+            mediaPath: mediaPath ?? undefined,
+            waitingMessage: waiting,
+            senderName: msg.pushName ?? undefined,
+            momment: Number(msg.messageTimestamp ?? Math.floor(Date.now() / 1000)) * 1000,
+            upsertType: type,
+          },
+          trx,
+        );
       });
+      await this.outbox.dispatch();
       if (!fromMe && text) await this.checkOptOut(row, phone, text);
     }
   }

@@ -1,0 +1,52 @@
+import { randomUUID } from 'node:crypto';
+import type { EventMap, Knex, PluginContext } from '@plugchat/core';
+import { nextSeq } from './store.js';
+
+type Durable = 'whatsapp-session.message.received' | 'whatsapp-session.message.status' | 'whatsapp-session.instance.connected' | 'whatsapp-session.instance.disconnected';
+
+/**
+ * A transactional outbox for the events other plugins act on (webhooks above all):
+ * the event row is written with the change it describes, then emitted, then removed.
+ * After a crash the leftovers are emitted on the next start, so listeners see every
+ * event at least once, each carrying a stable eventId to deduplicate by.
+ */
+export class Outbox {
+  private running?: Promise<void>;
+  private again = false;
+
+  constructor(
+    private readonly knex: Knex,
+    private readonly ctx: PluginContext<never>,
+  ) {}
+
+  /** Records the event (inside `trx` when given) and dispatches it soon after. */
+  async add<K extends Durable>(name: K, payload: Omit<EventMap[K], 'eventId'>, trx?: Knex.Transaction): Promise<void> {
+    const id = randomUUID();
+    await (trx ?? this.knex)('whatsapp_session_outbox').insert({ id, seq: nextSeq(), name, payload: JSON.stringify({ ...payload, eventId: id }), created_at: new Date() });
+    if (!trx) void this.dispatch();
+  }
+
+  /** Emits every recorded event in order; one dispatcher at a time. */
+  dispatch(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        for (;;) {
+          const rows: { id: string; name: string; payload: string }[] = await this.knex('whatsapp_session_outbox').orderBy('seq').limit(100);
+          if (!rows.length) break;
+          for (const row of rows) {
+            await this.ctx.events.emit(row.name as Durable, JSON.parse(row.payload));
+            await this.knex('whatsapp_session_outbox').where({ id: row.id }).delete();
+          }
+        }
+      } while (this.again);
+    })()
+      .catch((err) => this.ctx.logger.error({ err }, 'event outbox dispatch failed; it is retried on the next event or start'))
+      .finally(() => (this.running = undefined));
+    return this.running;
+  }
+}
