@@ -106,5 +106,8 @@ const rows = [
 ];
 for (const [x, y, z] of rows) console.log(`${x.padEnd(52)} ${y.padStart(12)}   ${z}`);
 for (const c of clients) c.sock.end(undefined);
-await ask({ type: 'stop' }).catch(() => {});
+// The child exits on "stop" without answering: wait for its exit, not for a reply.
+const exited = new Promise((resolve) => child.once('exit', resolve));
+child.send({ type: 'stop' });
+await exited;
 process.exit(0);
