@@ -49,6 +49,8 @@ export interface PluginContext<S = Record<string, unknown>> {
   readonly events: {
     on<K extends EventName>(name: K, listener: EventListener<K>): Disposable;
     emit<K extends EventName>(name: K, payload: EventMap[K]): Promise<void>;
+    /** How many listeners an event has now (for skipping work nobody consumes). */
+    listenerCount(name: EventName): number;
   };
   readonly extensions: {
     /** Add a value to another plugin's (declared) extension point. */

@@ -123,6 +123,7 @@ export function createPluginContext(
           throw new ManifestMismatch(id, `an emit of "${name}"`, `add "${name}" to plugchat.contributes.events.emits`);
         return s.events.emit(name, payload);
       },
+      listenerCount: (name) => s.events.listenerCount(name),
     },
     extensions: {
       contribute(point, value) {

@@ -22,6 +22,11 @@ export class Outbox {
   /** Records the event (inside `trx` when given) and dispatches it soon after. */
   async add<K extends Durable>(name: K, payload: Omit<EventMap[K], 'eventId'>, trx?: Knex.Transaction): Promise<void> {
     const id = randomUUID();
+    // Nobody listens (no webhooks plugin, for one): emit right away and skip the writes.
+    if (!this.ctx.events.listenerCount(name)) {
+      await this.ctx.events.emit(name, { ...payload, eventId: id } as EventMap[K]);
+      return;
+    }
     await (trx ?? this.knex)('whatsapp_session_outbox').insert({ id, seq: nextSeq(), name, payload: JSON.stringify({ ...payload, eventId: id }), created_at: new Date() });
     if (!trx) void this.dispatch();
   }
@@ -38,10 +43,9 @@ export class Outbox {
         for (;;) {
           const rows: { id: string; name: string; payload: string }[] = await this.knex('whatsapp_session_outbox').orderBy('seq').limit(100);
           if (!rows.length) break;
-          for (const row of rows) {
-            await this.ctx.events.emit(row.name as Durable, JSON.parse(row.payload));
-            await this.knex('whatsapp_session_outbox').where({ id: row.id }).delete();
-          }
+          for (const row of rows) await this.ctx.events.emit(row.name as Durable, JSON.parse(row.payload));
+          // Removed after the batch: a crash mid-batch replays a few, and listeners deduplicate by eventId.
+          await this.knex('whatsapp_session_outbox').whereIn('id', rows.map((r) => r.id)).delete();
         }
       } while (this.again);
     })()

@@ -55,6 +55,17 @@ describe('managing instances', () => {
     expect(events.map((e) => (e.event === 'state' ? e.data.state : 'qr'))).toEqual(expect.arrayContaining(['disconnected', 'connecting', 'qr', 'connected']));
   });
 
+  it("streams every instance's state for the account, and only that account's", async () => {
+    const created = await h.owner.post('/api/whatsapp-session/instances', { name: 'Conta toda', delayMinMs: 0, delayMaxMs: 0 });
+    const stream = readEvents(`${h.app.url}/api/whatsapp-session/events`, h.owner.cookie!, (ev) => ev.some((e) => e.data.instanceId === created.body.id && e.data.state === 'qr'));
+    await new Promise((r) => setTimeout(r, 200));
+    await h.owner.post(`/api/whatsapp-session/instances/${created.body.id}/connect`);
+    const events = await stream;
+    expect(events.every((e) => e.event === 'state')).toBe(true);
+    expect(events.map((e) => e.data.state)).toEqual(expect.arrayContaining(['connecting', 'qr']));
+    await h.owner.post(`/api/whatsapp-session/instances/${created.body.id}/disconnect`);
+  });
+
   it('renames, rotates the token (the old one stops working) and deletes', async () => {
     const created = await h.owner.post('/api/whatsapp-session/instances', { name: 'Temporária' });
     const id = created.body.id;

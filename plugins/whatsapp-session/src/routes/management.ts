@@ -129,6 +129,22 @@ export function managementRouter(svc: WhatsAppService) {
         return { messages: rows.map((r) => ({ messageId: r.wa_id, zaapId: r.direction === 'out' ? r.id : undefined, phone: phoneOf(r.chat), fromMe: !!r.from_me, status: r.status, type: r.type, content: JSON.parse(r.content), error: r.error ?? undefined })) };
       },
     )
+    .get('/events', { summary: "A live Server-Sent Events stream of every instance's state in the account", role: 'agent' }, (c) => {
+      const stream = new PassThrough();
+      const channel = `account:${c.auth.accountId}`;
+      const onChange = (e: unknown) => stream.write(`event: state\ndata: ${JSON.stringify(e)}\n\n`);
+      svc.live.on(channel, onChange);
+      const keepAlive = setInterval(() => stream.write(': keep-alive\n\n'), 15_000);
+      c.koa.req.on('close', () => {
+        clearInterval(keepAlive);
+        svc.live.off(channel, onChange);
+      });
+      c.koa.req.socket.setTimeout(0);
+      c.koa.set('Cache-Control', 'no-cache');
+      c.koa.type = 'text/event-stream';
+      c.koa.body = stream;
+      stream.write(': connected\n\n');
+    })
     .get('/instances/:id/history', { summary: 'State changes, oldest first', role: 'agent', params: idParam }, async (c) => {
       const row = await svc.get(c.auth.accountId, c.params.id);
       return { history: (await svc.history(row)).map((h: { state: string; reason: string; at: Date }) => ({ state: h.state, reason: h.reason, at: toDate(h.at)!.toISOString() })) };

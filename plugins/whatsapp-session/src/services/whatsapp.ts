@@ -165,7 +165,9 @@ export class WhatsAppService {
     }
     row.state = state;
     row.state_reason = reason;
-    this.live.emit(row.id, { type: 'state', state, reason, connected: this.isConnected(row.id), phone: extra.phone ?? row.phone ?? null });
+    const change = { type: 'state', instanceId: row.id, state, reason, connected: this.isConnected(row.id), phone: extra.phone ?? row.phone ?? null };
+    this.live.emit(row.id, change);
+    this.live.emit(`account:${row.account_id}`, change);
   }
 
   // ------------------------------------------------------------------ lifecycle
