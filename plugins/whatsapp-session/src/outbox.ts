@@ -19,6 +19,11 @@ export class Outbox {
     private readonly ctx: PluginContext<never>,
   ) {}
 
+  /** Whether anyone listens: without listeners there is nothing to make durable. */
+  needed(name: Durable): boolean {
+    return this.ctx.events.listenerCount(name) > 0;
+  }
+
   /** Records the event (inside `trx` when given) and dispatches it soon after. */
   async add<K extends Durable>(name: K, payload: Omit<EventMap[K], 'eventId'>, trx?: Knex.Transaction): Promise<void> {
     const id = randomUUID();

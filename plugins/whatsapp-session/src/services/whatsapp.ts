@@ -384,16 +384,16 @@ export class WhatsAppService {
   private async markStatus(row: InstanceRow, msg: MessageRow, status: MessageStatus, error?: string) {
     const current = (await this.store.messages().where({ id: msg.id }).first())?.status ?? msg.status;
     if (!advances(current, status) && !(current === 'SENDING' && status === 'SENT')) return;
+    const values = { status, error: error ?? null, updated_at: new Date(), ...(status === 'SENT' ? { sent_at: new Date() } : {}) };
+    const event = { instanceId: row.id, accountId: row.account_id, zaapId: msg.id, messageId: msg.wa_id, phone: phoneOf(msg.chat), status, ...(error ? { error } : {}) };
+    if (!this.outbox.needed('whatsapp-session.message.status')) {
+      await this.store.messages().where({ id: msg.id }).update(values);
+      return this.outbox.add('whatsapp-session.message.status', event);
+    }
     // The status and its event commit together, so a crash cannot lose the webhook that follows.
     await this.store.knex.transaction(async (trx) => {
-      await trx('whatsapp_session_messages')
-        .where({ id: msg.id })
-        .update({ status, error: error ?? null, updated_at: new Date(), ...(status === 'SENT' ? { sent_at: new Date() } : {}) });
-      await this.outbox.add(
-        'whatsapp-session.message.status',
-        { instanceId: row.id, accountId: row.account_id, zaapId: msg.id, messageId: msg.wa_id, phone: phoneOf(msg.chat), status, ...(error ? { error } : {}) },
-        trx,
-      );
+      await trx('whatsapp_session_messages').where({ id: msg.id }).update(values);
+      await this.outbox.add('whatsapp-session.message.status', event, trx);
     });
     await this.outbox.dispatch();
   }
