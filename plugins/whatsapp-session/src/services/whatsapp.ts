@@ -99,23 +99,15 @@ export class WhatsAppService {
     return this.ctx.secrets.decrypt(row.token_sealed);
   }
 
-  /**
-   * The instance API's credentials: the instance id and token in the path, and
-   * an account API key of the same account as Client-Token (checked by the caller).
-   */
-  async byToken(id: string, token: string): Promise<InstanceRow | undefined> {
-    const row = await this.store.instances().where({ id }).first();
-    if (!row) return undefined;
-    const a = Buffer.from(row.token_hash);
-    const b = Buffer.from(sha256(token));
-    return a.length === b.length && timingSafeEqual(a, b) ? row : ({ ...row, token_hash: '' } as InstanceRow);
-  }
-
   /** Instance API credentials: the caller's account must own it (else 404) and the token must match (else 403). */
   async authorize(caller: { accountId: string }, id: string, token: string): Promise<InstanceRow> {
-    const row = await this.byToken(id, token);
+    const row = await this.store.instances().where({ id }).first();
     if (!row || row.account_id !== caller.accountId) throw notFound('Instance');
-    if (!row.token_hash) throw new HttpError(403, 'invalid_instance_token', 'The instance token is wrong. Copy it again from the instance page (it changes when rotated).');
+    const expected = Buffer.from(row.token_hash);
+    const given = Buffer.from(sha256(token));
+    if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
+      throw new HttpError(403, 'invalid_instance_token', 'The instance token is wrong. Copy it again from the instance page (it changes when rotated).');
+    }
     return row;
   }
 
