@@ -1,15 +1,14 @@
 // npm run bench (webhooks part): deliveries per second to a local receiver on the embedded
 // default and on PostgreSQL, against the ceiling of the same receiver driven by autocannon.
 import { fork } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import pg from 'pg';
 import { boot } from '../../../core/dist/boot.js';
 import { createLogger } from '../../../core/dist/services/logger.js';
+import { freshPostgres } from '../../../core/test/support/freshPostgres.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const N = Number(process.env.BENCH_DELIVERIES || 2000);
@@ -66,25 +65,6 @@ async function run(label, databaseUrl) {
   }
 }
 
-async function freshPostgres() {
-  const name = `plugchat_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: PG_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(PG_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: PG_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
-}
-
 console.log(`\nwebhooks bench: ${os.cpus().length} cores, Node ${process.version}\n`);
 const rows = [];
 const ceiling = await autocannon({ url: `http://127.0.0.1:${port}/hook`, method: 'POST', body: '{"type":"MessageStatusCallback"}', connections: 16, duration: 5 });
@@ -92,7 +72,7 @@ rows.push(['receiver ceiling (autocannon, 16 connections)', `${Math.round(ceilin
 rows.push(await run('embedded default'));
 let pgdb;
 try {
-  pgdb = await freshPostgres();
+  pgdb = await freshPostgres(PG_URL, 'plugchat_bench_');
 } catch (err) {
   rows.push(['deliveries to a local receiver, PostgreSQL', 'skipped', `no PostgreSQL at ${new URL(PG_URL).host} (${err.message})`]);
 }
