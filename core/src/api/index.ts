@@ -11,6 +11,8 @@ export type { Role } from './roles.js';
 export { tenantScoped, scopeToAccount, scopeToSystem, TENANT_FILTER } from './tenant.js';
 export * from './errors.js';
 export { TOKENS } from './tokens.js';
+export { openEventStream, nextSeq } from './eventStream.js';
+export type { EventStream } from './eventStream.js';
 export type { Disposable } from '../host/disposable.js';
 export { toDisposable, DisposableStore } from '../host/disposable.js';
 export type { PluginManifest } from '../host/manifest.js';

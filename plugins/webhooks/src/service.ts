@@ -1,5 +1,5 @@
 import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
-import { HttpError, notFound, type JobHandle, type Knex, type PluginContext } from '@plugchat/core';
+import { HttpError, nextSeq, notFound, type JobHandle, type Knex, type PluginContext } from '@plugchat/core';
 import type { WhatsAppSessionApi } from '@plugchat/whatsapp-session';
 import { EVENT_KINDS, type EventKind } from './payloads.js';
 import { checkUrl, postJson, type AttemptResult } from './safeRequest.js';
@@ -56,9 +56,7 @@ function uuidFrom(s: string): string {
   const h = createHash('sha256').update(s).digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
-const truthy = (v: unknown) => v === true || v === 1 || v === '1';
-let lastSeq = 0;
-const nextSeq = () => (lastSeq = Math.max(Date.now() * 1000, lastSeq + 1));
+export const truthy = (v: unknown) => v === true || v === 1 || v === '1';
 
 /** The signature a receiver recomputes: HMAC-SHA256 over "<timestamp>.<body>" with the endpoint's secret. */
 export function sign(secret: string, timestamp: string, body: string): string {
@@ -210,27 +208,25 @@ export class WebhookService {
    * so an event emitted again after a crash does not create a second delivery.
    */
   async fanOutTo(e: EndpointRow, kind: string, payload: object, orderingKey?: string, eventId?: string) {
-    {
-      const id = eventId ? uuidFrom(`${eventId}:${e.id}:${kind}`) : randomUUID();
-      if (eventId && (await this.deliveries().where({ id }).first())) return;
-      await this.deliveries().insert({
-        id,
-        account_id: e.account_id,
-        instance_id: e.instance_id,
-        endpoint_id: e.id,
-        event_type: kind,
-        payload: JSON.stringify(payload),
-        ordering_key: orderingKey ?? null,
-        seq: nextSeq(),
-        status: 'pending',
-        attempts: 0,
-        last_status_code: null,
-        last_error: null,
-        created_at: new Date(),
-        delivered_at: null,
-      });
-      if (!truthy(e.paused)) await this.schedule(id, 0);
-    }
+    const id = eventId ? uuidFrom(`${eventId}:${e.id}:${kind}`) : randomUUID();
+    if (eventId && (await this.deliveries().where({ id }).first())) return;
+    await this.deliveries().insert({
+      id,
+      account_id: e.account_id,
+      instance_id: e.instance_id,
+      endpoint_id: e.id,
+      event_type: kind,
+      payload: JSON.stringify(payload),
+      ordering_key: orderingKey ?? null,
+      seq: nextSeq(),
+      status: 'pending',
+      attempts: 0,
+      last_status_code: null,
+      last_error: null,
+      created_at: new Date(),
+      delivered_at: null,
+    });
+    if (!truthy(e.paused)) await this.schedule(id, 0);
   }
 
   private async schedule(deliveryId: string, afterSeconds: number) {

@@ -1,4 +1,5 @@
 import type { Knex } from '@plugchat/core';
+export { nextSeq } from '@plugchat/core';
 
 export type InstanceState = 'disconnected' | 'qr' | 'connecting' | 'connected' | 'logged_out' | 'expired';
 export type MessageStatus = 'QUEUED' | 'SENDING' | 'SENT' | 'RECEIVED' | 'READ' | 'PLAYED' | 'FAILED';
@@ -53,14 +54,6 @@ export function advances(from: MessageStatus, to: MessageStatus): boolean {
   if (to === 'FAILED') return from === 'QUEUED' || from === 'SENDING';
   if (from === 'FAILED') return false;
   return RANK[to] > RANK[from];
-}
-
-let lastSeq = 0;
-/** Monotonic within a process and increasing across restarts (microseconds since epoch). */
-export function nextSeq(): number {
-  const candidate = Date.now() * 1000;
-  lastSeq = candidate > lastSeq ? candidate : lastSeq + 1;
-  return lastSeq;
 }
 
 /** Table access for the plugin; every read that a user can trigger takes the account id. */

@@ -1,14 +1,13 @@
 import { createRouter, z } from '@plugchat/core';
 import type { WhatsAppSessionApi } from '@plugchat/whatsapp-session';
 import { EVENT_KINDS } from '../payloads.js';
-import type { EndpointRow, DeliveryRow, WebhookService } from '../service.js';
+import { truthy, type EndpointRow, type DeliveryRow, type WebhookService } from '../service.js';
 
 const uuid = z.object({ id: z.uuid() });
 const headerName = z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a header name');
 const headers = z.record(headerName, z.string().max(1024)).refine((h) => Object.keys(h).length <= 20, 'at most 20 headers').refine((h) => !Object.keys(h).some((k) => /^(x-plugchat-|content-length$|host$)/i.test(k)), 'cannot set host, content-length or x-plugchat-* headers');
 const events = z.array(z.enum(EVENT_KINDS)).min(1);
 const ts = (v: unknown) => (v ? new Date(v instanceof Date ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : (v as string)).toISOString() : null);
-const truthy = (v: unknown) => v === true || v === 1 || v === '1';
 
 const endpointJson = (svc: WebhookService, e: EndpointRow) => ({
   id: e.id,

@@ -1,6 +1,5 @@
-import { PassThrough } from 'node:stream';
 import QRCode from 'qrcode';
-import { createRouter, z } from '@plugchat/core';
+import { createRouter, openEventStream, z } from '@plugchat/core';
 import { createdAt, phoneOf, type WhatsAppService } from '../services/whatsapp.js';
 import { toDate, type InstanceRow } from '../store.js';
 
@@ -98,25 +97,14 @@ export function managementRouter(svc: WhatsAppService) {
       { summary: 'A live Server-Sent Events stream of state changes and rotating QR codes (with the QR as a PNG data URI)', role: 'admin', params: idParam },
       async (c) => {
         const row = await svc.get(c.auth.accountId, c.params.id);
-        const stream = new PassThrough();
-        const write = (event: string, data: unknown) => stream.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+        const events = openEventStream(c.koa);
         const onChange = (e: { type: string; qr?: string }) => {
-          if (e.type === 'qr' && e.qr) void QRCode.toDataURL(e.qr, { margin: 1, width: 320 }).then((image) => write('qr', { qr: e.qr, image }));
-          else write(e.type, e);
+          if (e.type === 'qr' && e.qr) void QRCode.toDataURL(e.qr, { margin: 1, width: 320 }).then((image) => events.send('qr', { qr: e.qr, image }));
+          else events.send(e.type, e);
         };
         svc.live.on(row.id, onChange);
-        const keepAlive = setInterval(() => stream.write(': keep-alive\n\n'), 15_000);
-        const close = () => {
-          clearInterval(keepAlive);
-          svc.live.off(row.id, onChange);
-        };
-        c.koa.req.on('close', close);
-        c.koa.req.socket.setTimeout(0);
-        c.koa.set('Cache-Control', 'no-cache');
-        c.koa.set('X-Accel-Buffering', 'no');
-        c.koa.type = 'text/event-stream';
-        c.koa.body = stream;
-        write('state', { type: 'state', state: row.state, reason: row.state_reason, connected: svc.isConnected(row.id), phone: row.phone });
+        events.onClose(() => svc.live.off(row.id, onChange));
+        events.send('state', { type: 'state', state: row.state, reason: row.state_reason, connected: svc.isConnected(row.id), phone: row.phone });
         const qr = svc.currentQr(row.id);
         if (qr) onChange({ type: 'qr', qr });
       },
@@ -130,20 +118,11 @@ export function managementRouter(svc: WhatsAppService) {
       },
     )
     .get('/events', { summary: "A live Server-Sent Events stream of every instance's state in the account", role: 'agent' }, (c) => {
-      const stream = new PassThrough();
+      const events = openEventStream(c.koa);
       const channel = `account:${c.auth.accountId}`;
-      const onChange = (e: unknown) => stream.write(`event: state\ndata: ${JSON.stringify(e)}\n\n`);
+      const onChange = (e: unknown) => events.send('state', e);
       svc.live.on(channel, onChange);
-      const keepAlive = setInterval(() => stream.write(': keep-alive\n\n'), 15_000);
-      c.koa.req.on('close', () => {
-        clearInterval(keepAlive);
-        svc.live.off(channel, onChange);
-      });
-      c.koa.req.socket.setTimeout(0);
-      c.koa.set('Cache-Control', 'no-cache');
-      c.koa.type = 'text/event-stream';
-      c.koa.body = stream;
-      stream.write(': connected\n\n');
+      events.onClose(() => svc.live.off(channel, onChange));
     })
     .get('/instances/:id/history', { summary: 'State changes, oldest first', role: 'agent', params: idParam }, async (c) => {
       const row = await svc.get(c.auth.accountId, c.params.id);
