@@ -23,6 +23,7 @@ import { coreMigrations } from './identity/migrations.js';
 import { IdentityService } from './identity/service.js';
 import { identityRouters } from './identity/routes.js';
 import { TOKENS } from './api/tokens.js';
+import { systemClock, type Clock } from './api/clock.js';
 
 export const CORE_VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
@@ -34,6 +35,8 @@ export interface BootOptions {
   queueSchema?: string;
   /** Start HTTP (default true). */
   listen?: boolean;
+  /** The time source plugins resolve as TOKENS.Clock (tests pass a ManualClock). */
+  clock?: Clock;
 }
 
 export interface PlugChat {
@@ -91,8 +94,9 @@ export async function boot(opts: BootOptions = {}): Promise<PlugChat> {
   for (const r of pluginRouters(host, settings, events, db.knex)) routes.mount('core', r);
   container.register(TOKENS.Logger, { useValue: log });
   container.register(TOKENS.Events, { useValue: events });
+  container.register(TOKENS.Clock, { useValue: opts.clock ?? systemClock });
 
-  const services = { log, dataDir: config.dataDir, db, boss: queue.boss, routes, events, settings, cipher, extensions: new ExtensionPoints() };
+  const services = { log, dataDir: config.dataDir, db, boss: queue.boss, routes, events, settings, cipher, extensions: new ExtensionPoints(), identity };
   await host.activateAll(services);
 
   const app = createApp({

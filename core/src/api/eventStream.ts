@@ -2,7 +2,8 @@ import { PassThrough } from 'node:stream';
 import type { Context } from 'koa';
 
 export interface EventStream {
-  send(event: string, data: unknown): void;
+  /** With `id`, a reconnecting EventSource sends it back as Last-Event-ID. */
+  send(event: string, data: unknown, id?: string | number): void;
   /** Runs when the client goes away (and keep-alives stop). */
   onClose(fn: () => void): void;
 }
@@ -26,7 +27,7 @@ export function openEventStream(koa: Context): EventStream {
   koa.body = stream;
   stream.write(': connected\n\n');
   return {
-    send: (event, data) => void stream.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`),
+    send: (event, data, id) => void stream.write(`${id !== undefined ? `id: ${id}\n` : ''}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`),
     onClose: (fn) => void closers.push(fn),
   };
 }

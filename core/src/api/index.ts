@@ -1,6 +1,6 @@
 /** @plugchat/core: the only module plugins import. */
 export { definePlugin } from './plugin.js';
-export type { PluginContext, PluginDefinition, PluginSettings, PluginSecrets, PluginDb } from './plugin.js';
+export type { PluginContext, PluginDefinition, PluginSettings, PluginSecrets, PluginDb, DirectoryUser } from './plugin.js';
 export { defineJob } from './jobs.js';
 export type { JobDefinition, JobHandle, JobInfo, SendOptions } from './jobs.js';
 export { createRouter, PluginRouter } from './routes.js';
@@ -11,12 +11,15 @@ export type { Role } from './roles.js';
 export { tenantScoped, scopeToAccount, scopeToSystem, TENANT_FILTER } from './tenant.js';
 export * from './errors.js';
 export { TOKENS } from './tokens.js';
+export { systemClock, ManualClock } from './clock.js';
+export type { Clock } from './clock.js';
 export { openEventStream, nextSeq } from './eventStream.js';
+export { stableUuid } from './ids.js';
 export type { EventStream } from './eventStream.js';
 export type { Disposable } from '../host/disposable.js';
 export { toDisposable, DisposableStore } from '../host/disposable.js';
 export type { PluginManifest } from '../host/manifest.js';
 export type { Migration, MigrationContext } from '../services/migrations.js';
-export { EntitySchema } from '@mikro-orm/core';
+export { EntitySchema, UniqueConstraintViolationException } from '@mikro-orm/core';
 export type { Knex, EntityManager } from '@mikro-orm/knex';
 export { z } from 'zod';

@@ -33,6 +33,15 @@ export interface PluginDb {
   knex: Knex;
 }
 
+/** A user of an account as other plugins see it (never credentials). */
+export interface DirectoryUser {
+  id: string;
+  name: string;
+  email: string;
+  role: import('./roles.js').Role;
+  disabled: boolean;
+}
+
 export interface PluginContext<S = Record<string, unknown>> {
   readonly id: string;
   readonly manifest: PluginManifest;
@@ -58,6 +67,11 @@ export interface PluginContext<S = Record<string, unknown>> {
     /** Values contributed so far to one of this plugin's own extension points. */
     get<T>(point: string): T[];
     onDidChange(point: string, listener: () => void): Disposable;
+  };
+  /** The account's users, read-only (for assignment, mentions and names). */
+  readonly users: {
+    list(accountId: string): Promise<DirectoryUser[]>;
+    get(accountId: string, userId: string): Promise<DirectoryUser | undefined>;
   };
   /** The API another plugin returned from activate; only declared dependencies. */
   getApi<T>(pluginId: string): T;

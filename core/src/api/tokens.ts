@@ -2,4 +2,6 @@
 export const TOKENS = {
   Logger: Symbol.for('plugchat.Logger'),
   Events: Symbol.for('plugchat.Events'),
+  /** A Clock (api/clock.ts): every plugin that reasons about time reads it. */
+  Clock: Symbol.for('plugchat.Clock'),
 } as const;

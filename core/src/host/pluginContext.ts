@@ -13,6 +13,7 @@ import type { RouteTable } from '../http/routeTable.js';
 import type { Database } from '../services/database.js';
 import type { Logger } from '../services/logger.js';
 import type { Cipher } from '../services/secrets.js';
+import type { IdentityService } from '../identity/service.js';
 import type { Disposable } from './disposable.js';
 import type { ExtensionPoints } from './extensionPoints.js';
 import type { PluginHost, PluginRecord } from './pluginHost.js';
@@ -27,6 +28,7 @@ export interface ContextServices {
   settings: SettingsRegistry;
   cipher: Cipher;
   extensions: ExtensionPoints;
+  identity: IdentityService;
 }
 
 /** A plugin-facing error for registrations its manifest does not declare. */
@@ -142,6 +144,10 @@ export function createPluginContext(
       onDidChange(point, listener) {
         return track(s.extensions.onDidChange(point, listener));
       },
+    },
+    users: {
+      list: (accountId) => s.identity.directory(accountId),
+      get: async (accountId, userId) => (await s.identity.directory(accountId)).find((u) => u.id === userId),
     },
     getApi: <T>(other: string) => host.getApi(record, other) as T,
     subscriptions: { push: (...items) => items.forEach(track) },

@@ -191,6 +191,12 @@ export class IdentityService {
     return { user: user ? publicUser(user) : null, account };
   }
 
+  /** The account's users for other plugins: no password hashes, disabled ones flagged. */
+  async directory(accountId: string): Promise<{ id: string; name: string; email: string; role: Role; disabled: boolean }[]> {
+    const users = await this.em().find(UserSchema, { accountId }, { orderBy: { createdAt: 'asc' } });
+    return users.map((u) => ({ id: u.id, name: u.name, email: u.email, role: u.role, disabled: !!u.disabledAt }));
+  }
+
   async listUsers(caller: Caller): Promise<User[]> {
     return this.em().find(UserSchema, { accountId: caller.accountId }, { orderBy: { createdAt: 'asc' } });
   }

@@ -4,7 +4,7 @@ import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
-import { boot, type PlugChat } from '../../src/boot.js';
+import { boot, type BootOptions, type PlugChat } from '../../src/boot.js';
 import { createLogger } from '../../src/services/logger.js';
 import { freshPostgres } from './db.js';
 import { WORK } from './globalSetup.js';
@@ -67,7 +67,7 @@ export interface LogLine {
 }
 
 /** Boots PlugChat in this process, capturing its log lines. */
-export async function startApp(ws: Workspace, env: Record<string, string> = {}): Promise<PlugChat & { logs: LogLine[] }> {
+export async function startApp(ws: Workspace, env: Record<string, string> = {}, opts: Pick<BootOptions, 'clock'> = {}): Promise<PlugChat & { logs: LogLine[] }> {
   const logs: LogLine[] = [];
   const sink = new Writable({
     write(chunk, _enc, cb) {
@@ -75,7 +75,7 @@ export async function startApp(ws: Workspace, env: Record<string, string> = {}):
       cb();
     },
   });
-  const app = await boot({ cwd: ws.dir, env: { ...ws.env, ...env }, logger: createLogger('debug', sink) });
+  const app = await boot({ cwd: ws.dir, env: { ...ws.env, ...env }, logger: createLogger('debug', sink), ...opts });
   return Object.assign(app, { logs });
 }
 
