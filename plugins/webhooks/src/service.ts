@@ -1,5 +1,5 @@
-import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
-import { HttpError, nextSeq, notFound, type JobHandle, type Knex, type PluginContext } from '@plugchat/core';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { HttpError, nextSeq, stableUuid, notFound, type JobHandle, type Knex, type PluginContext } from '@plugchat/core';
 import type { WhatsAppSessionApi } from '@plugchat/whatsapp-session';
 import { EVENT_KINDS, type EventKind } from './payloads.js';
 import { checkUrl, postJson, type AttemptResult } from './safeRequest.js';
@@ -51,11 +51,6 @@ export interface DeliveryRow {
 
 export type DeliverJob = { deliveryId: string };
 
-/** A UUID-shaped id derived from a string (stable across restarts). */
-function uuidFrom(s: string): string {
-  const h = createHash('sha256').update(s).digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
 export const truthy = (v: unknown) => v === true || v === 1 || v === '1';
 
 /** The signature a receiver recomputes: HMAC-SHA256 over "<timestamp>.<body>" with the endpoint's secret. */
@@ -208,7 +203,7 @@ export class WebhookService {
    * so an event emitted again after a crash does not create a second delivery.
    */
   async fanOutTo(e: EndpointRow, kind: string, payload: object, orderingKey?: string, eventId?: string) {
-    const id = eventId ? uuidFrom(`${eventId}:${e.id}:${kind}`) : randomUUID();
+    const id = eventId ? stableUuid(`${eventId}:${e.id}:${kind}`) : randomUUID();
     if (eventId && (await this.deliveries().where({ id }).first())) return;
     await this.deliveries().insert({
       id,

@@ -1,5 +1,8 @@
 import type { Caller } from '@plugchat/core';
 import type { InstanceState, MessageStatus } from './store.js';
+import type { OutgoingRequest } from './services/content.js';
+
+export type { OutgoingRequest, MessageStatus };
 
 /** What a network plugin (such as the sandbox) contributes to whatsapp-session.networks. */
 export interface WhatsAppNetwork {
@@ -13,6 +16,8 @@ export interface WhatsAppNetwork {
 export interface ReceivedMessageEvent {
   /** Stable per event, also when it is emitted again after a crash: deduplicate by it. */
   eventId: string;
+  /** The stored message's id (its zaapId), for reading it back through the API. */
+  rowId: string;
   instanceId: string;
   accountId: string;
   messageId: string;
@@ -26,6 +31,8 @@ export interface ReceivedMessageEvent {
   mediaPath?: string;
   waitingMessage: boolean;
   senderName?: string;
+  /** The WhatsApp id of the message this one quotes. */
+  replyTo?: string;
   momment: number;
   /** notify: live; append: delivered after a reconnect or synced. */
   upsertType: 'notify' | 'append';
@@ -43,7 +50,44 @@ declare module '@plugchat/core' {
   }
 }
 
+/** A stored message as other plugins read it (the content stays in whatsapp-session). */
+export interface SessionMessage {
+  id: string;
+  waId: string;
+  phone: string;
+  direction: 'in' | 'out';
+  fromMe: boolean;
+  type: string;
+  content: Record<string, unknown>;
+  status: MessageStatus;
+  error: string | null;
+  waiting: boolean;
+  hasMedia: boolean;
+  createdAt: string;
+}
+
 export interface WhatsAppSessionApi {
+  /**
+   * Queue any kind of message through an instance, as the instance API does: the same queue,
+   * statuses and opt-out check. `media` is an http(s) URL or a data URI, checked against the
+   * size limit; `field` names it in errors.
+   */
+  send(accountId: string, instanceId: string, phone: string, request: OutgoingRequest, media?: { value: string; field: string }): Promise<{ zaapId: string; messageId: string }>;
+  /** Marks received messages read now (the customer sees blue ticks). */
+  readMessages(accountId: string, instanceId: string, phone: string, waIds: string[]): Promise<void>;
+  /** Deletes one of the instance's messages for everyone. */
+  deleteForEveryone(accountId: string, instanceId: string, phone: string, waId: string): Promise<void>;
+  /** Shows or stops "typing…" in the customer's chat. */
+  typing(accountId: string, instanceId: string, phone: string, on: boolean): Promise<void>;
+  isOptedOut(accountId: string, phone: string): Promise<boolean>;
+  /** Stored messages by their ids (zaapIds), in no particular order. */
+  messages(accountId: string, instanceId: string, ids: string[]): Promise<SessionMessage[]>;
+  /** Ids of the account's stored messages whose content contains `text` (case-insensitive), newest first. */
+  searchMessages(accountId: string, text: string, limit: number): Promise<string[]>;
+  /** The file of a stored message's media, to stream to a signed-in user. */
+  mediaFile(accountId: string, instanceId: string, id: string): Promise<{ path: string; mimetype: string; fileName?: string } | undefined>;
+  /** The largest media file a message may carry, in bytes. */
+  maxMediaBytes(): number;
   /** Queue a text through an instance, as the API does. */
   sendText(accountId: string, instanceId: string, phone: string, message: string): Promise<{ zaapId: string; messageId: string }>;
   /**

@@ -1,13 +1,16 @@
 import { definePlugin, defineJob, z } from '@plugchat/core';
-import type { WhatsAppNetwork, WhatsAppSessionApi } from './api.js';
+import type { SessionMessage, WhatsAppNetwork, WhatsAppSessionApi } from './api.js';
 import { migrations } from './migrations.js';
 import { instanceApiRouter } from './routes/instanceApi.js';
 import { managementRouter } from './routes/management.js';
 import { WhatsAppService, type SendJob, type Settings } from './services/whatsapp.js';
 import { Store } from './store.js';
 import { Outbox } from './outbox.js';
+import { resolveMedia } from './media.js';
+import { phoneOf } from './services/whatsapp.js';
+import { toDate, type MessageRow } from './store.js';
 
-export type { WhatsAppNetwork, WhatsAppSessionApi, ReceivedMessageEvent } from './api.js';
+export type { WhatsAppNetwork, WhatsAppSessionApi, ReceivedMessageEvent, SessionMessage, OutgoingRequest, MessageStatus } from './api.js';
 
 export default definePlugin<WhatsAppSessionApi, Settings>({
   migrations,
@@ -42,7 +45,46 @@ export default definePlugin<WhatsAppSessionApi, Settings>({
         await svc.resumeAll().catch((err) => ctx.logger.error({ err }, 'resuming instances failed'));
       }),
     );
+    const maxMediaBytes = () => ctx.settings.get('whatsapp-session.maxMediaBytes');
+    const toMessage = (r: MessageRow): SessionMessage => ({
+      id: r.id,
+      waId: r.wa_id,
+      phone: phoneOf(r.chat),
+      direction: r.direction,
+      fromMe: !!Number(r.from_me),
+      type: r.type,
+      content: JSON.parse(r.content),
+      status: r.status,
+      error: r.error,
+      waiting: !!Number(r.waiting),
+      hasMedia: !!r.media_path,
+      createdAt: toDate(r.created_at)!.toISOString(),
+    });
     return {
+      send: async (accountId, instanceId, phone, request, media) => {
+        const row = await svc.get(accountId, instanceId);
+        const kind = request.kind === 'image' || request.kind === 'audio' || request.kind === 'video' ? request.kind : undefined;
+        const file = media ? await resolveMedia(media.value, media.field, { maxBytes: maxMediaBytes(), kind }) : undefined;
+        const { zaapId, messageId } = await svc.enqueue(row, phone, { ...request }, file);
+        return { zaapId, messageId };
+      },
+      readMessages: async (accountId, instanceId, phone, waIds) => svc.readMessage(await svc.get(accountId, instanceId), phone, waIds),
+      deleteForEveryone: async (accountId, instanceId, phone, waId) => svc.deleteMessage(await svc.get(accountId, instanceId), phone, waId, true),
+      typing: async (accountId, instanceId, phone, on) => svc.typing(await svc.get(accountId, instanceId), phone, on ? 'composing' : 'paused'),
+      isOptedOut: (accountId, phone) => svc.isOptedOut(accountId, phone),
+      messages: async (accountId, instanceId, ids) => (await svc.messagesByRowId(await svc.get(accountId, instanceId), ids)).map(toMessage),
+      searchMessages: async (accountId, text, limit) => {
+        // % and _ in the text act as wildcards: a looser search, never an error.
+        const rows: { id: string }[] = await store.messages().where({ account_id: accountId }).whereILike('content', `%${text}%`).orderBy('seq', 'desc').limit(limit).select('id');
+        return rows.map((r) => r.id);
+      },
+      mediaFile: async (accountId, instanceId, id) => {
+        const [r] = await svc.messagesByRowId(await svc.get(accountId, instanceId), [id]);
+        if (!r?.media_path) return undefined;
+        const content = JSON.parse(r.content) as { mimetype?: string; fileName?: string };
+        return { path: r.media_path, mimetype: content.mimetype ?? 'application/octet-stream', fileName: content.fileName };
+      },
+      maxMediaBytes,
       sendText: async (accountId, instanceId, phone, message) => svc.enqueue(await svc.get(accountId, instanceId), phone, { kind: 'text', text: message }),
       instanceFor: async (caller, id, token) => {
         const row = await svc.authorize(caller, id, token);

@@ -24,9 +24,11 @@ export class Outbox {
     return this.ctx.events.listenerCount(name) > 0;
   }
 
-  /** Records the event (inside `trx` when given) and dispatches it soon after. */
-  async add<K extends Durable>(name: K, payload: Omit<EventMap[K], 'eventId'>, trx?: Knex.Transaction): Promise<void> {
-    const id = randomUUID();
+  /**
+   * Records the event (inside `trx` when given) and dispatches it soon after. `id` names the
+   * logical event (for example a message reaching a status), so a replay carries the same id.
+   */
+  async add<K extends Durable>(name: K, payload: Omit<EventMap[K], 'eventId'>, trx?: Knex.Transaction, id: string = randomUUID()): Promise<void> {
     // Nobody listens (no webhooks plugin, for one): emit right away and skip the writes.
     if (!this.ctx.events.listenerCount(name)) {
       await this.ctx.events.emit(name, { ...payload, eventId: id } as EventMap[K]);

@@ -49,12 +49,17 @@ export const toDate = (v: Date | number | string | null | undefined): Date | nul
   v === null || v === undefined ? null : v instanceof Date ? v : new Date(typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v);
 
 /** Status order: a status never moves backwards (FAILED only replaces QUEUED or SENDING). */
-const RANK: Record<MessageStatus, number> = { QUEUED: 0, SENDING: 1, SENT: 2, RECEIVED: 3, READ: 4, PLAYED: 5, FAILED: 6 };
+const ORDER: MessageStatus[] = ['QUEUED', 'SENDING', 'SENT', 'RECEIVED', 'READ', 'PLAYED'];
 export function advances(from: MessageStatus, to: MessageStatus): boolean {
   if (to === 'FAILED') return from === 'QUEUED' || from === 'SENDING';
   if (from === 'FAILED') return false;
-  return RANK[to] > RANK[from];
+  return ORDER.indexOf(to) > ORDER.indexOf(from);
 }
+
+/** The statuses each status may be reached from: the guard of a transition's conditional update. */
+export const PREVIOUS = Object.fromEntries(
+  [...ORDER, 'FAILED' as const].map((to) => [to, [...ORDER, 'FAILED' as const].filter((from) => advances(from, to))]),
+) as Record<MessageStatus, MessageStatus[]>;
 
 /** Table access for the plugin; every read that a user can trigger takes the account id. */
 export class Store {

@@ -768,7 +768,11 @@ export class SandboxNetwork extends EventEmitter {
     } else {
       const list = this.companions(target.user);
       for (const d of list) if (d.jid !== sender.jid) forward(d);
-      if (!list.length) this.phone(target.user)?.onReceipt(id, type);
+      if (!list.length) {
+        // A receipt for several messages names the first in its id and the rest in <list><item id/></list>.
+        const items = children(r).filter((c) => c.tag === 'list').flatMap((l) => children(l).filter((c) => c.tag === 'item').map((c) => c.attrs.id));
+        for (const mid of [id, ...items]) if (mid) this.phone(target.user)?.onReceipt(mid, type);
+      }
     }
     this.emit('receipt', { from: sender.jid, to, id, type: type ?? 'delivery' });
   }

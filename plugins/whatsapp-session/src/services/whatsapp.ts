@@ -2,10 +2,10 @@ import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypt
 import { EventEmitter } from 'node:events';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { conflict, HttpError, notFound, tooManyRequests, unprocessable, type JobHandle, type PluginContext } from '@plugchat/core';
+import { conflict, HttpError, notFound, stableUuid, tooManyRequests, unprocessable, type JobHandle, type PluginContext } from '@plugchat/core';
 import { Baileys, type WAMessage } from '../baileys.js';
 import type { WhatsAppNetwork } from '../api.js';
-import { advances, nextSeq, toDate, type InstanceRow, type InstanceState, type MessageRow, type MessageStatus, type Store } from '../store.js';
+import { PREVIOUS, nextSeq, toDate, type InstanceRow, type InstanceState, type MessageRow, type MessageStatus, type Store } from '../store.js';
 import { databaseAuthState } from '../transport/authState.js';
 import { InstanceSession } from '../transport/session.js';
 import type { Outbox } from '../outbox.js';
@@ -349,7 +349,7 @@ export class WhatsAppService {
       if (!msg) return;
       const req = JSON.parse(msg.content) as OutgoingRequest;
       // A retry after a crash resends with the same WhatsApp id, so the customer sees it once.
-      await this.store.messages().where({ id: msg.id }).update({ status: 'SENDING', attempts: msg.attempts + 1, updated_at: new Date() });
+      await this.store.messages().where({ id: msg.id }).whereIn('status', ['QUEUED', 'SENDING']).update({ status: 'SENDING', attempts: msg.attempts + 1, updated_at: new Date() });
       const min = row.delay_min_ms ?? this.ctx.settings.get('whatsapp-session.defaultDelayMinMs');
       const max = row.delay_max_ms ?? this.ctx.settings.get('whatsapp-session.defaultDelayMaxMs');
       const delay = req.delayMessageMs ?? Math.round(min + Math.random() * Math.max(0, max - min));
@@ -373,21 +373,29 @@ export class WhatsAppService {
     }
   }
 
+  /**
+   * Moves a message to `status` only from a status it advances from, in one conditional
+   * update: however many paths observe the same transition (the send loop, the server's
+   * ack, a receipt replayed after a reconnect), it happens and is announced once, with an
+   * event id derived from (message, status).
+   */
   private async markStatus(row: InstanceRow, msg: MessageRow, status: MessageStatus, error?: string) {
-    const current = (await this.store.messages().where({ id: msg.id }).first())?.status ?? msg.status;
-    if (!advances(current, status) && !(current === 'SENDING' && status === 'SENT')) return;
+    const from = PREVIOUS[status];
     const values = { status, error: error ?? null, updated_at: new Date(), ...(status === 'SENT' ? { sent_at: new Date() } : {}) };
     const event = { instanceId: row.id, accountId: row.account_id, zaapId: msg.id, messageId: msg.wa_id, phone: phoneOf(msg.chat), status, ...(error ? { error } : {}) };
+    const eventId = stableUuid(`${msg.id}:${status}`);
     if (!this.outbox.needed('whatsapp-session.message.status')) {
-      await this.store.messages().where({ id: msg.id }).update(values);
-      return this.outbox.add('whatsapp-session.message.status', event);
+      const n = await this.store.messages().where({ id: msg.id }).whereIn('status', from).update(values);
+      if (n) await this.outbox.add('whatsapp-session.message.status', event, undefined, eventId);
+      return;
     }
     // The status and its event commit together, so a crash cannot lose the webhook that follows.
-    await this.store.knex.transaction(async (trx) => {
-      await trx('whatsapp_session_messages').where({ id: msg.id }).update(values);
-      await this.outbox.add('whatsapp-session.message.status', event, trx);
+    const changed = await this.store.knex.transaction(async (trx) => {
+      const n = await trx('whatsapp_session_messages').where({ id: msg.id }).whereIn('status', from).update(values);
+      if (n) await this.outbox.add('whatsapp-session.message.status', event, trx, eventId);
+      return n > 0;
     });
-    await this.outbox.dispatch();
+    if (changed) await this.outbox.dispatch();
   }
 
   queue(row: InstanceRow) {
@@ -411,8 +419,17 @@ export class WhatsAppService {
     return s.sock;
   }
 
-  async readMessage(row: InstanceRow, phone: string, messageId: string) {
-    await this.openSocket(row).readMessages([{ remoteJid: jidOf(phone), id: messageId, fromMe: false }]);
+  async readMessage(row: InstanceRow, phone: string, messageId: string | string[]) {
+    const ids = Array.isArray(messageId) ? messageId : [messageId];
+    await this.openSocket(row).readMessages(ids.map((id) => ({ remoteJid: jidOf(phone), id, fromMe: false })));
+  }
+
+  async typing(row: InstanceRow, phone: string, state: 'composing' | 'paused') {
+    await this.openSocket(row).sendPresenceUpdate(state, jidOf(phone));
+  }
+
+  messagesByRowId(row: InstanceRow, ids: string[]) {
+    return ids.length ? this.store.messages().where({ instance_id: row.id }).whereIn('id', ids) : Promise.resolve([] as MessageRow[]);
   }
 
   async deleteMessage(row: InstanceRow, phone: string, messageId: string, owner: boolean) {
@@ -481,12 +498,14 @@ export class WhatsAppService {
         sent_at: null,
       };
       const text = 'text' in summary ? summary.text : undefined;
+      const rowId = existing?.id ?? randomUUID().replace(/-/g, '').toUpperCase();
       await this.store.knex.transaction(async (trx) => {
         if (existing) await trx('whatsapp_session_messages').where({ id: existing.id }).update(values);
-        else await trx('whatsapp_session_messages').insert({ id: randomUUID().replace(/-/g, '').toUpperCase(), seq: nextSeq(), created_at: now, ...values });
+        else await trx('whatsapp_session_messages').insert({ id: rowId, seq: nextSeq(), created_at: now, ...values });
         await this.outbox.add(
           'whatsapp-session.message.received',
           {
+            rowId,
             instanceId: row.id,
             accountId: row.account_id,
             messageId: waId,
@@ -500,6 +519,7 @@ export class WhatsAppService {
             mediaPath: mediaPath ?? undefined,
             waitingMessage: waiting,
             senderName: msg.pushName ?? undefined,
+            replyTo: 'replyTo' in summary ? summary.replyTo : undefined,
             momment: Number(msg.messageTimestamp ?? Math.floor(Date.now() / 1000)) * 1000,
             upsertType: type,
           },

@@ -1,0 +1,50 @@
+import type { Caller } from '@plugchat/core';
+import type { AttendanceStatus } from './entities.js';
+
+interface AttendanceRef {
+  accountId: string;
+  attendanceId: string;
+  number: number;
+  instanceId: string;
+  contactId: string;
+  phone: string;
+  queueId: string | null;
+  assigneeId: string | null;
+}
+
+declare module '@plugchat/core' {
+  interface EventMap {
+    'helpdesk.attendance.created': AttendanceRef;
+    'helpdesk.attendance.assigned': AttendanceRef & { previousAssigneeId: string | null; byUserId: string | null };
+    'helpdesk.attendance.transferred': AttendanceRef & { fromQueueId: string | null; fromAssigneeId: string | null; byUserId: string | null };
+    /** The assignee and queue are those at the moment of resolution (a snapshot for surveys and reports). */
+    'helpdesk.attendance.resolved': AttendanceRef & { byUserId: string | null; resolvedAt: string };
+    'helpdesk.attendance.reopened': AttendanceRef & { byUserId: string | null };
+    'helpdesk.message.created': AttendanceRef & {
+      itemId: string;
+      direction: 'in' | 'out';
+      waId: string;
+      sessionMessageId: string;
+      type: string;
+      text?: string;
+      authorId: string | null;
+    };
+  }
+}
+
+export type { AttendanceRef };
+
+/** What a plugin contributes to helpdesk.attendanceActions (Trello's "create a card", say). */
+export interface AttendanceAction {
+  id: string;
+  title: string;
+  /** Shown to the agent; runs with the attendance the agent may see. */
+  run(input: { caller: Caller; attendance: AttendanceRef & { status: AttendanceStatus }; body: unknown }): Promise<unknown>;
+}
+
+export interface HelpdeskApi {
+  /** An attendance as a plugin sees it, or undefined when it is not the account's. */
+  attendance(accountId: string, id: string): Promise<(AttendanceRef & { status: AttendanceStatus }) | undefined>;
+  /** Adds a line to the attendance's activity log (and the agents' live view). */
+  recordActivity(accountId: string, attendanceId: string, type: string, data: Record<string, unknown>, actorId?: string | null): Promise<void>;
+}

@@ -1,0 +1,77 @@
+import { definePlugin, defineJob, TOKENS, type Clock, type PluginContext } from '@plugchat/core';
+import type { WhatsAppSessionApi } from '@plugchat/whatsapp-session';
+import type { AttendanceAction, HelpdeskApi } from './api.js';
+import { AttendanceSchema, helpdeskEntities } from './entities.js';
+import { migrations } from './migrations.js';
+import { attendanceRouter } from './routes/attendances.js';
+import { contactRouter } from './routes/contacts.js';
+import { setupRouter } from './routes/setup.js';
+import { Actions } from './services/actions.js';
+import { Helpdesk } from './services/helpdesk.js';
+import { Inbound } from './services/inbound.js';
+import { Queries } from './services/queries.js';
+import { addActivity, fresh } from './services/timeline.js';
+import { Units } from './services/unit.js';
+import { itemJson } from './services/views.js';
+import type { Settings } from './settings.js';
+import { TimelineSchema } from './entities.js';
+
+export type { HelpdeskApi, AttendanceAction, AttendanceRef } from './api.js';
+
+export default definePlugin<HelpdeskApi, Settings>({
+  entities: helpdeskEntities,
+  migrations,
+  async activate(ctx) {
+    const session = ctx.getApi<WhatsAppSessionApi>('whatsapp-session');
+    const clock = ctx.container.resolve<Clock>(TOKENS.Clock);
+    const units = new Units(ctx as unknown as PluginContext<never>, clock);
+    const hd = new Helpdesk(units, ctx, session);
+    const inbound = new Inbound(hd);
+    const actions = new Actions(hd);
+    const queries = new Queries(hd);
+    const contributed = () => ctx.extensions.get<AttendanceAction>('helpdesk.attendanceActions');
+
+    const wake = await ctx.jobs.register(
+      defineJob<Record<string, never>>({
+        name: 'helpdesk.wake-snoozed',
+        cron: { schedule: '* * * * *', payload: {} },
+        retry: { limit: 1 },
+        handler: async () => {
+          const accounts = await ctx.db.system().find(AttendanceSchema, { status: 'snoozed', snoozedUntil: { $lte: clock.now() } }, { fields: ['accountId'], limit: 1000 });
+          for (const accountId of new Set(accounts.map((a) => a.accountId))) await actions.wakeSnoozed(accountId);
+        },
+      }),
+    );
+
+    ctx.subscriptions.push(
+      wake,
+      ctx.http.register(attendanceRouter(hd, queries, actions, contributed)),
+      ctx.http.register(setupRouter(hd)),
+      ctx.http.register(contactRouter(hd)),
+      // Replayed after a crash by the session's outbox: a message already on a timeline is skipped.
+      ctx.events.on('whatsapp-session.message.received', (e) => inbound.ingest(e)),
+      ctx.events.on('whatsapp-session.message.status', async (e) => {
+        const item = e.messageId ? await units.read(e.accountId).findOne(TimelineSchema, { instanceId: e.instanceId, waId: e.messageId, direction: 'out' }) : null;
+        if (!item) return;
+        const msg = await hd.sessionMessage(e.accountId, e.instanceId, item.sessionMessageId!);
+        await units.run(e.accountId, async (w) => {
+          const att = await fresh(w, item.attendanceId);
+          if (att) w.change({ attendanceId: att.id, type: 'timeline.updated', queueId: att.queueId, assigneeId: att.assigneeId, data: itemJson(item, msg) });
+        });
+      }),
+    );
+
+    return {
+      attendance: async (accountId, id) => {
+        const att = await units.read(accountId).findOne(AttendanceSchema, { id });
+        return att ? { ...(await hd.ref(att)), status: att.status } : undefined;
+      },
+      recordActivity: async (accountId, attendanceId, type, data, actorId = null) => {
+        await units.run(accountId, async (w) => {
+          const att = await fresh(w, attendanceId);
+          if (att) await addActivity(w, att, type, data, actorId);
+        });
+      },
+    };
+  },
+});

@@ -1,0 +1,154 @@
+import type { Migration } from '@plugchat/core';
+
+export const migrations: Migration[] = [
+  {
+    name: '0001_helpdesk',
+    async up({ knex }) {
+      const ts = (t: import('@plugchat/core').Knex.CreateTableBuilder, name: string, nullable = false) => {
+        const c = t.timestamp(name, { useTz: true });
+        return nullable ? c.nullable() : c.notNullable();
+      };
+      await knex.schema.createTable('helpdesk_contacts', (t) => {
+        t.string('id', 36).primary();
+        t.string('account_id', 36).notNullable();
+        t.string('phone', 30).notNullable();
+        t.string('name', 200).nullable();
+        t.string('push_name', 200).nullable();
+        t.string('avatar_url', 1000).nullable();
+        t.json('attributes').notNullable().defaultTo('{}');
+        t.boolean('blocked').notNullable().defaultTo(false);
+        ts(t, 'created_at');
+        ts(t, 'updated_at');
+        // One contact per number and account, whatever form WhatsApp used: the database refuses a duplicate.
+        t.unique(['account_id', 'phone']);
+      });
+      await knex.schema.createTable('helpdesk_queues', (t) => {
+        t.string('id', 36).primary();
+        t.string('account_id', 36).notNullable().index();
+        t.string('name', 100).notNullable();
+        t.string('color', 20).notNullable();
+        t.text('greeting').nullable();
+        t.string('assignment', 20).notNullable();
+        t.json('business_hours').nullable();
+        t.text('out_of_hours_message').nullable();
+        ts(t, 'created_at');
+        t.unique(['account_id', 'name']);
+      });
+      await knex.schema.createTable('helpdesk_queue_members', (t) => {
+        t.string('queue_id', 36).notNullable();
+        t.string('user_id', 36).notNullable().index();
+        t.string('account_id', 36).notNullable();
+        t.primary(['queue_id', 'user_id']);
+      });
+      await knex.schema.createTable('helpdesk_routing', (t) => {
+        t.string('instance_id', 40).primary();
+        t.string('account_id', 36).notNullable();
+        t.string('default_queue_id', 36).nullable();
+        t.json('menu').nullable();
+      });
+      await knex.schema.createTable('helpdesk_agents', (t) => {
+        t.string('user_id', 36).primary();
+        t.string('account_id', 36).notNullable().index();
+        t.string('status', 10).notNullable();
+        t.integer('capacity').nullable();
+        t.bigInteger('last_assigned_seq').nullable();
+        ts(t, 'disconnected_at', true);
+        ts(t, 'updated_at');
+      });
+      await knex.schema.createTable('helpdesk_attendances', (t) => {
+        t.string('id', 36).primary();
+        t.integer('number').notNullable();
+        t.string('account_id', 36).notNullable();
+        t.string('instance_id', 40).notNullable();
+        t.string('contact_id', 36).notNullable();
+        t.string('queue_id', 36).nullable();
+        t.string('assignee_id', 36).nullable();
+        t.string('status', 10).notNullable();
+        t.string('priority', 10).notNullable();
+        // "<instance>:<contact>" while not resolved, null after: a unique index keeps one open attendance per contact and number.
+        t.string('open_key', 80).nullable().unique();
+        t.boolean('menu_pending').notNullable().defaultTo(false);
+        t.string('closed_period_notified', 40).nullable();
+        t.integer('version').notNullable();
+        t.integer('unread').notNullable();
+        t.text('last_preview').nullable();
+        ts(t, 'snoozed_until', true);
+        ts(t, 'created_at');
+        ts(t, 'reopened_at', true);
+        ts(t, 'assigned_at', true);
+        ts(t, 'first_reply_at', true);
+        ts(t, 'waiting_since', true);
+        ts(t, 'resolved_at', true);
+        ts(t, 'last_message_at');
+        t.unique(['account_id', 'number']);
+        t.index(['account_id', 'status', 'last_message_at']);
+        t.index(['account_id', 'assignee_id', 'status']);
+        t.index(['account_id', 'queue_id', 'status']);
+        t.index(['account_id', 'contact_id']);
+        t.index(['status', 'snoozed_until']);
+      });
+      await knex.schema.createTable('helpdesk_timeline', (t) => {
+        t.string('id', 36).primary();
+        t.string('account_id', 36).notNullable();
+        t.string('attendance_id', 36).notNullable();
+        t.bigInteger('seq').notNullable();
+        t.string('kind', 10).notNullable();
+        t.string('instance_id', 40).nullable();
+        t.string('session_message_id', 40).nullable();
+        t.string('wa_id', 80).nullable();
+        t.string('direction', 3).nullable();
+        t.string('author_id', 36).nullable();
+        t.text('body').nullable();
+        t.json('data').nullable();
+        ts(t, 'created_at');
+        t.index(['attendance_id', 'seq']);
+        t.index(['account_id', 'session_message_id']);
+        // A message joins its attendance once, however often its event is replayed.
+        t.unique(['instance_id', 'wa_id', 'direction']);
+      });
+      await knex.schema.createTable('helpdesk_labels', (t) => {
+        t.string('id', 36).primary();
+        t.string('account_id', 36).notNullable();
+        t.string('name', 60).notNullable();
+        t.string('color', 20).notNullable();
+        t.unique(['account_id', 'name']);
+      });
+      await knex.schema.createTable('helpdesk_attendance_labels', (t) => {
+        t.string('attendance_id', 36).notNullable();
+        t.string('label_id', 36).notNullable().index();
+        t.string('account_id', 36).notNullable();
+        t.primary(['attendance_id', 'label_id']);
+      });
+      await knex.schema.createTable('helpdesk_contact_labels', (t) => {
+        t.string('contact_id', 36).notNullable();
+        t.string('label_id', 36).notNullable().index();
+        t.string('account_id', 36).notNullable();
+        t.primary(['contact_id', 'label_id']);
+      });
+      await knex.schema.createTable('helpdesk_quick_replies', (t) => {
+        t.string('id', 36).primary();
+        t.string('account_id', 36).notNullable();
+        t.string('owner_id', 36).nullable();
+        t.string('shortcut', 40).notNullable();
+        t.text('text').notNullable();
+        t.json('media').nullable();
+        ts(t, 'created_at');
+        t.index(['account_id', 'shortcut']);
+      });
+      await knex.schema.createTable('helpdesk_changes', (t) => {
+        t.increments('seq');
+        t.string('account_id', 36).notNullable();
+        t.string('attendance_id', 36).notNullable();
+        t.string('type', 40).notNullable();
+        t.string('queue_id', 36).nullable();
+        t.string('assignee_id', 36).nullable();
+        t.string('prev_queue_id', 36).nullable();
+        t.string('prev_assignee_id', 36).nullable();
+        t.json('audience').nullable();
+        t.json('data').notNullable();
+        ts(t, 'at');
+        t.index(['account_id', 'seq']);
+      });
+    },
+  },
+];

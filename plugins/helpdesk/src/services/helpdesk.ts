@@ -1,0 +1,101 @@
+import type { PluginContext } from '@plugchat/core';
+import type { OutgoingRequest, SessionMessage, WhatsAppSessionApi } from '@plugchat/whatsapp-session';
+import type { AttendanceRef } from '../api.js';
+import { AttendanceSchema, ContactSchema, type Attendance } from '../entities.js';
+import type { Settings } from '../settings.js';
+import { Assignment } from './assignment.js';
+import { Contacts } from './contacts.js';
+import { addItem, patchAttendance } from './timeline.js';
+import type { Units } from './unit.js';
+import { preview } from './views.js';
+
+/** The helpdesk's shared parts: storage, the session API, assignment, and what every flow emits. */
+export class Helpdesk {
+  readonly assignment: Assignment;
+  readonly contacts: Contacts;
+
+  constructor(
+    readonly units: Units,
+    readonly ctx: PluginContext<Settings>,
+    readonly session: WhatsAppSessionApi,
+  ) {
+    this.assignment = new Assignment(units, ctx);
+    this.contacts = new Contacts(units);
+  }
+
+  get clock() {
+    return this.units.clock;
+  }
+
+  async ref(att: Attendance): Promise<AttendanceRef> {
+    const contact = await this.units.read(att.accountId).findOne(ContactSchema, { id: att.contactId });
+    return {
+      accountId: att.accountId,
+      attendanceId: att.id,
+      number: att.number,
+      instanceId: att.instanceId,
+      contactId: att.contactId,
+      phone: contact?.phone ?? '',
+      queueId: att.queueId,
+      assigneeId: att.assigneeId,
+    };
+  }
+
+  async emitAssigned(att: Attendance, previousAssigneeId: string | null, byUserId: string | null) {
+    await this.ctx.events.emit('helpdesk.attendance.assigned', { ...(await this.ref(att)), previousAssigneeId, byUserId });
+  }
+
+  /** After capacity frees up: waiting attendances go to whoever has room, with their events. */
+  rebalance(accountId: string) {
+    return this.assignment.rebalance(accountId, (att) => this.emitAssigned(att, null, null));
+  }
+
+  async sessionMessage(accountId: string, instanceId: string, id: string): Promise<SessionMessage | undefined> {
+    return (await this.session.messages(accountId, instanceId, [id]))[0];
+  }
+
+  /**
+   * Sends a message into the attendance's chat and records it on the timeline. `authorId` null
+   * marks an automatic message (menu, greeting, out-of-hours, transfer note), which is not an
+   * agent's reply for the metrics.
+   */
+  async send(att: Attendance, phone: string, request: OutgoingRequest, opts: { authorId: string | null; automatic?: string; media?: { value: string; field: string } }) {
+    const ids = await this.session.send(att.accountId, att.instanceId, phone, request, opts.media);
+    const msg = await this.sessionMessage(att.accountId, att.instanceId, ids.zaapId);
+    const text = request.text ?? request.caption;
+    const result = await this.units.run(att.accountId, async (w) => {
+      const current = (await w.em.findOne(AttendanceSchema, { id: att.id }, { refresh: true }))!;
+      const item = await addItem(
+        w,
+        current,
+        { kind: 'message', instanceId: att.instanceId, sessionMessageId: ids.zaapId, waId: ids.messageId, direction: 'out', authorId: opts.authorId, data: { type: request.kind, ...(opts.automatic ? { automatic: opts.automatic } : {}) } },
+        msg,
+      );
+      const human = opts.authorId !== null && request.kind !== 'reaction';
+      const patch: Partial<Attendance> = request.kind === 'reaction' ? {} : { lastMessageAt: w.now, lastPreview: preview(request.kind, text) };
+      if (human) Object.assign(patch, { firstReplyAt: current.firstReplyAt ?? w.now, waitingSince: null });
+      const next = Object.keys(patch).length ? ((await patchAttendance(w, current, patch)) ?? current) : current;
+      return { item, att: next };
+    });
+    await this.ctx.events.emit('helpdesk.message.created', {
+      ...(await this.ref(result.att)),
+      itemId: result.item.id,
+      direction: 'out',
+      waId: ids.messageId,
+      sessionMessageId: ids.zaapId,
+      type: request.kind,
+      text,
+      authorId: opts.authorId,
+    });
+    return { ...ids, item: result.item, msg, attendance: result.att };
+  }
+
+  /** An automatic message; a failure (opt-out, full queue, disconnected) is logged, not thrown. */
+  async sendAutomatic(att: Attendance, phone: string, text: string, kind: string) {
+    try {
+      await this.send(att, phone, { kind: 'text', text }, { authorId: null, automatic: kind });
+    } catch (err) {
+      this.ctx.logger.warn({ err, attendance: att.id, kind }, 'automatic message not sent');
+    }
+  }
+}
