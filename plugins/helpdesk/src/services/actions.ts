@@ -68,6 +68,7 @@ export class Actions {
 
   /** Moves an attendance to another queue and/or agent, optionally telling the customer. */
   async transfer(caller: Caller, id: string, input: { queueId?: string | null; assigneeId?: string | null; message?: string; version?: number }): Promise<Attendance> {
+    await this.load(caller, id, input.version);
     const em = this.units.read(caller.accountId);
     if (input.queueId && !(await em.findOne(QueueSchema, { id: input.queueId }))) throw badRequest('Unknown queue.', [{ path: 'body.queueId', message: 'no such queue in this account' }]);
     const users = await this.hd.ctx.users.list(caller.accountId);
@@ -166,6 +167,7 @@ export class Actions {
   }
 
   async setLabels(caller: Caller, id: string, labelIds: string[]): Promise<Attendance> {
+    await this.load(caller, id);
     const em = this.units.read(caller.accountId);
     const known = new Set((await em.find(LabelSchema, { id: { $in: labelIds } })).map((l) => l.id));
     const unknown = labelIds.findIndex((l) => !known.has(l));
@@ -185,6 +187,7 @@ export class Actions {
   }
 
   async note(caller: Caller, id: string, text: string, mentions: string[]) {
+    await this.load(caller, id);
     const users = await this.hd.ctx.users.list(caller.accountId);
     const bad = mentions.findIndex((m) => !users.some((u) => u.id === m));
     if (bad >= 0) throw badRequest('Unknown user mentioned.', [{ path: `body.mentions.${bad}`, message: 'no such user in this account' }]);
