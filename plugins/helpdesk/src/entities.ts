@@ -101,6 +101,8 @@ export interface MenuOption {
 export interface Routing {
   instanceId: string;
   accountId: string;
+  /** False: the number serves the API only and opens no attendances. */
+  enabled: boolean;
   defaultQueueId: string | null;
   menu: { text: string; options: MenuOption[] } | null;
 }
@@ -111,6 +113,7 @@ export const RoutingSchema = new EntitySchema<Routing>({
   properties: {
     instanceId: { ...str, primary: true, ...col('instance_id') },
     accountId: { ...str, ...col('account_id') },
+    enabled: { type: 'boolean' },
     defaultQueueId: { ...optStr, ...col('default_queue_id') },
     menu: { type: 'json', nullable: true },
   },

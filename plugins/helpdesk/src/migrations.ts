@@ -43,6 +43,7 @@ export const migrations: Migration[] = [
       await knex.schema.createTable('helpdesk_routing', (t) => {
         t.string('instance_id', 40).primary();
         t.string('account_id', 36).notNullable();
+        t.boolean('enabled').notNullable().defaultTo(true);
         t.string('default_queue_id', 36).nullable();
         t.json('menu').nullable();
       });

@@ -27,6 +27,7 @@ const quickReplyBody = z
   .strict();
 const routingBody = z
   .object({
+    enabled: z.boolean().default(true).describe('false: the number serves the API only and opens no attendances'),
     defaultQueueId: id.nullable().default(null),
     menu: z
       .object({ text: z.string().min(1).max(2000), options: z.array(z.object({ key: z.string().regex(/^[0-9a-z]{1,3}$/i, 'a short key such as 1'), queueId: id }).strict()).min(1).max(20) })
@@ -110,7 +111,7 @@ export function setupRouter(hd: Helpdesk) {
     .get('/instances/:id/routing', admin('How new attendances on an instance are routed', { params: idParams }), async (c) => {
       await hd.session.instanceOf(c.auth, c.params.id);
       const r = await em(c).findOne(RoutingSchema, { instanceId: c.params.id });
-      return { instanceId: c.params.id, defaultQueueId: r?.defaultQueueId ?? null, menu: r?.menu ?? null };
+      return { instanceId: c.params.id, enabled: r?.enabled ?? true, defaultQueueId: r?.defaultQueueId ?? null, menu: r?.menu ?? null };
     })
     .put('/instances/:id/routing', admin('Route new attendances to a default queue or through a menu', { params: idParams, body: routingBody }), async (c) => {
       await hd.session.instanceOf(c.auth, c.params.id);
@@ -122,12 +123,12 @@ export function setupRouter(hd: Helpdesk) {
         const dup = keys.findIndex((k, i) => keys.indexOf(k) !== i);
         if (dup >= 0) throw badRequest('Two menu options share a key.', [{ path: `body.menu.options.${dup}.key`, message: 'duplicate key' }]);
       }
-      const row = { instanceId: c.params.id, accountId: c.auth.accountId, defaultQueueId: c.body.defaultQueueId, menu: c.body.menu };
+      const row = { instanceId: c.params.id, accountId: c.auth.accountId, enabled: c.body.enabled, defaultQueueId: c.body.defaultQueueId, menu: c.body.menu };
       await hd.units.run(c.auth.accountId, async (w) => {
-        if (await w.em.findOne(RoutingSchema, { instanceId: row.instanceId })) await w.em.nativeUpdate(RoutingSchema, { instanceId: row.instanceId }, { defaultQueueId: row.defaultQueueId, menu: row.menu });
+        if (await w.em.findOne(RoutingSchema, { instanceId: row.instanceId })) await w.em.nativeUpdate(RoutingSchema, { instanceId: row.instanceId }, { enabled: row.enabled, defaultQueueId: row.defaultQueueId, menu: row.menu });
         else await w.em.insert(RoutingSchema, row);
       });
-      return { instanceId: row.instanceId, defaultQueueId: row.defaultQueueId, menu: row.menu };
+      return { instanceId: row.instanceId, enabled: row.enabled, defaultQueueId: row.defaultQueueId, menu: row.menu };
     })
     .get('/labels', agent('Labels'), async (c) => ({ labels: await em(c).find(LabelSchema, {}, { orderBy: { name: 'asc' } }) }))
     .post('/labels', admin('Create a label', { body: labelBody, status: 201 }), async (c) => {

@@ -53,9 +53,10 @@ export class Inbound {
       if (!e.waitingMessage) await this.refreshItem(accountId, known.id, e.rowId);
       return;
     }
+    const routing = await em.findOne(RoutingSchema, { instanceId });
+    if (routing && !routing.enabled) return;
     const contact = await this.hd.contacts.upsert(accountId, e.phone, e.fromMe ? undefined : e.senderName);
     if (contact.blocked) return;
-    const routing = await em.findOne(RoutingSchema, { instanceId });
     const queues = new Map((await em.find(QueueSchema, {})).map((q) => [q.id, q]));
     const names = new Map([...queues.values()].map((q) => [q.id, q.name]));
     const active = await this.hd.assignment.activeUsers(accountId);

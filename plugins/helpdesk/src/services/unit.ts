@@ -47,7 +47,8 @@ export class Units {
     const after: (() => unknown)[] = [];
     const now = this.clock.now();
     const result = await this.ctx.db.forAccount(accountId).transactional(async (em) => {
-      if (this.ctx.db.kind === 'postgresql') await em.getConnection().execute('select pg_advisory_xact_lock(?, hashtext(?))', [LOCK_NAMESPACE, accountId]);
+      // Inside this transaction (its context), so the lock lasts until the commit.
+      if (this.ctx.db.kind === 'postgresql') await em.getConnection().execute('select pg_advisory_xact_lock(?, hashtext(?))', [LOCK_NAMESPACE, accountId], 'all', em.getTransactionContext());
       const r = await fn({ em, now, change: (c) => void changes.push(c), after: (f) => void after.push(f) });
       for (const c of changes) {
         await em.insert(ChangeSchema, { prevQueueId: null, prevAssigneeId: null, audience: null, ...c, accountId, at: now } as Change);
