@@ -60,6 +60,9 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   if (kind === 'sqlite') {
     // WAL survives crashes and lets readers work during a write; wait instead of failing on a busy file.
     await knex.raw('PRAGMA journal_mode = WAL');
+    // In WAL mode NORMAL still survives a crash of the process (SIGKILL) without losing a commit;
+    // only a power cut can drop the last ones. FULL would fsync on every commit.
+    await knex.raw('PRAGMA synchronous = NORMAL');
     await knex.raw('PRAGMA busy_timeout = 5000');
     await knex.raw('PRAGMA foreign_keys = ON');
   }

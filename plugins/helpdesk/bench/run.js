@@ -105,8 +105,13 @@ try {
   const sentAt = new Map();
   const relayed = [];
   const burstIds = new Set();
+  const receipted = new Set();
   network.on('receipt', ({ id, type }) => {
-    if (type === 'delivery' && burstIds.has(id)) relayed.push(now());
+    // The business client's delivery receipt ('inactive' while it shows no presence), once per message.
+    if ((type === 'delivery' || type === 'inactive') && burstIds.has(id) && !receipted.has(id)) {
+      receipted.add(id);
+      relayed.push(now());
+    }
   });
   const total = PHONES * PER_PHONE;
   const started = now();

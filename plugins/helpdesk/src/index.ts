@@ -48,6 +48,7 @@ export default definePlugin<HelpdeskApi, Settings>({
       ctx.http.register(attendanceRouter(hd, queries, actions, contributed)),
       ctx.http.register(setupRouter(hd)),
       ctx.http.register(contactRouter(hd)),
+      ctx.events.on('core.user.created', ({ accountId }) => hd.forget(accountId)),
       // Replayed after a crash by the session's outbox: a message already on a timeline is skipped.
       ctx.events.on('whatsapp-session.message.received', (e) => inbound.ingest(e)),
       ctx.events.on('whatsapp-session.message.status', async (e) => {

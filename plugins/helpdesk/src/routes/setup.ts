@@ -83,6 +83,7 @@ export function setupRouter(hd: Helpdesk) {
       const q: Queue = { id: randomUUID(), accountId: c.auth.accountId, greeting: null, businessHours: null, outOfHoursMessage: null, ...b, createdAt: hd.clock.now() };
       await unique(() => em(c).insert(QueueSchema, q), `A queue named "${q.name}"`);
       await setMembers(c.auth.accountId, q.id, memberIds);
+      hd.forget(c.auth.accountId);
       return queueJson(q, memberIds);
     })
     .patch('/queues/:id', admin('Change a queue', { params: idParams, body: queueBody.partial().strict() }), async (c) => {
@@ -92,6 +93,7 @@ export function setupRouter(hd: Helpdesk) {
       if (memberIds) await checkMembers(c.auth.accountId, memberIds);
       if (Object.keys(b).length) await unique(() => e.nativeUpdate(QueueSchema, { id: c.params.id }, b), `A queue named "${b.name}"`);
       if (memberIds) await setMembers(c.auth.accountId, c.params.id, memberIds);
+      hd.forget(c.auth.accountId);
       await hd.rebalance(c.auth.accountId);
       const fresh = em(c);
       return queueJson((await fresh.findOne(QueueSchema, { id: c.params.id }))!, await members(fresh, c.params.id));
@@ -107,6 +109,7 @@ export function setupRouter(hd: Helpdesk) {
         await w.em.nativeDelete(QueueMemberSchema, { queueId: c.params.id });
         await w.em.nativeDelete(QueueSchema, { id: c.params.id });
       });
+      hd.forget(c.auth.accountId);
     })
     .get('/instances/:id/routing', admin('How new attendances on an instance are routed', { params: idParams }), async (c) => {
       await hd.session.instanceOf(c.auth, c.params.id);
@@ -128,6 +131,7 @@ export function setupRouter(hd: Helpdesk) {
         if (await w.em.findOne(RoutingSchema, { instanceId: row.instanceId })) await w.em.nativeUpdate(RoutingSchema, { instanceId: row.instanceId }, { enabled: row.enabled, defaultQueueId: row.defaultQueueId, menu: row.menu });
         else await w.em.insert(RoutingSchema, row);
       });
+      hd.forget(c.auth.accountId);
       return { instanceId: row.instanceId, enabled: row.enabled, defaultQueueId: row.defaultQueueId, menu: row.menu };
     })
     .get('/labels', agent('Labels'), async (c) => ({ labels: await em(c).find(LabelSchema, {}, { orderBy: { name: 'asc' } }) }))
@@ -200,11 +204,13 @@ export function setupRouter(hd: Helpdesk) {
     .put('/me/presence', agent('Set your presence', { body: z.object({ status: z.enum(['online', 'away', 'offline']) }).strict() }), async (c) => {
       if (!c.auth.userId) throw forbidden('Presence belongs to a signed-in user.');
       await hd.assignment.setPresence(c.auth.accountId, c.auth.userId, c.body.status);
+      if (c.body.status === 'online') await hd.rebalance(c.auth.accountId);
       return { status: c.body.status };
     })
     .patch('/agents/:id', admin("Set an agent's capacity (open attendances before automatic assignment skips them)", { params: idParams, body: z.object({ capacity: z.number().int().min(1).max(1000).nullable() }).strict() }), async (c) => {
       if (!(await hd.ctx.users.get(c.auth.accountId, c.params.id))) throw notFound('Agent');
       await hd.assignment.setCapacity(c.auth.accountId, c.params.id, c.body.capacity);
+      await hd.rebalance(c.auth.accountId);
       return { id: c.params.id, capacity: c.body.capacity };
     });
 }

@@ -73,7 +73,7 @@ export class Actions {
     if (input.queueId && !(await em.findOne(QueueSchema, { id: input.queueId }))) throw badRequest('Unknown queue.', [{ path: 'body.queueId', message: 'no such queue in this account' }]);
     const users = await this.hd.ctx.users.list(caller.accountId);
     if (input.assigneeId && !users.some((u) => u.id === input.assigneeId && !u.disabled)) throw badRequest('Unknown agent.', [{ path: 'body.assigneeId', message: 'no such active user in this account' }]);
-    const active = new Set(users.filter((u) => !u.disabled).map((u) => u.id));
+    const active = await this.hd.activeUsers(caller.accountId);
     const { prev, next } = await this.change(caller, id, input.version, async (w, att) => {
       if (att.status === 'resolved') throw resolvedError();
       assertMayAct(caller, att);

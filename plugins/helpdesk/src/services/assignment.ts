@@ -39,7 +39,6 @@ export class Assignment {
       if (existing) await w.em.nativeUpdate(AgentSchema, { userId }, { status, updatedAt: w.now, ...(status === 'online' ? { disconnectedAt: null } : {}) });
       else await w.em.insert(AgentSchema, { userId, accountId, status, capacity: null, lastAssignedSeq: null, disconnectedAt: null, updatedAt: w.now });
     });
-    if (status === 'online') await this.rebalance(accountId);
   }
 
   async setCapacity(accountId: string, userId: string, capacity: number | null): Promise<void> {
@@ -48,7 +47,6 @@ export class Assignment {
       if (existing) await w.em.nativeUpdate(AgentSchema, { userId }, { capacity, updatedAt: w.now });
       else await w.em.insert(AgentSchema, { userId, accountId, status: 'offline', capacity, lastAssignedSeq: null, disconnectedAt: null, updatedAt: w.now });
     });
-    await this.rebalance(accountId);
   }
 
   /** A live stream opened or closed for a user. */
@@ -73,11 +71,6 @@ export class Assignment {
    * Inside a unit of work: assigns a pending, unassigned attendance of a round-robin queue
    * to the next eligible member. Returns the updated attendance, or null when nobody can take it.
    */
-  /** Users who may take work (not disabled); read before a unit of work, never inside one. */
-  async activeUsers(accountId: string): Promise<Set<string>> {
-    return new Set((await this.ctx.users.list(accountId)).filter((u) => !u.disabled).map((u) => u.id));
-  }
-
   async assignNext(w: Work, att: Attendance, active: Set<string>): Promise<Attendance | null> {
     if (att.status !== 'pending' || att.assigneeId || !att.queueId || att.menuPending) return null;
     const queue = await w.em.findOne(QueueSchema, { id: att.queueId });
@@ -99,13 +92,13 @@ export class Assignment {
   }
 
   /** Hands waiting attendances (oldest first) to whoever has room, after capacity frees up or an agent comes online. */
-  async rebalance(accountId: string, onAssigned?: (att: Attendance) => Promise<void>): Promise<void> {
+  async rebalance(accountId: string, activeUsers: () => Promise<Set<string>>, onAssigned?: (att: Attendance) => Promise<void>): Promise<void> {
     const em = this.units.read(accountId);
     const queues = (await em.find(QueueSchema, { assignment: 'round_robin' }, { fields: ['id'] })).map((q) => q.id);
     if (!queues.length) return;
     const waiting = await em.find(AttendanceSchema, { status: 'pending', assigneeId: null, menuPending: false, queueId: { $in: queues } }, { orderBy: { createdAt: 'asc', number: 'asc' }, limit: 200 });
     const full = new Set<string>();
-    const active = await this.activeUsers(accountId);
+    const active = await activeUsers();
     for (const candidate of waiting) {
       if (full.has(candidate.queueId!)) continue;
       const assigned = await this.units.run(accountId, async (w) => {

@@ -1,9 +1,10 @@
 import type { PluginContext } from '@plugchat/core';
 import type { OutgoingRequest, SessionMessage, WhatsAppSessionApi } from '@plugchat/whatsapp-session';
 import type { AttendanceRef } from '../api.js';
-import { AttendanceSchema, ContactSchema, type Attendance } from '../entities.js';
+import { AttendanceSchema, ContactSchema, QueueSchema, RoutingSchema, type Attendance, type Queue, type Routing } from '../entities.js';
 import type { Settings } from '../settings.js';
 import { Assignment } from './assignment.js';
+import { ShortCache } from './cache.js';
 import { Contacts } from './contacts.js';
 import { addItem, patchAttendance } from './timeline.js';
 import type { Units } from './unit.js';
@@ -13,6 +14,7 @@ import { preview } from './views.js';
 export class Helpdesk {
   readonly assignment: Assignment;
   readonly contacts: Contacts;
+  private readonly cache = new ShortCache(5_000);
 
   constructor(
     readonly units: Units,
@@ -21,6 +23,26 @@ export class Helpdesk {
   ) {
     this.assignment = new Assignment(units, ctx);
     this.contacts = new Contacts(units);
+  }
+
+  /** The account's queues and per-number routing, as every incoming message needs them. */
+  setup(accountId: string): Promise<{ queues: Map<string, Queue>; routing: Map<string, Routing> }> {
+    return this.cache.get(`setup:${accountId}`, async () => {
+      const em = this.units.read(accountId);
+      const [queues, routing] = await Promise.all([em.find(QueueSchema, {}), em.find(RoutingSchema, {})]);
+      return { queues: new Map(queues.map((q) => [q.id, q])), routing: new Map(routing.map((r) => [r.instanceId, r])) };
+    });
+  }
+
+  /** Users who may take work (not disabled); read before a unit of work, never inside one. */
+  activeUsers(accountId: string): Promise<Set<string>> {
+    return this.cache.get(`users:${accountId}`, async () => new Set((await this.ctx.users.list(accountId)).filter((u) => !u.disabled).map((u) => u.id)));
+  }
+
+  /** After a change to queues, routing or users. */
+  forget(accountId: string): void {
+    this.cache.drop(`setup:${accountId}`);
+    this.cache.drop(`users:${accountId}`);
   }
 
   get clock() {
@@ -47,7 +69,7 @@ export class Helpdesk {
 
   /** After capacity frees up: waiting attendances go to whoever has room, with their events. */
   rebalance(accountId: string) {
-    return this.assignment.rebalance(accountId, (att) => this.emitAssigned(att, null, null));
+    return this.assignment.rebalance(accountId, () => this.activeUsers(accountId), (att) => this.emitAssigned(att, null, null));
   }
 
   async sessionMessage(accountId: string, instanceId: string, id: string): Promise<SessionMessage | undefined> {

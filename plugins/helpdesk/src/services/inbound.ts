@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { UniqueConstraintViolationException } from '@plugchat/core';
 import type { ReceivedMessageEvent } from '@plugchat/whatsapp-session';
-import { AttendanceSchema, QueueSchema, RoutingSchema, TimelineSchema, type Attendance, type Contact, type Routing } from '../entities.js';
+import { AttendanceSchema, TimelineSchema, type Attendance, type Contact, type Routing } from '../entities.js';
 import { closedPeriod } from './businessHours.js';
 import type { Helpdesk } from './helpdesk.js';
 import { addActivity, addItem, attendanceChanged, patchAttendance } from './timeline.js';
@@ -53,13 +53,14 @@ export class Inbound {
       if (!e.waitingMessage) await this.refreshItem(accountId, known.id, e.rowId);
       return;
     }
-    const routing = await em.findOne(RoutingSchema, { instanceId });
+    const setup = await this.hd.setup(accountId);
+    const routing = setup.routing.get(instanceId) ?? null;
     if (routing && !routing.enabled) return;
     const contact = await this.hd.contacts.upsert(accountId, e.phone, e.fromMe ? undefined : e.senderName);
     if (contact.blocked) return;
-    const queues = new Map((await em.find(QueueSchema, {})).map((q) => [q.id, q]));
+    const queues = setup.queues;
     const names = new Map([...queues.values()].map((q) => [q.id, q.name]));
-    const active = await this.hd.assignment.activeUsers(accountId);
+    const active = await this.hd.activeUsers(accountId);
     const msg = await this.hd.sessionMessage(accountId, instanceId, e.rowId);
     let result: Attached | null = null;
     for (let attempt = 0; attempt < 5 && !result; attempt++) {
