@@ -70,12 +70,17 @@ describe.each(STORAGE_MODES)('jobs on pg-boss (%s)', (mode) => {
     await handle.dispose();
   });
 
-  it('runs cron schedules', async () => {
+  it('keeps one cron schedule per job, across a stop and a second registration', async () => {
     await queue.boss.createQueue('test.cron').catch(() => {});
-    const handle = await registerJob(queue.boss, defineJob({ name: 'test.cron', cron: { schedule: '* * * * *' }, handler: async () => {} }), log);
-    const schedules = await queue.boss.getSchedules();
-    expect(schedules.map((s) => s.name)).toContain('test.cron');
+    const def = defineJob({ name: 'test.cron', cron: { schedule: '* * * * *' }, handler: async () => {} });
+    const handle = await registerJob(queue.boss, def, log);
+    expect((await queue.boss.getSchedules()).filter((s) => s.name === 'test.cron')).toHaveLength(1);
+    // A process stopping leaves the schedule to the others on the same queue database.
     await handle.dispose();
-    expect((await queue.boss.getSchedules()).map((s) => s.name)).not.toContain('test.cron');
+    expect((await queue.boss.getSchedules()).filter((s) => s.name === 'test.cron')).toHaveLength(1);
+    const again = await registerJob(queue.boss, { ...def, cron: { schedule: '*/5 * * * *' } }, log);
+    const schedules = (await queue.boss.getSchedules()).filter((s) => s.name === 'test.cron');
+    expect(schedules.map((s) => s.cron)).toEqual(['*/5 * * * *']);
+    await again.dispose();
   });
 });

@@ -65,8 +65,9 @@ export async function registerJob<P>(boss: PgBoss, def: JobDefinition<P>, log: L
       return id;
     },
     async dispose() {
+      // The schedule stays: it lives in the queue's database, is shared by every process on it and
+      // is upserted again at each start, so one process stopping must not end it for the others.
       await boss.offWork({ id: workerId });
-      if (def.cron) await boss.unschedule(def.name);
     },
   };
 }
