@@ -2,7 +2,7 @@ import { createI18n } from 'vue-i18n';
 
 const en = {
   app: { signOut: 'Sign out', language: 'Language' },
-  nav: { instances: 'Instances', plugins: 'Plugins', settings: 'Settings', users: 'Users', apiKeys: 'API keys', sandbox: 'Sandbox phones' },
+  nav: { inbox: 'Inbox', helpdeskSetup: 'Helpdesk setup', instances: 'Instances', plugins: 'Plugins', settings: 'Settings', users: 'Users', apiKeys: 'API keys', sandbox: 'Sandbox phones' },
   auth: { signIn: 'Sign in', email: 'Email', password: 'Password', setupTitle: 'Set up PlugChat', account: 'Company name', name: 'Your name', create: 'Create the owner' },
   instances: {
     title: 'Instances', add: 'Add', name: 'Name', state: 'State', phone: 'Phone', open: 'Open', none: 'No instances yet.',
@@ -21,12 +21,37 @@ const en = {
     received: 'On receive', delivery: 'On send (delivery)', 'message-status': 'Message status', connected: 'On connect', disconnected: 'On disconnect', 'chat-presence': 'Chat presence',
   },
   sandbox: { title: 'Sandbox phones', create: 'Create phone', phone: 'Number', name: 'Name', scan: 'Scan with a sandbox phone', scanned: 'Scanned', chat: 'Chat as the customer', to: 'Business number', send: 'Send', markRead: 'Mark read', online: 'Online' },
+  helpdesk: {
+    inbox: 'Inbox', setup: 'Helpdesk setup', mine: 'Mine', unassigned: 'Waiting', all: 'All', search: 'Search name, number or message', allQueues: 'All queues',
+    noInstance: 'Connect an instance to start serving customers.', connectNow: 'Go to Instances', emptyList: 'No conversations here.', pick: 'Pick a conversation on the left.',
+    online: 'Online', away: 'Away', offline: 'Offline', presence: 'My status',
+    pending: 'Waiting', open: 'Open', snoozed: 'Snoozed', resolved: 'Resolved',
+    accept: 'Accept', transfer: 'Transfer', resolve: 'Resolve', reopen: 'Reopen', snooze: 'Snooze 1 h', assignTo: 'Agent', queue: 'Queue', noQueue: 'No queue', noAgent: 'Nobody (to the queue)',
+    transferTitle: 'Transfer the conversation', transferMessage: 'Message to the customer (optional)', confirm: 'Confirm', cancel: 'Cancel',
+    write: 'Write a message; / for quick replies', writeNote: 'Write a private note (only agents see it)', send: 'Send', note: 'Note', attach: 'Attach a file', emoji: 'Emoji',
+    replyingTo: 'Replying to', cancelReply: 'Cancel reply', reply: 'Reply', react: 'React', delete: 'Delete for everyone', older: 'Load older messages',
+    waiting: 'Waiting for this message. This may take a while.', deleted: 'This message was deleted', you: 'You', customer: 'Customer', automatic: 'Automatic',
+    status: { QUEUED: 'Queued', SENDING: 'Sending', SENT: 'Sent', RECEIVED: 'Delivered', READ: 'Read', PLAYED: 'Played', FAILED: 'Failed' },
+    kind: { image: 'Photo', video: 'Video', audio: 'Audio', voice: 'Voice message', document: 'Document', location: 'Location', contact: 'Contact', sticker: 'Sticker', reaction: 'Reaction', unknown: 'Message' },
+    activity: {
+      created: 'Conversation started', assigned: 'Assigned to {who}', transferred: 'Transferred: {from} → {to}', resolved: 'Resolved by {who}', reopened: 'Reopened',
+      snoozed: 'Snoozed', woke: 'Back from snooze', label_added: 'Label added: {label}', label_removed: 'Label removed: {label}', priority_changed: 'Priority: {to}',
+      queue_chosen: 'Chose the queue {queue}', message_deleted: 'A message was deleted', other: '{type}',
+    },
+    contact: 'Contact', name: 'Name', phone: 'Phone', labels: 'Labels', attributes: 'Attributes', previous: 'Previous conversations', optedOut: 'Opted out: cannot be messaged', save: 'Save', saved: 'Saved',
+    shortcuts: 'Keyboard shortcuts', shortcutList: 'Ctrl+Enter send · Alt+A accept · Alt+R resolve · Alt+T transfer · Alt+N note mode · Esc cancel reply',
+    queues: 'Queues', addQueue: 'Add queue', members: 'Members', greeting: 'Greeting', assignment: 'Assignment', manual: 'Manual (agents accept)', round_robin: 'Automatic (round robin)',
+    hours: 'Business hours', hoursHelp: 'One line per day: weekday number (0 = Sunday) and hours, e.g. 1 09:00-18:00', outOfHours: 'Out-of-hours message', timeZone: 'Time zone',
+    quickReplies: 'Quick replies', addQuickReply: 'Add quick reply', shortcut: 'Shortcut', text: 'Text', variables: 'Variables: {vars}', personal: 'Only mine',
+    addLabel: 'Add label', color: 'Colour', remove: 'Remove', routing: 'Routing per number', defaultQueue: 'Default queue', menu: 'Menu', capacity: 'Capacity',
+    newMessage: 'New message from {name}', priority: 'Priority', instance: 'Instance', notifications: 'Notifications',
+  },
   errors: { boundary: 'This panel failed to load.' },
 };
 
 const ptBR: typeof en = {
   app: { signOut: 'Sair', language: 'Idioma' },
-  nav: { instances: 'Instâncias', plugins: 'Plugins', settings: 'Configurações', users: 'Usuários', apiKeys: 'Chaves de API', sandbox: 'Telefones sandbox' },
+  nav: { inbox: 'Atendimentos', helpdeskSetup: 'Configurar atendimento', instances: 'Instâncias', plugins: 'Plugins', settings: 'Configurações', users: 'Usuários', apiKeys: 'Chaves de API', sandbox: 'Telefones sandbox' },
   auth: { signIn: 'Entrar', email: 'E-mail', password: 'Senha', setupTitle: 'Configurar o PlugChat', account: 'Nome da empresa', name: 'Seu nome', create: 'Criar o proprietário' },
   instances: {
     title: 'Instâncias', add: 'Adicionar', name: 'Nome', state: 'Estado', phone: 'Telefone', open: 'Abrir', none: 'Nenhuma instância ainda.',
@@ -45,6 +70,31 @@ const ptBR: typeof en = {
     received: 'Ao receber', delivery: 'Ao enviar (entrega)', 'message-status': 'Status da mensagem', connected: 'Ao conectar', disconnected: 'Ao desconectar', 'chat-presence': 'Presença do chat',
   },
   sandbox: { title: 'Telefones sandbox', create: 'Criar telefone', phone: 'Número', name: 'Nome', scan: 'Escanear com um telefone sandbox', scanned: 'Escaneado', chat: 'Conversar como o cliente', to: 'Número da empresa', send: 'Enviar', markRead: 'Marcar como lida', online: 'Online' },
+  helpdesk: {
+    inbox: 'Atendimentos', setup: 'Configurar atendimento', mine: 'Meus', unassigned: 'Aguardando', all: 'Todos', search: 'Buscar nome, número ou mensagem', allQueues: 'Todas as filas',
+    noInstance: 'Conecte uma instância para começar a atender.', connectNow: 'Ir para Instâncias', emptyList: 'Nenhuma conversa aqui.', pick: 'Escolha uma conversa à esquerda.',
+    online: 'Online', away: 'Ausente', offline: 'Offline', presence: 'Meu status',
+    pending: 'Aguardando', open: 'Em atendimento', snoozed: 'Adiado', resolved: 'Resolvido',
+    accept: 'Aceitar', transfer: 'Transferir', resolve: 'Resolver', reopen: 'Reabrir', snooze: 'Adiar 1 h', assignTo: 'Atendente', queue: 'Fila', noQueue: 'Sem fila', noAgent: 'Ninguém (para a fila)',
+    transferTitle: 'Transferir a conversa', transferMessage: 'Mensagem ao cliente (opcional)', confirm: 'Confirmar', cancel: 'Cancelar',
+    write: 'Digite uma mensagem; / para mensagens rápidas', writeNote: 'Escreva uma nota interna (só atendentes veem)', send: 'Enviar', note: 'Nota', attach: 'Anexar arquivo', emoji: 'Emoji',
+    replyingTo: 'Respondendo a', cancelReply: 'Cancelar resposta', reply: 'Responder', react: 'Reagir', delete: 'Apagar para todos', older: 'Carregar mensagens anteriores',
+    waiting: 'Aguardando mensagem. Isso pode levar alguns instantes.', deleted: 'Mensagem apagada', you: 'Você', customer: 'Cliente', automatic: 'Automática',
+    status: { QUEUED: 'Na fila', SENDING: 'Enviando', SENT: 'Enviada', RECEIVED: 'Entregue', READ: 'Lida', PLAYED: 'Reproduzida', FAILED: 'Falhou' },
+    kind: { image: 'Foto', video: 'Vídeo', audio: 'Áudio', voice: 'Mensagem de voz', document: 'Documento', location: 'Localização', contact: 'Contato', sticker: 'Figurinha', reaction: 'Reação', unknown: 'Mensagem' },
+    activity: {
+      created: 'Conversa iniciada', assigned: 'Atribuída a {who}', transferred: 'Transferida: {from} → {to}', resolved: 'Resolvida por {who}', reopened: 'Reaberta',
+      snoozed: 'Adiada', woke: 'Voltou do adiamento', label_added: 'Etiqueta adicionada: {label}', label_removed: 'Etiqueta removida: {label}', priority_changed: 'Prioridade: {to}',
+      queue_chosen: 'Escolheu a fila {queue}', message_deleted: 'Uma mensagem foi apagada', other: '{type}',
+    },
+    contact: 'Contato', name: 'Nome', phone: 'Telefone', labels: 'Etiquetas', attributes: 'Atributos', previous: 'Conversas anteriores', optedOut: 'Pediu para sair: não pode receber mensagens', save: 'Salvar', saved: 'Salvo',
+    shortcuts: 'Atalhos de teclado', shortcutList: 'Ctrl+Enter envia · Alt+A aceita · Alt+R resolve · Alt+T transfere · Alt+N modo nota · Esc cancela a resposta',
+    queues: 'Filas', addQueue: 'Adicionar fila', members: 'Membros', greeting: 'Saudação', assignment: 'Distribuição', manual: 'Manual (atendentes aceitam)', round_robin: 'Automática (rodízio)',
+    hours: 'Horário de atendimento', hoursHelp: 'Uma linha por dia: número do dia (0 = domingo) e horário, ex.: 1 09:00-18:00', outOfHours: 'Mensagem fora do horário', timeZone: 'Fuso horário',
+    quickReplies: 'Mensagens rápidas', addQuickReply: 'Adicionar mensagem rápida', shortcut: 'Atalho', text: 'Texto', variables: 'Variáveis: {vars}', personal: 'Só minha',
+    addLabel: 'Adicionar etiqueta', color: 'Cor', remove: 'Remover', routing: 'Roteamento por número', defaultQueue: 'Fila padrão', menu: 'Menu', capacity: 'Capacidade',
+    newMessage: 'Nova mensagem de {name}', priority: 'Prioridade', instance: 'Instância', notifications: 'Notificações',
+  },
   errors: { boundary: 'Este painel não carregou.' },
 };
 

@@ -9,6 +9,8 @@ export interface UiPage {
   titleKey: string;
   /** Position in the navigation (lower first; default 50). */
   order?: number;
+  /** Use the whole width of the window (an inbox), not the reading width. */
+  wide?: boolean;
   component: () => Promise<Component | { default: Component }>;
   /** Extra routes the page owns (e.g. a detail page), not shown in the navigation. */
   children?: { path: string; component: () => Promise<Component | { default: Component }> }[];

@@ -1,0 +1,176 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { AxeBuilder } from '@axe-core/playwright';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Baileys, proto } from '../../whatsapp-sandbox/src/network/baileys.js';
+import { REPO } from '../../../core/test/support/app.js';
+import { helpdeskHarness, waitFor, BIZ, type Agent, type HelpdeskHarness } from './support.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SHOTS = path.join(REPO, 'artifacts/screenshots');
+const hasChromium = existsSync(CHROMIUM);
+const CUSTOMER = '5521958000001';
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+
+describe.skipIf(!hasChromium)('the inbox in Chromium, two agents at once', () => {
+  let h: HelpdeskHarness;
+  let browser: Browser;
+  let ana: Agent, beto: Agent;
+  let pa: Page, pb: Page;
+  const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+
+  const signIn = async (locale: string, email: string) => {
+    const context = await browser.newContext({ locale, viewport: { width: 1440, height: 860 } });
+    const page = await context.newPage();
+    page.on('pageerror', (err) => console.error('page error:', err.message));
+    await page.goto(`${h.app.url}/login`);
+    await page.fill('input[name=email]', email);
+    await page.fill('input[name=password]', 'agent password 123');
+    await page.click('button[type=submit]');
+    await page.waitForURL((u) => !u.pathname.startsWith('/login'));
+    await page.goto(`${h.app.url}/inbox`);
+    await page.locator('[data-test=count-unassigned]').waitFor();
+    return page;
+  };
+  const axe = async (page: Page) => {
+    const result = await new AxeBuilder({ page }).disableRules(['region']).analyze();
+    return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(' | ')}`);
+  };
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    h = await helpdeskHarness();
+    ana = await h.agent('Ana Lima');
+    beto = await h.agent('Beto Reis');
+    const emails = (await h.owner.get('/api/users')).body.users as { id: string; email: string }[];
+    const queue = (await h.owner.post('/api/helpdesk/queues', { name: 'Suporte', memberIds: [ana.id, beto.id], greeting: null })).body.id;
+    await h.owner.put(`/api/helpdesk/instances/${h.inst.id}/routing`, { defaultQueueId: queue });
+    await h.owner.post('/api/helpdesk/quick-replies', { shortcut: 'ola', text: 'Olá {{contact.firstName}}, aqui é {{agent.firstName}}!' });
+    await h.owner.post('/api/helpdesk/labels', { name: 'VIP', color: '#b5179e' });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    pa = await signIn('pt-BR', emails.find((u) => u.id === ana.id)!.email);
+    pb = await signIn('en-US', emails.find((u) => u.id === beto.id)!.email);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await h?.stop();
+    await h?.ws.cleanup();
+  });
+
+  const count = (page: Page, tab: string) => page.locator(`[data-test=count-${tab}]`).textContent();
+  const phoneGot = (pred: (m: { kind: string; text?: string }) => boolean, what: string) =>
+    waitFor(async () => h.phone(CUSTOMER).messages().find((m) => m.direction === 'in' && pred(m)), 20_000, what);
+
+  it('shows a new customer to both agents live; one accepts and answers with text, a quick reply, an image, a quote and a reaction', async () => {
+    const empty = await axe(pa);
+    expect(empty).toEqual([]);
+    await h.phone(CUSTOMER, 'Carla Souza').send(BIZ, { text: 'Preciso de ajuda com meu pedido' });
+    // Both browsers see the waiting counter rise without reloading.
+    await expect.poll(() => count(pa, 'unassigned'), { timeout: 5_000 }).toBe('1');
+    await expect.poll(() => count(pb, 'unassigned'), { timeout: 5_000 }).toBe('1');
+    await pb.locator(`[data-test=row-${CUSTOMER}]`).waitFor();
+    await shot(pb, 'helpdesk-01-inbox-en');
+
+    await pa.click(`[data-test=row-${CUSTOMER}]`);
+    await pa.click('[data-test=accept]');
+    await expect.poll(() => pa.locator('[data-test=conv-status]').textContent()).toBe('Em atendimento');
+    // Beto's waiting list empties live.
+    await expect.poll(() => count(pb, 'unassigned'), { timeout: 5_000 }).toBe('0');
+    await pb.locator(`[data-test=row-${CUSTOMER}]`).waitFor({ state: 'detached' });
+
+    await pa.fill('textarea[name=composer]', 'Oi Carla! Vou verificar.');
+    await pa.click('[data-test=send]');
+    await phoneGot((m) => m.text === 'Oi Carla! Vou verificar.', 'the text');
+
+    await pa.fill('textarea[name=composer]', '/ola');
+    await pa.click('[data-test=quick-ola]', { timeout: 5_000 });
+    expect(await pa.inputValue('textarea[name=composer]')).toBe('Olá Carla, aqui é Ana!');
+    await pa.click('[data-test=send]');
+    await phoneGot((m) => m.text === 'Olá Carla, aqui é Ana!', 'the quick reply');
+
+    await pa.setInputFiles('[data-test=file]', { name: 'foto.png', mimeType: 'image/png', buffer: PNG });
+    await phoneGot((m) => m.kind === 'image', 'the image');
+
+    const question = pa.locator('[data-test=bubble]:not(.mine)', { hasText: 'Preciso de ajuda' });
+    await question.hover();
+    await question.locator('[data-test=reply]').click();
+    await pa.locator('[data-test=replying]').waitFor();
+    await pa.fill('textarea[name=composer]', 'Sobre o pedido 123');
+    await pa.click('[data-test=send]');
+    const quoted = await phoneGot((m) => m.text === 'Sobre o pedido 123', 'the quoted reply');
+    const raw = h.phone(CUSTOMER).messages().find((m) => m.id === (quoted as any).id)!.raw;
+    const original = h.phone(CUSTOMER).messages().find((m) => m.direction === 'out' && m.text === 'Preciso de ajuda com meu pedido')!;
+    expect(Baileys.normalizeMessageContent(proto.Message.decode(raw))?.extendedTextMessage?.contextInfo?.stanzaId).toBe(original.id);
+
+    await question.hover();
+    await question.locator('[data-test="react-👍"]').click();
+    await phoneGot((m) => m.kind === 'reaction' && m.text === '👍', 'the reaction');
+    await question.locator('[data-test=reactions]', { hasText: '👍' }).waitFor();
+
+    // The customer answers, sends a location, a contact and a document: all appear live.
+    const phone = h.phone(CUSTOMER);
+    await phone.send(BIZ, { text: 'Obrigada!' });
+    await phone.send(BIZ, { location: { degreesLatitude: -22.97, degreesLongitude: -43.18, name: 'Copacabana' } });
+    await phone.send(BIZ, { contacts: { displayName: 'Marido', contacts: [{ displayName: 'Marido', vcard: 'BEGIN:VCARD\nVERSION:3.0\nFN:Marido\nTEL;waid=5521999990000:+5521999990000\nEND:VCARD' }] } });
+    await phone.send(BIZ, { document: Buffer.from('%PDF-1.4 nota'), mimetype: 'application/pdf', fileName: 'nota.pdf' });
+    await pa.locator('[data-test=bubble]', { hasText: 'Obrigada!' }).waitFor({ timeout: 10_000 });
+    await pa.locator('[data-test=bubble][data-kind=location]').waitFor({ timeout: 10_000 });
+    await pa.locator('[data-test=bubble][data-kind=contact]').waitFor({ timeout: 10_000 });
+    await pa.locator('[data-test=bubble][data-kind=document]', { hasText: 'nota.pdf' }).waitFor({ timeout: 10_000 });
+
+    // Read ticks turn blue when the phone reads.
+    phone.markRead({ chat: `${BIZ}@s.whatsapp.net` });
+    const lastTicks = pa.locator('[data-test=bubble]', { hasText: 'Sobre o pedido 123' }).locator('[data-test=ticks]');
+    await expect.poll(() => lastTicks.getAttribute('data-status'), { timeout: 10_000 }).toBe('READ');
+    await pa.fill('textarea[name=composer]', 'Uma nota para o time');
+    await pa.check('[data-test=note-mode]');
+    await pa.click('[data-test=send]');
+    await pa.locator('[data-test=note]', { hasText: 'Uma nota para o time' }).waitFor();
+    await shot(pa, 'helpdesk-02-conversation-pt');
+    expect(await axe(pa)).toEqual([]);
+  });
+
+  it('transfers to the other agent: it leaves Mine on one screen and appears in Mine on the other, with an activity line', async () => {
+    await pb.click('[data-test=tab-mine]');
+    await pa.click('[data-test=tab-mine]');
+    await pa.locator(`[data-test=row-${CUSTOMER}]`).waitFor();
+    await pa.click('[data-test=transfer]');
+    await pa.locator('[data-test=transfer-agent]').click();
+    await pa.locator('.n-base-select-option', { hasText: 'Beto Reis' }).click();
+    await shot(pa, 'helpdesk-03-transfer-pt');
+    await pa.click('[data-test=transfer-confirm]');
+    await pa.locator(`[data-test=row-${CUSTOMER}]`).waitFor({ state: 'detached', timeout: 5_000 });
+    await pb.locator(`[data-test=row-${CUSTOMER}]`).waitFor({ timeout: 5_000 });
+    await pb.click(`[data-test=row-${CUSTOMER}]`);
+    await pb.locator('[data-test=activity]', { hasText: 'Transferred' }).waitFor();
+    await shot(pb, 'helpdesk-04-after-transfer-en');
+  });
+
+  it('lets an admin set up queues, labels and quick replies, in both languages', async () => {
+    const context = await browser.newContext({ locale: 'pt-BR', viewport: { width: 1440, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(`${h.app.url}/login`);
+    await page.fill('input[name=email]', 'ann@acme.test');
+    await page.fill('input[name=password]', 'correct horse battery');
+    await page.click('button[type=submit]');
+    await page.waitForURL((u) => !u.pathname.startsWith('/login'));
+    await page.goto(`${h.app.url}/helpdesk/setup`);
+    await page.locator('[data-test=queues]', { hasText: 'Suporte' }).waitFor();
+    await page.fill('input[name=queue-name]', 'Financeiro');
+    await page.click('[data-test=save-queue]');
+    await page.locator('[data-test=queues]', { hasText: 'Financeiro' }).waitFor();
+    expect((await h.owner.get('/api/helpdesk/queues')).body.queues.map((q: any) => q.name)).toContain('Financeiro');
+    await shot(page, 'helpdesk-05-setup-pt');
+    expect(await axe(page)).toEqual([]);
+    await page.evaluate(() => localStorage.setItem('plugchat.locale', 'en'));
+    await page.reload();
+    await page.locator('.n-tabs-tab', { hasText: 'Quick replies' }).click();
+    await page.locator('[data-test=quick-list]', { hasText: '/ola' }).waitFor();
+    await shot(page, 'helpdesk-06-setup-quick-replies-en');
+    await context.close();
+  });
+});
