@@ -3,7 +3,8 @@
 // messages to the instance's WhatsApp client (its delivery receipts, sent once Baileys has
 // decrypted each message); the figure is the rate at which they become attendance messages.
 // Then the latency from a customer's send to the event in an agent's live stream, one message
-// at a time and under the burst.
+// at a time and under the burst; then reads at size (5,000 attendances, 2,000 messages).
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -134,11 +135,69 @@ try {
   live.close();
   if (counts.all !== PHONES + 1) throw new Error(`expected ${PHONES + 1} attendances, found ${counts.all}`);
 
+  // 3. Reading at size: 5,000 attendances in the list, a conversation with 2,000 messages.
+  const LIST = Number(process.env.BENCH_LIST || 5000);
+  const LONG = Number(process.env.BENCH_LONG || 2000);
+  const accountId = (await json('GET', '/api/auth/me', undefined, { cookie })).body.account.id;
+  const em = app.db.em.fork();
+  const at = (i) => new Date(Date.UTC(2026, 0, 1) + i * 60_000);
+  const contacts = Array.from({ length: LIST }, (_, i) => ({ id: randomUUID(), accountId, phone: `55119${String(i).padStart(8, '0')}`, name: `Cliente ${i}`, pushName: null, avatarUrl: null, attributes: {}, blocked: false, createdAt: at(i), updatedAt: at(i) }));
+  const atts = contacts.map((c, i) => ({
+    id: randomUUID(), number: 10_000 + i, accountId, instanceId: inst.id, contactId: c.id, queueId: null, assigneeId: null, status: i % 3 ? 'open' : 'pending', priority: 'normal',
+    openKey: `${inst.id}:${c.id}`, menuPending: false, closedPeriodNotified: null, version: 1, unread: i % 4, lastPreview: `mensagem ${i}`, snoozedUntil: null,
+    createdAt: at(i), reopenedAt: null, assignedAt: null, firstReplyAt: null, waitingSince: null, resolvedAt: null, lastMessageAt: at(i),
+  }));
+  for (let i = 0; i < LIST; i += 500) {
+    await em.insertMany('HelpdeskContact', contacts.slice(i, i + 500));
+    await em.insertMany('HelpdeskAttendance', atts.slice(i, i + 500));
+  }
+  const long = atts[atts.length - 1];
+  const rowsIn = Array.from({ length: LONG }, (_, i) => ({
+    id: randomUUID().replace(/-/g, '').toUpperCase(), account_id: accountId, instance_id: inst.id, wa_id: `LONG${i}`, chat: `${contacts[contacts.length - 1].phone}@s.whatsapp.net`,
+    direction: i % 2 ? 'out' : 'in', type: 'text', content: JSON.stringify({ type: 'text', text: `linha ${i}`, hasMedia: false }), status: i % 2 ? 'READ' : 'RECEIVED', error: null,
+    seq: 1_700_000_000_000_000 + i, from_me: !!(i % 2), waiting: false, media_path: null, delay_ms: null, attempts: 0, created_at: at(i), updated_at: at(i), sent_at: null,
+  }));
+  for (let i = 0; i < LONG; i += 200) await app.db.knex('whatsapp_session_messages').insert(rowsIn.slice(i, i + 200));
+  const items = rowsIn.map((m, i) => ({ id: randomUUID(), accountId, attendanceId: long.id, seq: String(1_700_000_000_000_000 + i), kind: 'message', instanceId: inst.id, sessionMessageId: m.id, waId: m.wa_id, direction: m.direction, authorId: null, body: null, data: { type: 'text' }, createdAt: at(i) }));
+  for (let i = 0; i < LONG; i += 500) await em.insertMany('HelpdeskTimelineItem', items.slice(i, i + 500));
+  const timed = async (n, fn) => {
+    const out = [];
+    for (let i = 0; i < n; i++) {
+      const t = now();
+      await fn(i);
+      out.push(now() - t);
+    }
+    return out;
+  };
+  const firstPage = await timed(100, async () => {
+    const r = await json('GET', '/api/helpdesk/attendances?tab=all&limit=50', undefined, { cookie });
+    if (r.body.attendances.length !== 50) throw new Error('short page');
+  });
+  let cursor = null;
+  const deepPages = await timed(100, async () => {
+    const r = await json('GET', `/api/helpdesk/attendances?tab=all&limit=50${cursor ? `&cursor=${cursor}` : ''}`, undefined, { cookie });
+    cursor = r.body.nextCursor;
+  });
+  const countsMs = await timed(50, () => json('GET', '/api/helpdesk/attendances/counts', undefined, { cookie }));
+  const search = await timed(20, (i) => json('GET', `/api/helpdesk/attendances?tab=all&q=Cliente%20${4000 + i}`, undefined, { cookie }));
+  const openLong = await timed(50, () => json('GET', `/api/helpdesk/attendances/${long.id}/timeline?limit=50`, undefined, { cookie }));
+  let before = null;
+  const scrollBack = await timed(40, async () => {
+    const r = await json('GET', `/api/helpdesk/attendances/${long.id}/timeline?limit=50${before ? `&before=${encodeURIComponent(before)}` : ''}`, undefined, { cookie });
+    before = r.body.before;
+  });
+
   const rows = [
     [`sandbox relay to the instance (${total} messages, ${PHONES} phones)`, `${Math.round(total / relaySeconds)} msg/s`, 'ceiling: delivery receipts from the business client'],
     ['  turned into attendance messages', `${Math.round(total / helpdeskSeconds)} msg/s`, `${Math.round((100 * relaySeconds) / helpdeskSeconds)} % of the relay`],
     [`send → agent's stream, one at a time (${SEQUENTIAL})`, `p50 ${pct(single, 50).toFixed(1)} ms`, `p99 ${pct(single, 99).toFixed(1)} ms`],
     [`send → agent's stream, under the burst (${total})`, `p50 ${pct(burstLatency, 50).toFixed(0)} ms`, `p99 ${pct(burstLatency, 99).toFixed(0)} ms`],
+    [`list, first page of 50 among ${LIST} attendances`, `p50 ${pct(firstPage, 50).toFixed(1)} ms`, `p99 ${pct(firstPage, 99).toFixed(1)} ms`],
+    ['list, the next 100 pages by cursor', `p50 ${pct(deepPages, 50).toFixed(1)} ms`, `p99 ${pct(deepPages, 99).toFixed(1)} ms`],
+    ['tab counts', `p50 ${pct(countsMs, 50).toFixed(1)} ms`, `p99 ${pct(countsMs, 99).toFixed(1)} ms`],
+    ['search by name', `p50 ${pct(search, 50).toFixed(1)} ms`, `p99 ${pct(search, 99).toFixed(1)} ms`],
+    [`open a conversation of ${LONG} messages (last 50)`, `p50 ${pct(openLong, 50).toFixed(1)} ms`, `p99 ${pct(openLong, 99).toFixed(1)} ms`],
+    ['scroll it back, 50 messages a page', `p50 ${pct(scrollBack, 50).toFixed(1)} ms`, `p99 ${pct(scrollBack, 99).toFixed(1)} ms`],
   ];
   for (const [a, b, c] of rows) console.log(`${a.padEnd(60)} ${b.padStart(14)}   ${c}`);
 } finally {

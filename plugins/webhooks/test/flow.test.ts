@@ -70,4 +70,30 @@ describe('webhooks for the PlugMessage flow', () => {
     expect(typeof got.json.momment).toBe('number');
     expect(got.json.messageId).toEqual(expect.any(String));
   });
+
+  it('fires exactly one DeliveryCallback and one MessageStatusCallback per status reached, for 50 messages of mixed kinds', async () => {
+    const api = h.api(inst);
+    const png = `data:image/png;base64,${Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), Buffer.alloc(600, 7)]).toString('base64')}`;
+    const sends = [];
+    for (let i = 0; i < 50; i++) {
+      const kind = i % 5;
+      const res =
+        kind === 0 ? await api.post('/send-image', { phone: CUSTOMER, image: png, caption: `foto ${i}` })
+        : kind === 1 ? await api.post('/send-location', { phone: CUSTOMER, title: `Loja ${i}`, address: 'Rua A, 1', latitude: -23.5, longitude: -46.6 })
+        : kind === 2 ? await api.post('/send-contact', { phone: CUSTOMER, contactName: `Suporte ${i}`, contactPhone: '5511988887777' })
+        : await api.post('/send-text', { phone: CUSTOMER, message: `texto ${i}` });
+      expect(res.status).toBe(200);
+      sends.push(res.body.messageId as string);
+    }
+    const about = (id: string) => receiver.requests.filter((r) => r.json.messageId === id || r.json.ids?.includes(id));
+    await waitFor(async () => sends.every((id) => about(id).some((r) => r.json.status === 'RECEIVED')), 60_000, 'RECEIVED for all 50');
+    await new Promise((r) => setTimeout(r, 1_000));
+    for (const id of sends) {
+      const got = about(id);
+      expect(got.filter((r) => r.json.type === 'DeliveryCallback')).toHaveLength(1);
+      const statuses = got.filter((r) => r.json.type === 'MessageStatusCallback').map((r) => r.json.status);
+      expect(statuses.sort()).toEqual([...new Set(statuses)].sort());
+      expect(new Set(got.map((r) => r.eventId)).size).toBe(got.length);
+    }
+  }, 120_000);
 });
