@@ -69,11 +69,13 @@ describe.skipIf(!hasChromium)('the inbox in Chromium, two agents at once', () =>
     const empty = await axe(pa);
     expect(empty).toEqual([]);
     await h.phone(CUSTOMER, 'Carla Souza').send(BIZ, { text: 'Preciso de ajuda com meu pedido' });
-    // Both browsers see the waiting counter rise without reloading.
-    await expect.poll(() => count(pa, 'unassigned'), { timeout: 5_000 }).toBe('1');
-    await expect.poll(() => count(pb, 'unassigned'), { timeout: 5_000 }).toBe('1');
+    // Once the attendance exists, both browsers show the waiting counter within a second, without reloading.
+    await waitFor(async () => h.attendanceOf(CUSTOMER), 20_000, 'the attendance');
+    await Promise.all([expect.poll(() => count(pa, 'unassigned'), { timeout: 1_000, interval: 50 }).toBe('1'), expect.poll(() => count(pb, 'unassigned'), { timeout: 1_000, interval: 50 }).toBe('1')]);
+    await shot(pa, 'helpdesk-01-inbox-pt');
     await pb.locator(`[data-test=row-${CUSTOMER}]`).waitFor();
     await shot(pb, 'helpdesk-01-inbox-en');
+    expect(await axe(pb)).toEqual([]);
 
     await pa.click(`[data-test=row-${CUSTOMER}]`);
     await pa.click('[data-test=accept]');
@@ -117,10 +119,12 @@ describe.skipIf(!hasChromium)('the inbox in Chromium, two agents at once', () =>
     await phone.send(BIZ, { location: { degreesLatitude: -22.97, degreesLongitude: -43.18, name: 'Copacabana' } });
     await phone.send(BIZ, { contacts: { displayName: 'Marido', contacts: [{ displayName: 'Marido', vcard: 'BEGIN:VCARD\nVERSION:3.0\nFN:Marido\nTEL;waid=5521999990000:+5521999990000\nEND:VCARD' }] } });
     await phone.send(BIZ, { document: Buffer.from('%PDF-1.4 nota'), mimetype: 'application/pdf', fileName: 'nota.pdf' });
+    await phone.send(BIZ, { audio: Buffer.alloc(2_000, 3), mimetype: 'audio/ogg; codecs=opus', ptt: true });
     await pa.locator('[data-test=bubble]', { hasText: 'Obrigada!' }).waitFor({ timeout: 10_000 });
     await pa.locator('[data-test=bubble][data-kind=location]').waitFor({ timeout: 10_000 });
     await pa.locator('[data-test=bubble][data-kind=contact]').waitFor({ timeout: 10_000 });
     await pa.locator('[data-test=bubble][data-kind=document]', { hasText: 'nota.pdf' }).waitFor({ timeout: 10_000 });
+    await pa.locator('[data-test=bubble][data-kind=voice] audio').waitFor({ timeout: 10_000 });
 
     // Read ticks turn blue when the phone reads.
     phone.markRead({ chat: `${BIZ}@s.whatsapp.net` });
