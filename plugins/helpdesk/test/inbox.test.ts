@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
@@ -126,6 +127,23 @@ describe.skipIf(!hasChromium)('the inbox in Chromium, two agents at once', () =>
     await pa.locator('[data-test=bubble][data-kind=document]', { hasText: 'nota.pdf' }).waitFor({ timeout: 10_000 });
     await pa.locator('[data-test=bubble][data-kind=voice] audio').waitFor({ timeout: 10_000 });
 
+    // A video from the agent, and one of her messages deleted for everyone.
+    await pa.setInputFiles('[data-test=file]', { name: 'demo.mp4', mimeType: 'video/mp4', buffer: Buffer.alloc(3_000, 5) });
+    await phoneGot((m) => m.kind === 'video', 'the video');
+    await pa.locator('[data-test=bubble][data-kind=video] video').waitFor({ timeout: 10_000 });
+    const oops = pa.locator('[data-test=bubble][data-kind=video]');
+    await oops.hover();
+    await oops.locator('[data-test=delete]').click();
+    await pa.locator('[data-test=bubble].mine', { hasText: 'Mensagem apagada' }).waitFor({ timeout: 10_000 });
+    await pa.locator('[data-test=activity]', { hasText: 'Uma mensagem foi apagada' }).waitFor();
+
+    // Another customer writes meanwhile: the row and the waiting counter rise on both screens.
+    await h.phone('5521958000002', 'Diego').send(BIZ, { text: 'Alguém pode me ajudar?' });
+    await pa.locator('[data-test=row-5521958000002]').waitFor({ state: 'attached', timeout: 20_000 }).catch(() => undefined);
+    await expect.poll(() => count(pa, 'unassigned'), { timeout: 20_000 }).toBe('1');
+    await expect.poll(() => count(pb, 'unassigned'), { timeout: 5_000 }).toBe('1');
+    await pb.locator('[data-test=row-5521958000002]').waitFor();
+
     // Read ticks turn blue when the phone reads.
     phone.markRead({ chat: `${BIZ}@s.whatsapp.net` });
     const lastTicks = pa.locator('[data-test=bubble]', { hasText: 'Sobre o pedido 123' }).locator('[data-test=ticks]');
@@ -177,4 +195,39 @@ describe.skipIf(!hasChromium)('the inbox in Chromium, two agents at once', () =>
     await shot(page, 'helpdesk-06-setup-quick-replies-en');
     await context.close();
   });
+
+  it('opens a conversation of 2,000 messages with only a window of it in the page, and scrolls back to the first', async () => {
+    const accountId = (await h.owner.get('/api/auth/me')).body.account.id;
+    const em = h.app.db.em.fork();
+    const at = (i: number) => new Date(Date.UTC(2026, 0, 1) + i * 60_000);
+    const contact = { id: randomUUID(), accountId, phone: '5521958000999', name: 'Conversa Longa', pushName: null, avatarUrl: null, attributes: {}, blocked: false, createdAt: at(0), updatedAt: at(0) };
+    const att = {
+      id: randomUUID(), number: 9_999, accountId, instanceId: h.inst.id, contactId: contact.id, queueId: null, assigneeId: null, status: 'pending', priority: 'normal',
+      openKey: `${h.inst.id}:${contact.id}`, menuPending: false, closedPeriodNotified: null, version: 1, unread: 0, lastPreview: 'linha 1999', snoozedUntil: null,
+      createdAt: at(0), reopenedAt: null, assignedAt: null, firstReplyAt: null, waitingSince: null, resolvedAt: null, lastMessageAt: at(2000),
+    };
+    await em.insert('HelpdeskContact', contact);
+    await em.insert('HelpdeskAttendance', att);
+    const rows = Array.from({ length: 2000 }, (_, i) => ({
+      id: randomUUID().replace(/-/g, '').toUpperCase(), account_id: accountId, instance_id: h.inst.id, wa_id: `LONG${i}`, chat: `${contact.phone}@s.whatsapp.net`, direction: i % 2 ? 'out' : 'in',
+      type: 'text', content: JSON.stringify(i % 2 ? { kind: 'text', text: `linha ${i}` } : { type: 'text', text: `linha ${i}`, hasMedia: false }), status: i % 2 ? 'READ' : 'RECEIVED', error: null,
+      seq: 1_700_000_000_000_000 + i, from_me: !!(i % 2), waiting: false, media_path: null, delay_ms: null, attempts: 0, created_at: at(i), updated_at: at(i), sent_at: null,
+    }));
+    for (let i = 0; i < rows.length; i += 200) await h.app.db.knex('whatsapp_session_messages').insert(rows.slice(i, i + 200));
+    const items = rows.map((m, i) => ({ id: randomUUID(), accountId, attendanceId: att.id, seq: String(1_700_000_000_000_000 + i), kind: 'message', instanceId: h.inst.id, sessionMessageId: m.id, waId: m.wa_id, direction: m.direction, authorId: null, body: null, data: { type: 'text' }, createdAt: at(i) }));
+    for (let i = 0; i < items.length; i += 500) await em.insertMany('HelpdeskTimelineItem', items.slice(i, i + 500));
+
+    await pa.goto(`${h.app.url}/inbox/${att.id}`);
+    await pa.locator('[data-test=bubble]', { hasText: 'linha 1999' }).waitFor();
+    const inPage = () => pa.locator('[data-test=bubble]').count();
+    expect(await inPage()).toBeLessThan(60);
+    const first = pa.locator('[data-test=bubble] p.text', { hasText: /^linha 0$/ });
+    for (let i = 0; i < 200 && !(await first.count()); i++) {
+      await pa.locator('[data-test=timeline] .v-vl').evaluate((el) => (el.scrollTop = 0));
+      await pa.waitForTimeout(60);
+      expect(await inPage()).toBeLessThan(120);
+    }
+    await first.first().waitFor();
+    await shot(pa, 'helpdesk-07-long-conversation-pt');
+  }, 120_000);
 });
