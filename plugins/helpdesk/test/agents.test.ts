@@ -25,7 +25,7 @@ describe('agents, presence, snoozes and what other plugins get', () => {
   const events: { name: string; payload: any }[] = [];
 
   beforeAll(async () => {
-    h = await helpdeskHarness({ clock, settings: { presenceGraceSeconds: 60 }, plugins: { echo: echoPlugin } });
+    h = await helpdeskHarness({ clock, settings: { presenceGraceSeconds: 60, reopenWindowMinutes: 10 }, plugins: { echo: echoPlugin } });
     for (const name of ['helpdesk.attendance.created', 'helpdesk.attendance.assigned', 'helpdesk.attendance.resolved', 'helpdesk.message.created'] as const) {
       h.app.events.on('test', name, (payload) => void events.push({ name, payload }));
     }
@@ -99,6 +99,28 @@ describe('agents, presence, snoozes and what other plugins get', () => {
     const log = (await h.owner.get(`/api/helpdesk/attendances/${att.id}/timeline`)).body.items.filter((i: any) => i.kind === 'activity').map((i: any) => i.activity);
     expect(log).toContainEqual({ type: 'echo', said: 'olá' });
     expect((await ana.client.post(`/api/helpdesk/attendances/${att.id}/actions/nope`, {})).status).toBe(404);
+  });
+
+  it('reopens the last attendance when the customer writes within the reopen window, and opens a new one after it', async () => {
+    const phone = '5521957000003';
+    await h.phone(phone).send(BIZ, { text: 'primeira vez' });
+    const first = (await waitForInbound(h, phone, 1)).att;
+    expect((await h.owner.post(`/api/helpdesk/attendances/${first.id}/resolve`)).status).toBe(200);
+    clock.advance(5 * 60_000);
+    await h.phone(phone).send(BIZ, { text: 'esqueci de perguntar' });
+    await waitFor(async () => (await h.owner.get(`/api/helpdesk/attendances/${first.id}`)).body.status !== 'resolved', 10_000, 'the reopening');
+    const reopened = (await h.owner.get(`/api/helpdesk/attendances/${first.id}`)).body;
+    expect(reopened).toMatchObject({ reopenedAt: clock.now().toISOString(), resolvedAt: null });
+    expect(events.filter((e) => e.name === 'helpdesk.attendance.created' && e.payload.contactId === first.contact.id)).toHaveLength(1);
+    expect((await h.owner.post(`/api/helpdesk/attendances/${first.id}/resolve`)).status).toBe(200);
+    clock.advance(11 * 60_000);
+    await h.phone(phone).send(BIZ, { text: 'outro assunto' });
+    const second = await waitFor(async () => {
+      const a = await h.attendanceOf(phone);
+      return a && a.id !== first.id ? a : undefined;
+    }, 10_000, 'a new attendance after the window');
+    expect(second.number).toBeGreaterThan(first.number);
+    expect((await h.owner.get(`/api/helpdesk/attendances/${first.id}`)).body.status).toBe('resolved');
   });
 
   it('opens no attendance on a number switched to API only', async () => {
