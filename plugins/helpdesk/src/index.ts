@@ -1,7 +1,7 @@
 import { definePlugin, defineJob, TOKENS, type Clock, type PluginContext } from '@plugchat/core';
 import type { WhatsAppSessionApi } from '@plugchat/whatsapp-session';
 import type { AttendanceAction, HelpdeskApi } from './api.js';
-import { AttendanceSchema, helpdeskEntities } from './entities.js';
+import { AttendanceSchema, helpdeskEntities, TimelineSchema } from './entities.js';
 import { migrations } from './migrations.js';
 import { attendanceRouter } from './routes/attendances.js';
 import { contactRouter } from './routes/contacts.js';
@@ -14,7 +14,6 @@ import { addActivity, fresh } from './services/timeline.js';
 import { Units } from './services/unit.js';
 import { itemJson } from './services/views.js';
 import type { Settings } from './settings.js';
-import { TimelineSchema } from './entities.js';
 
 export type { HelpdeskApi, AttendanceAction, AttendanceRef } from './api.js';
 

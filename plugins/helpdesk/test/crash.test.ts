@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { nextSeq } from '@plugchat/core';
-import { SandboxNetwork } from '../../whatsapp-sandbox/src/network/index.js';
+import type { SandboxNetwork } from '../../whatsapp-sandbox/src/network/index.js';
+import { externalNetwork } from '../../whatsapp-session/test/support.js';
 import { Client, createWorkspace, OWNER, setupOwner, spawnServer, startApp, type ServerProcess, type Workspace } from '../../../core/test/support/app.js';
 import { helpdeskHarness, waitFor, type HelpdeskHarness } from './support.js';
 
@@ -33,15 +32,7 @@ describe('incoming messages across a crash', () => {
 
   it('puts every message the session kept around a SIGKILL into one attendance, each once', async () => {
     ws = await createWorkspace({});
-    network = new SandboxNetwork({ stateFile: path.join(ws.dir, 'network/state.json'), media: { dir: path.join(ws.dir, 'network') } });
-    await network.start();
-    writeFileSync(
-      path.join(ws.dir, 'plugins.config.json'),
-      JSON.stringify({
-        packages: ['@plugchat/whatsapp-session', '@plugchat/helpdesk'],
-        plugins: { 'whatsapp-session': { settings: { waWebSocketUrl: network.url, mediaCaFile: network.media!.caFile } } },
-      }),
-    );
+    network = await externalNetwork(ws, ['@plugchat/whatsapp-session', '@plugchat/helpdesk']);
     const CUSTOMER = '5521956000001';
     const phone = network.createPhone(CUSTOMER, { name: 'Hana' });
     server = await spawnServer(ws);

@@ -1,8 +1,7 @@
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SandboxNetwork } from '../../whatsapp-sandbox/src/network/index.js';
+import type { SandboxNetwork } from '../../whatsapp-sandbox/src/network/index.js';
 import { Client, createWorkspace, OWNER, setupOwner, spawnServer, startApp, type ServerProcess, type Workspace } from '../../../core/test/support/app.js';
-import { harness, makeHarness, pairedInstance, waitFor, type Harness } from './support.js';
+import { externalNetwork, harness, makeHarness, pairedInstance, waitFor, type Harness } from './support.js';
 
 describe('instances across restarts', () => {
   let h: Harness | undefined;
@@ -47,13 +46,7 @@ describe('SIGKILL in the middle of a batch', () => {
   it('delivers every one of 200 messages exactly once after a restart', async () => {
     // The network lives outside the PlugChat process, as WhatsApp does.
     ws = await createWorkspace({});
-    network = new SandboxNetwork({ stateFile: path.join(ws.dir, 'network/state.json'), media: { dir: path.join(ws.dir, 'network') } });
-    await network.start();
-    const { writeFileSync } = await import('node:fs');
-    writeFileSync(
-      path.join(ws.dir, 'plugins.config.json'),
-      JSON.stringify({ packages: ['@plugchat/whatsapp-session'], plugins: { 'whatsapp-session': { settings: { waWebSocketUrl: network.url, mediaCaFile: network.media!.caFile } } } }),
-    );
+    network = await externalNetwork(ws, ['@plugchat/whatsapp-session']);
     const phone = network.createPhone('5521970000001', { name: 'Fabi' });
     server = await spawnServer(ws);
     const owner = await setupOwner(server.url);

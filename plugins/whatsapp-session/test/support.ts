@@ -1,4 +1,7 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { Client, createWorkspace, setupOwner, startApp, waitFor, type Workspace } from '../../../core/test/support/app.js';
+import { SandboxNetwork } from '../../whatsapp-sandbox/src/network/index.js';
 import type { WhatsAppSandboxApi } from '../../whatsapp-sandbox/src/api.js';
 
 export const BIZ = '5511940000001';
@@ -57,3 +60,17 @@ export async function pairedInstance(h: Harness, phone = BIZ): Promise<{ id: str
 }
 
 export { waitFor };
+
+/**
+ * A sandbox network outside the PlugChat process, as WhatsApp is, for tests that kill PlugChat:
+ * the workspace's config points the listed plugins at it.
+ */
+export async function externalNetwork(ws: Workspace, packages: string[]): Promise<SandboxNetwork> {
+  const network = new SandboxNetwork({ stateFile: path.join(ws.dir, 'network/state.json'), media: { dir: path.join(ws.dir, 'network') } });
+  await network.start();
+  writeFileSync(
+    path.join(ws.dir, 'plugins.config.json'),
+    JSON.stringify({ packages, plugins: { 'whatsapp-session': { settings: { waWebSocketUrl: network.url, mediaCaFile: network.media!.caFile } } } }),
+  );
+  return network;
+}

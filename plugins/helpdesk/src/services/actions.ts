@@ -61,7 +61,7 @@ export class Actions {
       await addActivity(w, n, 'assigned', { to: caller.userId, accepted: true }, caller.userId!);
       return n;
     });
-    if (!next) return (await fresh2(this.hd, caller.accountId, id))!;
+    if (!next) return this.load(caller, id); // already the caller's
     await this.hd.emitAssigned(next, null, caller.userId);
     return next;
   }
@@ -303,8 +303,4 @@ export class Actions {
     if (att.status === 'resolved') throw resolvedError();
     await this.hd.session.typing(caller.accountId, att.instanceId, await this.phoneOf(att), on);
   }
-}
-
-async function fresh2(hd: Helpdesk, accountId: string, id: string) {
-  return hd.units.read(accountId).findOne(AttendanceSchema, { id }, { refresh: true });
 }

@@ -1,12 +1,12 @@
 import type { PluginContext } from '@plugchat/core';
 import type { OutgoingRequest, SessionMessage, WhatsAppSessionApi } from '@plugchat/whatsapp-session';
 import type { AttendanceRef } from '../api.js';
-import { AttendanceSchema, ContactSchema, QueueSchema, RoutingSchema, type Attendance, type Queue, type Routing } from '../entities.js';
+import { ContactSchema, QueueSchema, RoutingSchema, type Attendance, type Queue, type Routing } from '../entities.js';
 import type { Settings } from '../settings.js';
 import { Assignment } from './assignment.js';
 import { ShortCache } from './cache.js';
 import { Contacts } from './contacts.js';
-import { addItem, patchAttendance } from './timeline.js';
+import { addItem, fresh, patchAttendance } from './timeline.js';
 import type { Units } from './unit.js';
 import { preview } from './views.js';
 
@@ -86,7 +86,7 @@ export class Helpdesk {
     const msg = await this.sessionMessage(att.accountId, att.instanceId, ids.zaapId);
     const text = request.text ?? request.caption;
     const result = await this.units.run(att.accountId, async (w) => {
-      const current = (await w.em.findOne(AttendanceSchema, { id: att.id }, { refresh: true }))!;
+      const current = (await fresh(w, att.id))!;
       const item = await addItem(
         w,
         current,
