@@ -50,6 +50,10 @@ export default definePlugin<WebhooksApi, Settings>({
       ctx.events.on('whatsapp-session.instance.connected', (e) => svc.fanOut(e.instanceId, 'connected', connectedCallback(e), { eventId: e.eventId })),
       ctx.events.on('whatsapp-session.instance.disconnected', (e) => svc.fanOut(e.instanceId, 'disconnected', disconnectedCallback(e), { eventId: e.eventId })),
       ctx.events.on('whatsapp-session.presence', (e) => svc.fanOut(e.instanceId, 'chat-presence', presenceCallback(e))),
+      ctx.events.on('core.ready', async () => {
+        const n = await svc.resumeDue();
+        if (n) ctx.logger.info({ deliveries: n }, 'resumed webhook deliveries that were due when the last process stopped');
+      }),
     );
     return {
       endpointCount: async (accountId, instanceId) => (await svc.listEndpoints(accountId, instanceId)).length,

@@ -51,4 +51,17 @@ export const migrations: Migration[] = [
       });
     },
   },
+  {
+    name: '0002_next_attempt',
+    async up({ knex }) {
+      // When a pending delivery's next attempt is due: after a crash, the ones already due are
+      // attempted at once instead of waiting for the queue to expire the dead process's job.
+      await knex.schema.alterTable('webhooks_deliveries', (t) => {
+        t.timestamp('next_attempt_at', { useTz: true }).nullable();
+        // Held while an attempt runs, so two jobs for one delivery never post it twice at once.
+        t.timestamp('lease_until', { useTz: true }).nullable();
+        t.index(['status', 'next_attempt_at']);
+      });
+    },
+  },
 ];

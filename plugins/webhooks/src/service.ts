@@ -47,6 +47,8 @@ export interface DeliveryRow {
   last_error: string | null;
   created_at: Date | string | number;
   delivered_at: Date | string | number | null;
+  next_attempt_at: Date | string | number | null;
+  lease_until: Date | string | number | null;
 }
 
 export type DeliverJob = { deliveryId: string };
@@ -220,12 +222,38 @@ export class WebhookService {
       last_error: null,
       created_at: new Date(),
       delivered_at: null,
+      next_attempt_at: null,
+      lease_until: null,
     });
     if (!truthy(e.paused)) await this.schedule(id, 0);
   }
 
   private async schedule(deliveryId: string, afterSeconds: number) {
+    await this.deliveries().where({ id: deliveryId }).update({ next_attempt_at: new Date(Date.now() + afterSeconds * 1000) });
     await this.deliverJob!.send({ deliveryId }, afterSeconds > 0 ? { startAfterSeconds: afterSeconds } : {});
+  }
+
+  /**
+   * At start: pending deliveries whose attempt was due before now may have been in the hands of
+   * a process that died; the queue would only retry them when their job expires (minutes).
+   * They are attempted again now. A delivery that was in fact sent may go out twice, with the
+   * same event id (at-least-once).
+   */
+  async resumeDue(): Promise<number> {
+    const due = await this.deliveries()
+      .where({ status: 'pending' })
+      .andWhere((q) => q.whereNull('next_attempt_at').orWhere('next_attempt_at', '<=', new Date()))
+      .orderBy('seq')
+      .limit(10_000)
+      .select('id', 'endpoint_id');
+    const paused = new Set((await this.endpoints().whereIn('id', [...new Set(due.map((d) => d.endpoint_id))]).select('id', 'paused')).filter((e) => truthy(e.paused)).map((e) => e.id));
+    let n = 0;
+    for (const d of due) {
+      if (paused.has(d.endpoint_id)) continue;
+      await this.deliverJob!.send({ deliveryId: d.id });
+      n++;
+    }
+    return n;
   }
 
   // ------------------------------------------------------------------ delivery
@@ -244,6 +272,20 @@ export class WebhookService {
       const earlier = await this.deliveries().where({ endpoint_id: e.id, ordering_key: d.ordering_key, status: 'pending' }).andWhere('seq', '<', d.seq).first();
       if (earlier) return this.schedule(d.id, 1);
     }
+    // One attempt at a time per delivery: a job left by a crashed process and the one resumed at
+    // start must not both post it. Whoever finds the lease held tries again when it runs out.
+    const timeoutMs = this.ctx.settings.get('webhooks.timeoutMs');
+    const now = Date.now();
+    const claimed = await this.deliveries()
+      .where({ id: d.id, status: 'pending' })
+      .andWhere((q) => q.whereNull('lease_until').orWhere('lease_until', '<', new Date(now)))
+      .update({ lease_until: new Date(now + timeoutMs + 5_000) });
+    if (!claimed) {
+      const held = await this.deliveries().where({ id: d.id }).first();
+      const until = held?.lease_until ? new Date(held.lease_until as string).getTime() : now;
+      if (held?.status === 'pending') await this.deliverJob!.send({ deliveryId: d.id }, { startAfterSeconds: Math.max(0.5, (until - now) / 1000 + 0.5) });
+      return;
+    }
     const timestamp = String(Math.floor(Date.now() / 1000));
     const headers = {
       ...this.headersOf(e),
@@ -252,7 +294,7 @@ export class WebhookService {
       'x-plugchat-timestamp': timestamp,
       'x-plugchat-signature': sign(this.secretOf(e), timestamp, d.payload),
     };
-    const result = await postJson(e.url, d.payload, headers, { ...this.safety(), timeoutMs: this.ctx.settings.get('webhooks.timeoutMs') });
+    const result = await postJson(e.url, d.payload, headers, { ...this.safety(), timeoutMs });
     const attempt = d.attempts + 1;
     await this.attempts().insert({
       delivery_id: d.id,
@@ -265,8 +307,13 @@ export class WebhookService {
     });
     const ok = result.status !== undefined && result.status >= 200 && result.status < 300;
     if (ok) {
-      await this.deliveries().where({ id: d.id }).update({ status: 'delivered', attempts: attempt, last_status_code: result.status, last_error: null, delivered_at: new Date() });
-      if (e.consecutive_failures || truthy(e.failing)) await this.endpoints().where({ id: e.id }).update({ consecutive_failures: 0, failing: false });
+      await this.deliveries().where({ id: d.id }).update({ status: 'delivered', attempts: attempt, last_status_code: result.status, last_error: null, delivered_at: new Date(), lease_until: null });
+      if (e.consecutive_failures || truthy(e.failing)) {
+        await this.endpoints().where({ id: e.id }).update({ consecutive_failures: 0, failing: false });
+        // The receiver is back: what waited for a later retry goes now, not after its backoff.
+        const waiting = await this.deliveries().where({ endpoint_id: e.id, status: 'pending' }).andWhere('next_attempt_at', '>', new Date()).orderBy('seq').limit(10_000).select('id');
+        for (const w of waiting) await this.schedule(w.id, 0);
+      }
       return;
     }
     await this.onFailure(d, e, attempt, result);
@@ -280,7 +327,7 @@ export class WebhookService {
     let next: 'pending' | 'failed' | 'dead' = 'pending';
     if (!retryable) next = 'failed';
     else if (attempt >= max) next = 'dead';
-    await this.deliveries().where({ id: d.id }).update({ status: next, attempts: attempt, last_status_code: status ?? null, last_error: error.slice(0, 500) });
+    await this.deliveries().where({ id: d.id }).update({ status: next, attempts: attempt, last_status_code: status ?? null, last_error: error.slice(0, 500), lease_until: null });
     const failures = e.consecutive_failures + 1;
     const failing = failures >= this.ctx.settings.get('webhooks.failingAfter');
     await this.endpoints().where({ id: e.id }).update({ consecutive_failures: failures, failing });

@@ -65,12 +65,12 @@ export { waitFor };
  * A sandbox network outside the PlugChat process, as WhatsApp is, for tests that kill PlugChat:
  * the workspace's config points the listed plugins at it.
  */
-export async function externalNetwork(ws: Workspace, packages: string[]): Promise<SandboxNetwork> {
+export async function externalNetwork(ws: Workspace, packages: string[], plugins: Record<string, { settings: Record<string, unknown> }> = {}): Promise<SandboxNetwork> {
   const network = new SandboxNetwork({ stateFile: path.join(ws.dir, 'network/state.json'), media: { dir: path.join(ws.dir, 'network') } });
   await network.start();
   writeFileSync(
     path.join(ws.dir, 'plugins.config.json'),
-    JSON.stringify({ packages, plugins: { 'whatsapp-session': { settings: { waWebSocketUrl: network.url, mediaCaFile: network.media!.caFile } } } }),
+    JSON.stringify({ packages, plugins: { ...plugins, 'whatsapp-session': { settings: { waWebSocketUrl: network.url, mediaCaFile: network.media!.caFile } } } }),
   );
   return network;
 }

@@ -380,6 +380,9 @@ export class WhatsAppService {
    * event id derived from (message, status).
    */
   private async markStatus(row: InstanceRow, msg: MessageRow, status: MessageStatus, error?: string) {
+    // A receipt can overtake the send's own acknowledgement (after a crash, say): the message was
+    // sent all the same, so SENT (and its DeliveryCallback) is recorded first.
+    if (status === 'RECEIVED' || status === 'READ' || status === 'PLAYED') await this.markStatus(row, msg, 'SENT');
     const from = PREVIOUS[status];
     const values = { status, error: error ?? null, updated_at: new Date(), ...(status === 'SENT' ? { sent_at: new Date() } : {}) };
     const event = { instanceId: row.id, accountId: row.account_id, zaapId: msg.id, messageId: msg.wa_id, phone: phoneOf(msg.chat), status, ...(error ? { error } : {}) };
