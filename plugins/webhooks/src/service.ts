@@ -7,6 +7,7 @@ import { checkUrl, postJson, type AttemptResult } from './safeRequest.js';
 export interface Settings {
   'webhooks.maxAttempts': number;
   'webhooks.retryBaseSeconds': number;
+  'webhooks.retryMaxSeconds': number;
   'webhooks.timeoutMs': number;
   'webhooks.allowHttp': boolean;
   'webhooks.allowPrivateNetworks': boolean;
@@ -337,7 +338,7 @@ export class WebhookService {
     if (next === 'dead') await this.ctx.events.emit('webhooks.delivery.dead', { deliveryId: d.id, endpointId: e.id, instanceId: e.instance_id, accountId: e.account_id, attempts: attempt, error });
     if (next !== 'pending') return;
     const base = this.ctx.settings.get('webhooks.retryBaseSeconds');
-    const backoff = Math.min(3600, base * 2 ** (attempt - 1));
+    const backoff = Math.min(this.ctx.settings.get('webhooks.retryMaxSeconds'), base * 2 ** (attempt - 1));
     const wait = retryAfterSeconds(status === 429 || status === 503 ? result.headers?.['retry-after'] : undefined) ?? backoff / 2 + Math.random() * (backoff / 2);
     await this.schedule(d.id, wait);
   }

@@ -24,7 +24,8 @@ async function run(opts: { receiverDownAtKill: boolean }) {
   let server: ServerProcess | undefined;
   try {
     network = await externalNetwork(ws, ['@plugchat/whatsapp-session', '@plugchat/webhooks'], {
-      webhooks: { settings: { allowHttp: true, allowPrivateNetworks: true, retryBaseSeconds: 0.2, maxAttempts: 50, timeoutMs: 5000 } },
+      // Retries at most 5 s apart, so a receiver that comes back is reached within the 30 s the issue allows.
+      webhooks: { settings: { allowHttp: true, allowPrivateNetworks: true, retryBaseSeconds: 0.2, retryMaxSeconds: 5, maxAttempts: 50, timeoutMs: 5000 } },
     });
     const phone = network.createPhone(CUSTOMER, { name: 'Iara' });
     server = await spawnServer(ws);
