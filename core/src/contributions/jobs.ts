@@ -60,8 +60,9 @@ export async function registerJob<P>(boss: PgBoss, def: JobDefinition<P>, log: L
       if (options.singletonKey !== undefined) sendOptions.singletonKey = options.singletonKey;
       if (options.priority !== undefined) sendOptions.priority = options.priority;
       const id = await boss.send(def.name, data as object, sendOptions);
-      // Work that is due now starts now, not at the worker's next poll.
+      // Work starts when it is due, not at the worker's next poll: now, or at its time (in this process).
       if (id && options.startAfterSeconds === undefined) boss.notifyWorker(workerId);
+      else if (id) setTimeout(() => boss.notifyWorker(workerId), options.startAfterSeconds! * 1000 + 5).unref();
       return id;
     },
     async dispose() {

@@ -73,7 +73,18 @@ async function run(opts: { receiverDownAtKill: boolean }) {
         return got.some((r) => r.json.type === 'DeliveryCallback') && reached.every((s) => got.some((r) => r.json.type === 'MessageStatusCallback' && r.json.status === s));
       });
     };
-    await waitFor(complete, 30_000, 'every webhook within 30 s of the receiver coming up');
+    await waitFor(complete, 30_000, 'every webhook within 30 s of the receiver coming up').catch(async (err) => {
+      // Say what is missing, and what PlugChat holds for it, before failing.
+      const status = await stored();
+      const missing = sent.filter((id) => {
+        const reached = ORDER.slice(0, ORDER.indexOf(status.get(id) ?? 'QUEUED') + 1);
+        const got = about(id);
+        return !(got.some((r) => r.json.type === 'DeliveryCallback') && reached.every((st) => got.some((r) => r.json.type === 'MessageStatusCallback' && r.json.status === st)));
+      });
+      const pending = (await again.get('/api/webhooks/deliveries?status=pending&limit=200')).body.deliveries;
+      console.error('missing', missing.length, missing.slice(0, 3).map((id) => ({ id, status: status.get(id), got: about(id).map((r) => r.json.type + ':' + (r.json.status ?? '')) })), 'pending', pending?.length, JSON.stringify(pending?.slice(0, 3)));
+      throw err;
+    });
     expect(Date.now() - upAt).toBeLessThan(30_000);
     await new Promise((r) => setTimeout(r, 1_000));
 
