@@ -44,6 +44,8 @@ export interface JobHandle<P> {
   readonly deadLetterName?: string;
   /** The job id, or null when the queue's policy already holds an equivalent job (same singletonKey). */
   send(payload: P, options?: SendOptions): Promise<string | null>;
+  /** Where a job sent earlier stands; undefined when the queue no longer has it. */
+  state(jobId: string): Promise<'created' | 'retry' | 'active' | 'completed' | 'cancelled' | 'failed' | undefined>;
   dispose(): Promise<void>;
 }
 

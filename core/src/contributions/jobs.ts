@@ -65,6 +65,9 @@ export async function registerJob<P>(boss: PgBoss, def: JobDefinition<P>, log: L
       else if (id) setTimeout(() => boss.notifyWorker(workerId), options.startAfterSeconds! * 1000 + 5).unref();
       return id;
     },
+    async state(jobId: string) {
+      return (await boss.getJobById(def.name, jobId))?.state;
+    },
     async dispose() {
       // The schedule stays: it lives in the queue's database, is shared by every process on it and
       // is upserted again at each start, so one process stopping must not end it for the others.

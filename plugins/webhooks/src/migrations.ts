@@ -60,6 +60,8 @@ export const migrations: Migration[] = [
         t.timestamp('next_attempt_at', { useTz: true }).nullable();
         // Held while an attempt runs, so two jobs for one delivery never post it twice at once.
         t.timestamp('lease_until', { useTz: true }).nullable();
+        // The queue's job for the next attempt, to tell at start whether it survived.
+        t.string('job_id', 40).nullable();
         t.index(['status', 'next_attempt_at']);
       });
     },

@@ -50,6 +50,7 @@ export interface DeliveryRow {
   delivered_at: Date | string | number | null;
   next_attempt_at: Date | string | number | null;
   lease_until: Date | string | number | null;
+  job_id: string | null;
 }
 
 export type DeliverJob = { deliveryId: string };
@@ -225,33 +226,33 @@ export class WebhookService {
       delivered_at: null,
       next_attempt_at: null,
       lease_until: null,
+      job_id: null,
     });
     if (!truthy(e.paused)) await this.schedule(id, 0);
   }
 
   private async schedule(deliveryId: string, afterSeconds: number) {
-    await this.deliveries().where({ id: deliveryId }).update({ next_attempt_at: new Date(Date.now() + afterSeconds * 1000) });
-    await this.deliverJob!.send({ deliveryId }, afterSeconds > 0 ? { startAfterSeconds: afterSeconds } : {});
+    const at = new Date(Date.now() + afterSeconds * 1000);
+    const jobId = await this.deliverJob!.send({ deliveryId }, afterSeconds > 0 ? { startAfterSeconds: afterSeconds } : {});
+    await this.deliveries().where({ id: deliveryId }).update({ next_attempt_at: at, job_id: jobId });
   }
 
   /**
-   * At start: pending deliveries whose attempt was due before now may have been in the hands of
-   * a process that died; the queue would only retry them when their job expires (minutes).
-   * They are attempted again now. A delivery that was in fact sent may go out twice, with the
-   * same event id (at-least-once).
+   * At start: a pending delivery whose job did not survive the last process (it was running when
+   * the process died, or the embedded queue lost it in a SIGKILL) would wait for the queue's job
+   * expiry, or for ever. Those are attempted again shortly; the others keep the retry the queue holds
+   * for them. One that was in fact sent may go out twice, with the same event id (at least once).
    */
   async resumeDue(): Promise<number> {
-    const due = await this.deliveries()
-      .where({ status: 'pending' })
-      .andWhere((q) => q.whereNull('next_attempt_at').orWhere('next_attempt_at', '<=', new Date()))
-      .orderBy('seq')
-      .limit(10_000)
-      .select('id', 'endpoint_id');
-    const paused = new Set((await this.endpoints().whereIn('id', [...new Set(due.map((d) => d.endpoint_id))]).select('id', 'paused')).filter((e) => truthy(e.paused)).map((e) => e.id));
+    const pending = await this.deliveries().where({ status: 'pending' }).orderBy('seq').limit(10_000).select('id', 'endpoint_id', 'job_id');
+    const paused = new Set((await this.endpoints().whereIn('id', [...new Set(pending.map((d) => d.endpoint_id))]).select('id', 'paused')).filter((e) => truthy(e.paused)).map((e) => e.id));
     let n = 0;
-    for (const d of due) {
+    for (const d of pending) {
       if (paused.has(d.endpoint_id)) continue;
-      await this.deliverJob!.send({ deliveryId: d.id });
+      const state = d.job_id ? await this.deliverJob!.state(d.job_id) : undefined;
+      if (state === 'created' || state === 'retry') continue;
+      // A few seconds' grace: the process settles and a receiver back from an outage is not hit at once.
+      await this.schedule(d.id, 3);
       n++;
     }
     return n;
