@@ -10,9 +10,8 @@ import { Actions } from './services/actions.js';
 import { Helpdesk } from './services/helpdesk.js';
 import { Inbound } from './services/inbound.js';
 import { Queries } from './services/queries.js';
-import { addActivity, fresh } from './services/timeline.js';
+import { addActivity, fresh, itemUpdated } from './services/timeline.js';
 import { Units } from './services/unit.js';
-import { itemJson } from './services/views.js';
 import type { Settings } from './settings.js';
 
 export type { HelpdeskApi, AttendanceAction, AttendanceRef } from './api.js';
@@ -56,7 +55,7 @@ export default definePlugin<HelpdeskApi, Settings>({
         const msg = await hd.sessionMessage(e.accountId, e.instanceId, item.sessionMessageId!);
         await units.run(e.accountId, async (w) => {
           const att = await fresh(w, item.attendanceId);
-          if (att) w.change({ attendanceId: att.id, type: 'timeline.updated', queueId: att.queueId, assigneeId: att.assigneeId, data: itemJson(item, msg) });
+          if (att) itemUpdated(w, att, item, msg);
         });
       }),
     );

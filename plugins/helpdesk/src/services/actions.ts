@@ -4,9 +4,9 @@ import { AttendanceLabelSchema, AttendanceSchema, ContactSchema, LabelSchema, Qu
 import { assertMayAct, isSupervisor, visibleAttendance } from './access.js';
 import type { Helpdesk } from './helpdesk.js';
 import { firstName, fillTemplate } from './templates.js';
-import { addActivity, addItem, fresh, patchAttendance } from './timeline.js';
+import { addActivity, addItem, findMessage, fresh, itemUpdated, patchAttendance } from './timeline.js';
 import type { Work } from './unit.js';
-import { displayName, itemJson } from './views.js';
+import { displayName } from './views.js';
 
 export interface SendInput {
   text?: string;
@@ -220,7 +220,7 @@ export class Actions {
     }
     let replyTo: OutgoingRequest['replyTo'];
     if (input.replyTo) {
-      const target = await em.findOne(TimelineSchema, { attendanceId: att.id, kind: 'message', $or: [{ waId: input.replyTo }, { id: input.replyTo }] });
+      const target = await findMessage(em, att.id, input.replyTo);
       if (!target) throw badRequest('The quoted message is not in this attendance.', [{ path: 'body.replyTo', message: 'unknown message' }]);
       const quoted = target.sessionMessageId ? await this.hd.sessionMessage(att.accountId, att.instanceId, target.sessionMessageId) : undefined;
       replyTo = { messageId: target.waId!, fromMe: target.direction === 'out', text: (quoted?.content.text as string | undefined) ?? '' };
@@ -266,7 +266,7 @@ export class Actions {
     const att = await this.load(caller, id);
     if (att.status === 'resolved') throw resolvedError();
     assertMayAct(caller, att);
-    const item = await this.units.read(caller.accountId).findOne(TimelineSchema, { attendanceId: id, kind: 'message', $or: [{ waId: target }, { id: target }] });
+    const item = await findMessage(this.units.read(caller.accountId), id, target);
     if (!item) throw badRequest('The message is not in this attendance.', [{ path: 'body.messageId', message: 'unknown message' }]);
     return this.hd.send(att, await this.phoneOf(att), { kind: 'reaction', reaction: { emoji, messageId: item.waId!, fromMe: item.direction === 'out' } }, { authorId: caller.userId ?? null });
   }
@@ -274,14 +274,14 @@ export class Actions {
   async deleteMessage(caller: Caller, id: string, itemId: string) {
     const att = await this.load(caller, id);
     assertMayAct(caller, att);
-    const item = await this.units.read(caller.accountId).findOne(TimelineSchema, { attendanceId: id, kind: 'message', $or: [{ waId: itemId }, { id: itemId }] });
+    const item = await findMessage(this.units.read(caller.accountId), id, itemId);
     if (!item) throw notFound('Message');
     if (item.direction !== 'out') throw forbidden("Only the company's own messages can be deleted for everyone.");
     await this.hd.session.deleteForEveryone(caller.accountId, att.instanceId, await this.phoneOf(att), item.waId!);
     const msg = item.sessionMessageId ? await this.hd.sessionMessage(att.accountId, att.instanceId, item.sessionMessageId) : undefined;
     await this.units.run(caller.accountId, async (w) => {
       await w.em.nativeUpdate(TimelineSchema, { id: item.id }, { data: { ...(item.data ?? {}), deleted: true, deletedBy: caller.userId ?? null } });
-      w.change({ attendanceId: att.id, type: 'timeline.updated', queueId: att.queueId, assigneeId: att.assigneeId, data: itemJson({ ...item, data: { ...(item.data ?? {}), deleted: true } }, msg) });
+      itemUpdated(w, att, { ...item, data: { ...(item.data ?? {}), deleted: true } }, msg);
       await addActivity(w, att, 'message_deleted', { itemId: item.id }, caller.userId ?? null);
     });
   }

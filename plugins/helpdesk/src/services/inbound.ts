@@ -4,9 +4,9 @@ import type { ReceivedMessageEvent } from '@plugchat/whatsapp-session';
 import { AttendanceSchema, TimelineSchema, type Attendance, type Contact, type Routing } from '../entities.js';
 import { closedPeriod } from './businessHours.js';
 import type { Helpdesk } from './helpdesk.js';
-import { addActivity, addItem, attendanceChanged, patchAttendance } from './timeline.js';
+import { addActivity, addItem, attendanceChanged, itemUpdated, patchAttendance } from './timeline.js';
 import type { Work } from './unit.js';
-import { itemJson, preview } from './views.js';
+import { preview } from './views.js';
 
 /** The attendance changed between reading and writing: try the unit again. */
 class Retry extends Error {}
@@ -210,7 +210,7 @@ export class Inbound {
     await this.hd.units.run(accountId, async (w) => {
       const att = await w.em.findOne(AttendanceSchema, { id: item.attendanceId });
       if (!att) return;
-      w.change({ attendanceId: att.id, type: 'timeline.updated', queueId: att.queueId, assigneeId: att.assigneeId, data: itemJson(item, msg) });
+      itemUpdated(w, att, item, msg);
     });
   }
 }

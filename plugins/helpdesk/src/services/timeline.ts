@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { nextSeq } from '@plugchat/core';
+import { nextSeq, type EntityManager } from '@plugchat/core';
 import type { SessionMessage } from '@plugchat/whatsapp-session';
 import { AttendanceLabelSchema, AttendanceSchema, ContactSchema, TimelineSchema, type Attendance, type TimelineItem } from '../entities.js';
 import type { Work } from './unit.js';
@@ -27,6 +27,16 @@ export async function addItem(w: Work, att: Attendance, fields: NewItem, msg?: S
   await w.em.insert(TimelineSchema, item);
   w.change({ attendanceId: att.id, type: 'timeline', queueId: att.queueId, assigneeId: att.assigneeId, audience: audience ?? null, data: itemJson(item, msg) });
   return item;
+}
+
+/** A timeline entry changed (decrypted, deleted, a new status): the agents' view refreshes it. */
+export function itemUpdated(w: Work, att: Attendance, item: TimelineItem, msg?: SessionMessage) {
+  w.change({ attendanceId: att.id, type: 'timeline.updated', queueId: att.queueId, assigneeId: att.assigneeId, data: itemJson(item, msg) });
+}
+
+/** A message of the attendance named by its WhatsApp id or its timeline id. */
+export function findMessage(em: EntityManager, attendanceId: string, ref: string) {
+  return em.findOne(TimelineSchema, { attendanceId, kind: 'message', $or: [{ waId: ref }, { id: ref }] });
 }
 
 /** One line of the append-only activity log: who did what, when. */
