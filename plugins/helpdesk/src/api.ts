@@ -48,3 +48,30 @@ export interface HelpdeskApi {
   /** Adds a line to the attendance's activity log (and the agents' live view). */
   recordActivity(accountId: string, attendanceId: string, type: string, data: Record<string, unknown>, actorId?: string | null): Promise<void>;
 }
+
+/** The period and filters a report shows, as a contributor receives them. */
+export interface ReportQuery {
+  accountId: string;
+  from: Date;
+  to: Date;
+  timeZone: string;
+  instanceId?: string;
+  queueId?: string;
+  agentId?: string;
+  labelId?: string;
+}
+
+/** One figure a plugin adds to the reports page. */
+export interface ContributedFigure {
+  key: string;
+  label: string;
+  value: number | null;
+  unit: 'count' | 'percent' | 'score' | 'seconds';
+}
+
+/** What a plugin contributes to helpdesk.reportFigures (surveys' CSAT and NPS, say): reports never import it. */
+export interface ReportContribution {
+  id: string;
+  title: string;
+  figures(query: ReportQuery): Promise<ContributedFigure[]>;
+}

@@ -1,20 +1,22 @@
 import { definePlugin, defineJob, TOKENS, type Clock, type PluginContext } from '@plugchat/core';
 import type { WhatsAppSessionApi } from '@plugchat/whatsapp-session';
-import type { AttendanceAction, HelpdeskApi } from './api.js';
+import type { AttendanceAction, HelpdeskApi, ReportContribution } from './api.js';
 import { AttendanceSchema, helpdeskEntities, TimelineSchema } from './entities.js';
 import { migrations } from './migrations.js';
 import { attendanceRouter } from './routes/attendances.js';
 import { contactRouter } from './routes/contacts.js';
+import { reportsRouter } from './routes/reports.js';
 import { setupRouter } from './routes/setup.js';
 import { Actions } from './services/actions.js';
 import { Helpdesk } from './services/helpdesk.js';
 import { Inbound } from './services/inbound.js';
 import { Queries } from './services/queries.js';
+import { Reports } from './services/reports.js';
 import { addActivity, fresh, itemUpdated } from './services/timeline.js';
 import { Units } from './services/unit.js';
 import type { Settings } from './settings.js';
 
-export type { HelpdeskApi, AttendanceAction, AttendanceRef } from './api.js';
+export type { HelpdeskApi, AttendanceAction, AttendanceRef, ReportContribution, ReportQuery, ContributedFigure } from './api.js';
 
 export default definePlugin<HelpdeskApi, Settings>({
   entities: helpdeskEntities,
@@ -46,6 +48,7 @@ export default definePlugin<HelpdeskApi, Settings>({
       ctx.http.register(attendanceRouter(hd, queries, actions, contributed)),
       ctx.http.register(setupRouter(hd)),
       ctx.http.register(contactRouter(hd)),
+      ctx.http.register(reportsRouter(hd, new Reports(hd), () => ctx.extensions.get<ReportContribution>('helpdesk.reportFigures'))),
       ctx.events.on('core.user.created', ({ accountId }) => hd.forget(accountId)),
       // Replayed after a crash by the session's outbox: a message already on a timeline is skipped.
       ctx.events.on('whatsapp-session.message.received', (e) => inbound.ingest(e)),

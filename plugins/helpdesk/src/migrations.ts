@@ -152,4 +152,33 @@ export const migrations: Migration[] = [
       });
     },
   },
+  {
+    name: '0002_reports',
+    async up({ knex }) {
+      await knex.schema.createTable('helpdesk_report_events', (t) => {
+        t.bigIncrements('id');
+        t.string('account_id', 36).notNullable();
+        t.string('name', 20).notNullable();
+        t.timestamp('at', { useTz: true }).notNullable();
+        t.double('value').notNullable().defaultTo(0);
+        t.double('business_value').notNullable().defaultTo(0);
+        t.string('attendance_id', 36).notNullable();
+        t.string('contact_id', 36).notNullable();
+        t.string('instance_id', 40).notNullable();
+        t.string('queue_id', 36).nullable();
+        t.string('agent_id', 36).nullable();
+        t.string('from_queue_id', 36).nullable();
+        t.string('from_agent_id', 36).nullable();
+        // Every report reads one account's events of some names in a period.
+        t.index(['account_id', 'name', 'at']);
+        // Top clients: a contact's messages in the period.
+        t.index(['account_id', 'contact_id', 'name', 'at']);
+        t.index(['attendance_id']);
+      });
+      await knex.schema.createTable('helpdesk_preferences', (t) => {
+        t.string('account_id', 36).primary();
+        t.string('time_zone', 64).notNullable();
+      });
+    },
+  },
 ];

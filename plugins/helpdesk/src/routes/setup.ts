@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { badRequest, conflict, createRouter, forbidden, notFound, roleAtLeast, UniqueConstraintViolationException, z, type Caller, type EntityManager } from '@plugchat/core';
-import { AgentSchema, AttendanceLabelSchema, AttendanceSchema, ContactLabelSchema, LabelSchema, QueueMemberSchema, QueueSchema, QuickReplySchema, RoutingSchema, type Queue, type QuickReply } from '../entities.js';
+import { AgentSchema, AttendanceLabelSchema, AttendanceSchema, ContactLabelSchema, LabelSchema, PreferencesSchema, QueueMemberSchema, QueueSchema, QuickReplySchema, RoutingSchema, type Queue, type QuickReply } from '../entities.js';
 import type { Helpdesk } from '../services/helpdesk.js';
 import { checkTemplate } from '../services/templates.js';
-import { businessHours, color, id, idParams, mediaKind } from './schemas.js';
+import { businessHours, color, id, idParams, mediaKind, timeZone } from './schemas.js';
 
 const queueBody = z
   .object({
@@ -212,5 +212,14 @@ export function setupRouter(hd: Helpdesk) {
       await hd.assignment.setCapacity(c.auth.accountId, c.params.id, c.body.capacity);
       await hd.rebalance(c.auth.accountId);
       return { id: c.params.id, capacity: c.body.capacity };
+    })
+    .get('/preferences', agent("The account's helpdesk preferences (its time zone)"), async (c) => ({ timeZone: await hd.timeZone(c.auth.accountId) }))
+    .put('/preferences', admin("Set the account's time zone: report days and business hours that name none", { body: z.object({ timeZone }).strict() }), async (c) => {
+      await hd.units.run(c.auth.accountId, async (w) => {
+        const n = await w.em.nativeUpdate(PreferencesSchema, { accountId: c.auth.accountId }, { timeZone: c.body.timeZone });
+        if (!n) await w.em.insert(PreferencesSchema, { accountId: c.auth.accountId, timeZone: c.body.timeZone });
+      });
+      hd.forget(c.auth.accountId);
+      return { timeZone: c.body.timeZone };
     });
 }

@@ -58,6 +58,7 @@ export class Actions {
       if (att.assigneeId) throw conflict('Another agent took this attendance already.', 'already_assigned');
       const n = await patchAttendance(w, att, { assigneeId: caller.userId!, status: 'open', assignedAt: att.assignedAt ?? w.now, menuPending: false }, { assigneeId: null });
       if (!n) throw conflict('Another agent took this attendance already.', 'already_assigned');
+      await this.hd.assignment.recordAssigned(w, att, n);
       await addActivity(w, n, 'assigned', { to: caller.userId, accepted: true }, caller.userId!);
       return n;
     });
@@ -91,6 +92,8 @@ export class Actions {
         ...(assigneeId && !att.assignedAt ? { assignedAt: w.now } : {}),
       });
       if (!n) throw stale();
+      await this.hd.reporting.record(w, n, 'transfer', { agentId: assigneeId, fromAgentId: att.assigneeId, fromQueueId: att.queueId });
+      await this.hd.assignment.recordAssigned(w, att, n);
       await addActivity(w, n, 'transferred', { fromQueueId: att.queueId, toQueueId: queueId, fromAssigneeId: att.assigneeId, toAssigneeId: assigneeId }, caller.userId ?? null);
       if (!assigneeId) n = (await this.hd.assignment.assignNext(w, n, active)) ?? n;
       return { prev: att, next: n };
@@ -108,6 +111,7 @@ export class Actions {
       assertMayAct(caller, att);
       const n = await patchAttendance(w, att, { status: 'resolved', resolvedAt: w.now, openKey: null, snoozedUntil: null, menuPending: false, waitingSince: null });
       if (!n) throw stale();
+      await this.hd.reporting.record(w, n, 'resolution', { since: att.createdAt, agentId: n.assigneeId });
       await addActivity(w, n, 'resolved', {}, caller.userId ?? null);
       return n;
     });
@@ -121,8 +125,10 @@ export class Actions {
       if (att.status !== 'resolved') throw conflict('This attendance is not resolved.', 'not_resolved');
       const key = `${att.instanceId}:${att.contactId}`;
       if (await w.em.findOne(AttendanceSchema, { openKey: key })) throw conflict('The contact has another open attendance on this number; continue there.', 'another_open');
-      const n = await patchAttendance(w, att, { status: att.assigneeId ? 'open' : 'pending', openKey: key, resolvedAt: null, reopenedAt: w.now }, { status: 'resolved' });
+      // A reopening starts a new wait for a first response (not one measured from the creation).
+      const n = await patchAttendance(w, att, { status: att.assigneeId ? 'open' : 'pending', openKey: key, resolvedAt: null, reopenedAt: w.now, firstReplyAt: null }, { status: 'resolved' });
       if (!n) throw stale();
+      await this.hd.reporting.record(w, n, 'reopened', { agentId: n.assigneeId });
       await addActivity(w, n, 'reopened', { by: 'agent' }, caller.userId ?? null);
       return n;
     });

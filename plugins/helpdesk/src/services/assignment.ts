@@ -2,6 +2,7 @@ import { nextSeq, type PluginContext } from '@plugchat/core';
 import { AgentSchema, AttendanceSchema, QueueMemberSchema, QueueSchema, type Agent, type Attendance, type PresenceStatus } from '../entities.js';
 import type { Settings } from '../settings.js';
 import { addActivity, patchAttendance } from './timeline.js';
+import type { Reporting } from './reporting.js';
 import type { Units, Work } from './unit.js';
 
 /**
@@ -17,7 +18,15 @@ export class Assignment {
   constructor(
     private readonly units: Units,
     private readonly ctx: PluginContext<Settings>,
+    private readonly reporting: Reporting,
   ) {}
+
+  /** Inside the unit that gave `next` its new assignee: the reporting events of an assignment. */
+  async recordAssigned(w: Work, prev: Attendance, next: Attendance): Promise<void> {
+    if (!next.assigneeId || next.assigneeId === prev.assigneeId) return;
+    await this.reporting.record(w, next, 'assigned', { agentId: next.assigneeId, fromAgentId: prev.assigneeId });
+    if (!prev.assignedAt) await this.reporting.record(w, next, 'assignment_wait', { since: next.createdAt, agentId: next.assigneeId });
+  }
 
   effectiveStatus(agent: Agent | null | undefined, now: Date): PresenceStatus {
     if (!agent) return 'offline';
@@ -87,6 +96,7 @@ export class Assignment {
     const next = await patchAttendance(w, att, { assigneeId: pick.userId, status: 'open', assignedAt: att.assignedAt ?? w.now }, { status: 'pending', assigneeId: null });
     if (!next) return null;
     await w.em.nativeUpdate(AgentSchema, { userId: pick.userId }, { lastAssignedSeq: String(nextSeq()) });
+    await this.recordAssigned(w, att, next);
     await addActivity(w, next, 'assigned', { to: pick.userId, automatic: true }, null);
     return next;
   }

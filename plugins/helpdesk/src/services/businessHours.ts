@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 import type { BusinessHours } from '../entities.js';
 
 const minutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
@@ -33,4 +34,33 @@ export function closedPeriod(hours: BusinessHours, at: Date, defaultTimeZone: st
     if (opens.length) return `${new Date(base + d * 86_400_000).toISOString().slice(0, 10)}T${opens[0]}`;
   }
   return 'closed';
+}
+
+/**
+ * Seconds of [from, to) that fall inside the opening hours (in their time zone, DST included).
+ * Without hours, or with an empty schedule, every second counts: the business-hours variant of
+ * a metric then equals wall-clock time.
+ */
+export function businessSeconds(hours: BusinessHours | null | undefined, from: Date, to: Date, defaultTimeZone: string): number {
+  const total = (to.getTime() - from.getTime()) / 1000;
+  if (!hours?.schedule.length || total <= 0) return Math.max(0, total);
+  const zone = hours.timeZone || defaultTimeZone;
+  const end = DateTime.fromJSDate(to, { zone });
+  let seconds = 0;
+  for (let day = DateTime.fromJSDate(from, { zone }).startOf('day'); day <= end; day = day.plus({ days: 1 })) {
+    for (const s of hours.schedule) {
+      if (s.day !== day.weekday % 7) continue;
+      const open = at(day, s.open).toMillis();
+      const close = at(day, s.close).toMillis();
+      const overlap = Math.min(close, to.getTime()) - Math.max(open, from.getTime());
+      if (overlap > 0) seconds += overlap / 1000;
+    }
+  }
+  return seconds;
+}
+
+/** The instant a local "HH:MM" (or "24:00", the next midnight) happens on a local day. */
+function at(day: DateTime, hhmm: string): DateTime {
+  const m = minutes(hhmm);
+  return m >= 1440 ? day.plus({ days: 1 }).startOf('day') : day.set({ hour: Math.floor(m / 60), minute: m % 60, second: 0, millisecond: 0 });
 }

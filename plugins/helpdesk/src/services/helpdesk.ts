@@ -1,11 +1,12 @@
 import type { PluginContext } from '@plugchat/core';
 import type { OutgoingRequest, SessionMessage, WhatsAppSessionApi } from '@plugchat/whatsapp-session';
 import type { AttendanceRef } from '../api.js';
-import { ContactSchema, QueueSchema, RoutingSchema, type Attendance, type Queue, type Routing } from '../entities.js';
+import { ContactSchema, PreferencesSchema, QueueSchema, RoutingSchema, type Attendance, type Queue, type Routing } from '../entities.js';
 import type { Settings } from '../settings.js';
 import { Assignment } from './assignment.js';
 import { ShortCache } from './cache.js';
 import { Contacts } from './contacts.js';
+import { Reporting } from './reporting.js';
 import { addItem, fresh, patchAttendance } from './timeline.js';
 import type { Units } from './unit.js';
 import { preview } from './views.js';
@@ -14,6 +15,7 @@ import { preview } from './views.js';
 export class Helpdesk {
   readonly assignment: Assignment;
   readonly contacts: Contacts;
+  readonly reporting: Reporting;
   private readonly cache = new ShortCache(5_000);
 
   constructor(
@@ -21,7 +23,8 @@ export class Helpdesk {
     readonly ctx: PluginContext<Settings>,
     readonly session: WhatsAppSessionApi,
   ) {
-    this.assignment = new Assignment(units, ctx);
+    this.reporting = new Reporting(ctx);
+    this.assignment = new Assignment(units, ctx, this.reporting);
     this.contacts = new Contacts(units);
   }
 
@@ -39,10 +42,16 @@ export class Helpdesk {
     return this.cache.get(`users:${accountId}`, async () => new Set((await this.ctx.users.list(accountId)).filter((u) => !u.disabled).map((u) => u.id)));
   }
 
-  /** After a change to queues, routing or users. */
+  /** The account's time zone: day boundaries of reports, business hours that name none. */
+  timeZone(accountId: string): Promise<string> {
+    return this.cache.get(`tz:${accountId}`, async () => (await this.units.read(accountId).findOne(PreferencesSchema, { accountId }))?.timeZone ?? this.ctx.settings.get('helpdesk.timeZone'));
+  }
+
+  /** After a change to queues, routing, users or preferences. */
   forget(accountId: string): void {
     this.cache.drop(`setup:${accountId}`);
     this.cache.drop(`users:${accountId}`);
+    this.cache.drop(`tz:${accountId}`);
   }
 
   get clock() {
@@ -95,7 +104,13 @@ export class Helpdesk {
       );
       const human = opts.authorId !== null && request.kind !== 'reaction';
       const patch: Partial<Attendance> = request.kind === 'reaction' ? {} : { lastMessageAt: w.now, lastPreview: preview(request.kind, text) };
-      if (human) Object.assign(patch, { firstReplyAt: current.firstReplyAt ?? w.now, waitingSince: null });
+      if (request.kind !== 'reaction') await this.reporting.record(w, current, 'message_out', { agentId: opts.authorId });
+      if (human) {
+        Object.assign(patch, { firstReplyAt: current.firstReplyAt ?? w.now, waitingSince: null });
+        // The first human reply of the attendance (or of its reopening); later ones answer a waiting customer.
+        if (!current.firstReplyAt) await this.reporting.record(w, current, 'first_response', { since: current.reopenedAt ?? current.createdAt, agentId: opts.authorId });
+        else if (current.waitingSince) await this.reporting.record(w, current, 'reply_time', { since: current.waitingSince, agentId: opts.authorId });
+      }
       const next = Object.keys(patch).length ? ((await patchAttendance(w, current, patch)) ?? current) : current;
       return { item, att: next };
     });

@@ -98,7 +98,7 @@ export class Inbound {
     }
     const queue = att.queueId ? queues.get(att.queueId) : undefined;
     if (queue?.businessHours?.schedule.length) {
-      const period = closedPeriod(queue.businessHours, this.hd.clock.now(), this.hd.ctx.settings.get('helpdesk.timeZone'));
+      const period = closedPeriod(queue.businessHours, this.hd.clock.now(), await this.hd.timeZone(accountId));
       if (period) {
         // Once per attendance and closed period, however many messages arrive in it.
         const claimed = await this.hd.units.run(accountId, async (w) =>
@@ -130,8 +130,9 @@ export class Inbound {
       if (last && e.fromMe) {
         att = last; // the phone itself wrote to a customer between attendances: shown in the last one
       } else if (last?.resolvedAt && windowMs > 0 && w.now.getTime() - new Date(last.resolvedAt).getTime() <= windowMs) {
-        att = await patchAttendance(w, last, { status: last.assigneeId ? 'open' : 'pending', openKey, resolvedAt: null, reopenedAt: w.now, waitingSince: w.now, snoozedUntil: null }, { status: 'resolved' });
+        att = await patchAttendance(w, last, { status: last.assigneeId ? 'open' : 'pending', openKey, resolvedAt: null, reopenedAt: w.now, waitingSince: w.now, firstReplyAt: null, snoozedUntil: null }, { status: 'resolved' });
         if (!att) throw new Retry('attendance changed meanwhile');
+        await this.hd.reporting.record(w, att, 'reopened', { agentId: att.assigneeId });
         await addActivity(w, att, 'reopened', { by: 'customer' }, null);
         reopened = true;
       } else {
@@ -159,6 +160,8 @@ export class Inbound {
       }
     }
     att = (await patchAttendance(w, att, patch)) ?? att;
+    // Received by the agent who holds the attendance now (null while it waits in the queue).
+    if (e.type !== 'reaction') await this.hd.reporting.record(w, att, e.fromMe ? 'message_out' : 'message_in', { agentId: e.fromMe ? null : att.assigneeId });
     if (enteredQueue && queueIdChanged(patch)) await addActivity(w, att, 'queue_chosen', { queueId: att.queueId }, null);
     let assigned = false;
     if (enteredQueue) {
@@ -197,6 +200,7 @@ export class Inbound {
       lastMessageAt: w.now,
     };
     await w.em.insert(AttendanceSchema, att);
+    await this.hd.reporting.record(w, att, 'created');
     await attendanceChanged(w, att);
     await addActivity(w, att, 'created', { queueId: att.queueId, fromPhone: e.fromMe }, null);
     return att;

@@ -1,0 +1,389 @@
+import { badRequest } from '@plugchat/core';
+import { DateTime } from 'luxon';
+import { AgentSchema, AttendanceLabelSchema, AttendanceSchema, ContactSchema, type ReportEventName } from '../entities.js';
+import type { Helpdesk } from './helpdesk.js';
+import { displayName } from './views.js';
+
+/** A period [from, to) and the filters every report takes. */
+export interface ReportFilter {
+  from: Date;
+  to: Date;
+  instanceId?: string;
+  queueId?: string;
+  agentId?: string;
+  labelId?: string;
+}
+
+export type Grouping = 'total' | 'agent' | 'queue' | 'label';
+export type Granularity = 'hour' | 'day' | 'week';
+
+/** Seconds: mean, median and 90th percentile (linear interpolation, as percentile_cont). */
+export interface Stat {
+  count: number;
+  avg: number | null;
+  median: number | null;
+  p90: number | null;
+  /** The same within business hours (equal to the above for queues without hours). */
+  business: { avg: number | null; median: number | null; p90: number | null };
+}
+
+export interface Figures {
+  created: number;
+  reopened: number;
+  resolved: number;
+  messagesIn: number;
+  messagesOut: number;
+  assigned: number;
+  transfersIn: number;
+  transfersOut: number;
+  firstResponse: Stat;
+  replyTime: Stat;
+  resolution: Stat;
+  assignmentWait: Stat;
+}
+
+const TIME_METRICS = { first_response: 'firstResponse', reply_time: 'replyTime', resolution: 'resolution', assignment_wait: 'assignmentWait' } as const;
+type TimeMetric = keyof typeof TIME_METRICS;
+const COUNTS: Partial<Record<ReportEventName, keyof Figures>> = {
+  created: 'created',
+  reopened: 'reopened',
+  resolution: 'resolved',
+  message_in: 'messagesIn',
+  message_out: 'messagesOut',
+  assigned: 'assigned',
+  transfer: 'transfersIn',
+};
+/** What a figure of the page drills down to: the events behind it. */
+export const DRILL: Record<string, ReportEventName> = {
+  created: 'created',
+  reopened: 'reopened',
+  resolved: 'resolution',
+  messagesIn: 'message_in',
+  messagesOut: 'message_out',
+  assigned: 'assigned',
+  transfers: 'transfer',
+  firstResponse: 'first_response',
+  replyTime: 'reply_time',
+  resolution: 'resolution',
+  assignmentWait: 'assignment_wait',
+};
+
+const QUARTER_HOUR = 900_000;
+const EPSILON = 1e-9;
+const MAX_BUCKETS = 2_000;
+
+const emptyStat = (): Stat => ({ count: 0, avg: null, median: null, p90: null, business: { avg: null, median: null, p90: null } });
+export const emptyFigures = (): Figures => ({
+  created: 0,
+  reopened: 0,
+  resolved: 0,
+  messagesIn: 0,
+  messagesOut: 0,
+  assigned: 0,
+  transfersIn: 0,
+  transfersOut: 0,
+  firstResponse: emptyStat(),
+  replyTime: emptyStat(),
+  resolution: emptyStat(),
+  assignmentWait: emptyStat(),
+});
+
+/** The candidate row numbers (1-based) a quantile interpolates between. */
+const QUANTILES = [0.5, 0.9];
+
+/**
+ * Reports over the helpdesk's reporting events, aggregated by the database: counts and sums
+ * by GROUP BY, quantiles by a window function that returns only the rows they interpolate
+ * between, time buckets of a quarter hour folded into local hours, days or weeks here (every
+ * time zone's offset is a multiple of 15 minutes, so day boundaries are exact to the second).
+ */
+export class Reports {
+  constructor(private readonly hd: Helpdesk) {}
+
+  private get pg() {
+    return this.hd.ctx.db.kind === 'postgresql';
+  }
+
+  /** A time as the column stores it (SQLite: epoch milliseconds). */
+  private t(d: Date): Date | number {
+    return this.pg ? d : d.getTime();
+  }
+
+  private ms(v: unknown): number {
+    return v instanceof Date ? v.getTime() : typeof v === 'string' && !/^\d+$/.test(v) ? Date.parse(v) : Number(v);
+  }
+
+  private floor(expr: string): string {
+    return this.pg ? `floor(${expr})::bigint` : `cast(${expr} as integer)`;
+  }
+
+  private async rows<T = Record<string, unknown>>(sql: string, params: unknown[]): Promise<T[]> {
+    const r = await this.hd.ctx.db.knex.raw(sql, params as never[]);
+    return (this.pg ? r.rows : r) as T[];
+  }
+
+  /** WHERE for one account's events of some names in the period, with the filters. */
+  private where(accountId: string, f: ReportFilter, names: readonly string[]): { sql: string; params: unknown[] } {
+    const parts = ['e.account_id = ?', `e.name in (${names.map(() => '?').join(', ')})`, 'e.at >= ?', 'e.at < ?'];
+    const params: unknown[] = [accountId, ...names, this.t(f.from), this.t(f.to)];
+    if (f.instanceId) parts.push('e.instance_id = ?'), params.push(f.instanceId);
+    if (f.queueId) parts.push('e.queue_id = ?'), params.push(f.queueId);
+    if (f.agentId) parts.push('e.agent_id = ?'), params.push(f.agentId);
+    if (f.labelId) {
+      parts.push('e.attendance_id in (select l.attendance_id from helpdesk_attendance_labels l where l.account_id = ? and l.label_id = ?)');
+      params.push(accountId, f.labelId);
+    }
+    return { sql: parts.join(' and '), params };
+  }
+
+  /** The group's column, what GROUP BY and PARTITION BY name first (nothing for the total: PostgreSQL refuses a constant there), and a join. */
+  private groupKey(g: Grouping): { key: string; by: string; join: string } {
+    switch (g) {
+      case 'agent':
+        return { key: 'e.agent_id', by: 'e.agent_id, ', join: '' };
+      case 'queue':
+        return { key: 'e.queue_id', by: 'e.queue_id, ', join: '' };
+      case 'label':
+        return { key: 'al.label_id', by: 'al.label_id, ', join: 'join helpdesk_attendance_labels al on al.attendance_id = e.attendance_id and al.account_id = e.account_id' };
+      default:
+        return { key: "'total'", by: '', join: '' };
+    }
+  }
+
+  /** Every figure of the period, for the whole selection or per agent, queue or label. */
+  async figures(accountId: string, f: ReportFilter, grouping: Grouping): Promise<Map<string | null, Figures>> {
+    const { key, by, join } = this.groupKey(grouping);
+    const out = new Map<string | null, Figures>();
+    const of = (k: unknown) => {
+      const id = k === null || k === undefined ? null : String(k);
+      let fig = out.get(id);
+      if (!fig) out.set(id, (fig = emptyFigures()));
+      return fig;
+    };
+    if (grouping === 'total') of('total');
+
+    const all = Object.keys(COUNTS).concat(Object.keys(TIME_METRICS).filter((n) => !(n in COUNTS)));
+    const w = this.where(accountId, f, all);
+    const counts = await this.rows<{ k: unknown; name: ReportEventName; n: unknown; s: unknown; sb: unknown }>(
+      `select ${key} as k, e.name as name, count(*) as n, sum(e.value) as s, sum(e.business_value) as sb from helpdesk_report_events e ${join} where ${w.sql} group by ${by}e.name`,
+      w.params,
+    );
+    for (const r of counts) {
+      const fig = of(r.k);
+      const n = Number(r.n);
+      const field = COUNTS[r.name];
+      if (field) (fig[field] as number) += n;
+      const metric = TIME_METRICS[r.name as TimeMetric];
+      if (metric) {
+        const st = fig[metric];
+        st.count = n;
+        st.avg = n ? Number(r.s) / n : null;
+        st.business.avg = n ? Number(r.sb) / n : null;
+      }
+    }
+    if (grouping === 'agent') {
+      // Transfers away from an agent name them as the one it came from.
+      const t = this.where(accountId, { ...f, agentId: undefined }, ['transfer']);
+      const extra = f.agentId ? ' and e.from_agent_id = ?' : '';
+      const moved = await this.rows<{ k: unknown; n: unknown }>(
+        `select e.from_agent_id as k, count(*) as n from helpdesk_report_events e where ${t.sql} and e.from_agent_id is not null${extra} group by e.from_agent_id`,
+        f.agentId ? [...t.params, f.agentId] : t.params,
+      );
+      for (const r of moved) of(r.k).transfersOut += Number(r.n);
+    }
+    for (const column of ['value', 'business_value'] as const) {
+      const q = this.where(accountId, f, Object.keys(TIME_METRICS));
+      // The epsilon keeps the database's floor and quantile()'s equal where (n - 1) * p is a whole number.
+      const candidates = QUANTILES.flatMap((p) => [`x.rn = ${this.floor(`(x.n - 1) * ${p} + ${EPSILON}`)} + 1`, `x.rn = ${this.floor(`(x.n - 1) * ${p} + ${EPSILON}`)} + 2`]).join(' or ');
+      const picked = await this.rows<{ k: unknown; name: TimeMetric; rn: unknown; n: unknown; v: unknown }>(
+        `select x.k, x.name, x.rn, x.n, x.v from (
+           select ${key} as k, e.name as name, e.${column} as v,
+                  row_number() over (partition by ${by}e.name order by e.${column}) as rn,
+                  count(*) over (partition by ${by}e.name) as n
+           from helpdesk_report_events e ${join} where ${q.sql}
+         ) x where ${candidates}`,
+        q.params,
+      );
+      const byGroup = new Map<string, { n: number; values: Map<number, number> }>();
+      for (const r of picked) {
+        const id = `${r.k ?? ''}\u0000${r.name}`;
+        let g = byGroup.get(id);
+        if (!g) byGroup.set(id, (g = { n: Number(r.n), values: new Map() }));
+        g.values.set(Number(r.rn), Number(r.v));
+      }
+      for (const r of picked) {
+        const g = byGroup.get(`${r.k ?? ''}\u0000${r.name}`)!;
+        const st = of(r.k)[TIME_METRICS[r.name]];
+        const target = column === 'value' ? st : st.business;
+        target.median = quantile(g.n, g.values, 0.5);
+        target.p90 = quantile(g.n, g.values, 0.9);
+      }
+    }
+    return out;
+  }
+
+  /** Counts and averages per local hour, day or week of the period, zeros included. */
+  async series(accountId: string, f: ReportFilter, granularity: Granularity, zone: string) {
+    const keys: number[] = [];
+    const start = DateTime.fromJSDate(f.from, { zone }).startOf(granularity);
+    for (let b = start; b.toMillis() < f.to.getTime(); b = b.plus({ [granularity]: 1 })) {
+      keys.push(b.toMillis());
+      if (keys.length > MAX_BUCKETS) throw badRequest(`Too many ${granularity}s in the period; pick a coarser granularity.`, [{ path: 'query.granularity', message: `at most ${MAX_BUCKETS} buckets` }], 'too_many_buckets');
+    }
+    const points = new Map(keys.map((k) => [k, { created: 0, resolved: 0, messagesIn: 0, messagesOut: 0, firstResponse: { n: 0, s: 0 }, resolution: { n: 0, s: 0 } }]));
+    const names = ['created', 'resolution', 'message_in', 'message_out', 'first_response'];
+    const w = this.where(accountId, f, names);
+    const bucket = this.pg ? `floor(extract(epoch from e.at) / 900)::bigint` : `(e.at / ${QUARTER_HOUR})`;
+    const rows = await this.rows<{ b: unknown; name: string; n: unknown; s: unknown }>(
+      `select ${bucket} as b, e.name as name, count(*) as n, sum(e.value) as s from helpdesk_report_events e where ${w.sql} group by ${bucket}, e.name`,
+      w.params,
+    );
+    for (const r of rows) {
+      const local = DateTime.fromMillis(Number(r.b) * QUARTER_HOUR, { zone }).startOf(granularity).toMillis();
+      const p = points.get(local);
+      if (!p) continue;
+      const n = Number(r.n);
+      if (r.name === 'created') p.created += n;
+      else if (r.name === 'message_in') p.messagesIn += n;
+      else if (r.name === 'message_out') p.messagesOut += n;
+      else if (r.name === 'first_response') (p.firstResponse.n += n), (p.firstResponse.s += Number(r.s));
+      else if (r.name === 'resolution') (p.resolved += n), (p.resolution.n += n), (p.resolution.s += Number(r.s));
+    }
+    return keys.map((k) => {
+      const p = points.get(k)!;
+      return {
+        start: DateTime.fromMillis(k, { zone }).toISO()!,
+        created: p.created,
+        resolved: p.resolved,
+        messagesIn: p.messagesIn,
+        messagesOut: p.messagesOut,
+        firstResponseAvg: p.firstResponse.n ? p.firstResponse.s / p.firstResponse.n : null,
+        resolutionAvg: p.resolution.n ? p.resolution.s / p.resolution.n : null,
+      };
+    });
+  }
+
+  /** Customer messages and new attendances per local weekday (0 = Sunday) and hour. */
+  async heatmap(accountId: string, f: ReportFilter, zone: string) {
+    const cells = Array.from({ length: 7 }, () => Array.from({ length: 24 }, () => ({ messagesIn: 0, created: 0 })));
+    const w = this.where(accountId, f, ['message_in', 'created']);
+    const bucket = this.pg ? `floor(extract(epoch from e.at) / 900)::bigint` : `(e.at / ${QUARTER_HOUR})`;
+    const rows = await this.rows<{ b: unknown; name: string; n: unknown }>(
+      `select ${bucket} as b, e.name as name, count(*) as n from helpdesk_report_events e where ${w.sql} group by ${bucket}, e.name`,
+      w.params,
+    );
+    for (const r of rows) {
+      const local = DateTime.fromMillis(Number(r.b) * QUARTER_HOUR, { zone });
+      const cell = cells[local.weekday % 7]![local.hour]!;
+      if (r.name === 'message_in') cell.messagesIn += Number(r.n);
+      else cell.created += Number(r.n);
+    }
+    return cells;
+  }
+
+  /**
+   * The contacts who sent the most messages in the period (ties: the most recent last message
+   * first), with the attendances those messages went to and their last message.
+   */
+  async topClients(accountId: string, f: ReportFilter, limit = 10) {
+    const w = this.where(accountId, f, ['message_in']);
+    const top = await this.rows<{ contact_id: string; n: unknown; last: unknown }>(
+      `select e.contact_id as contact_id, count(*) as n, max(e.at) as last from helpdesk_report_events e where ${w.sql} group by e.contact_id order by count(*) desc, max(e.at) desc, e.contact_id limit ${Number(limit)}`,
+      w.params,
+    );
+    if (!top.length) return [];
+    const ids = top.map((t) => t.contact_id);
+    const a = this.where(accountId, f, ['message_in']);
+    const attendances = await this.rows<{ contact_id: string; n: unknown }>(
+      `select e.contact_id as contact_id, count(distinct e.attendance_id) as n from helpdesk_report_events e where ${a.sql} and e.contact_id in (${ids.map(() => '?').join(', ')}) group by e.contact_id`,
+      [...a.params, ...ids],
+    );
+    const perContact = new Map(attendances.map((r) => [r.contact_id, Number(r.n)]));
+    const contacts = new Map((await this.hd.units.read(accountId).find(ContactSchema, { id: { $in: ids } })).map((c) => [c.id, c]));
+    return top.map((t, i) => {
+      const c = contacts.get(t.contact_id);
+      return {
+        rank: i + 1,
+        contactId: t.contact_id,
+        name: c ? displayName(c) : '',
+        phone: c?.phone ?? '',
+        messages: Number(t.n),
+        attendances: perContact.get(t.contact_id) ?? 0,
+        lastMessageAt: new Date(this.ms(t.last)).toISOString(),
+      };
+    });
+  }
+
+  /** The events behind a figure, newest first, with their attendance: the drill-down. */
+  async events(accountId: string, f: ReportFilter, name: ReportEventName, opts: { offset: number; limit: number }) {
+    const w = this.where(accountId, f, [name]);
+    const rows = await this.rows<{ at: unknown; value: unknown; business_value: unknown; attendance_id: string; agent_id: string | null; queue_id: string | null; from_agent_id: string | null; number: unknown; contact_id: string; status: string }>(
+      `select e.at, e.value, e.business_value, e.attendance_id, e.agent_id, e.queue_id, e.from_agent_id, a.number, a.contact_id, a.status
+       from helpdesk_report_events e join helpdesk_attendances a on a.id = e.attendance_id
+       where ${w.sql} order by e.at desc, e.id desc limit ${Number(opts.limit) + 1} offset ${Number(opts.offset)}`,
+      w.params,
+    );
+    const more = rows.length > opts.limit;
+    const page = rows.slice(0, opts.limit);
+    const contacts = new Map((await this.hd.units.read(accountId).find(ContactSchema, { id: { $in: [...new Set(page.map((r) => r.contact_id))] } })).map((c) => [c.id, c]));
+    return {
+      items: page.map((r) => ({
+        attendanceId: r.attendance_id,
+        number: Number(r.number),
+        status: r.status,
+        contactName: contacts.get(r.contact_id) ? displayName(contacts.get(r.contact_id)!) : '',
+        phone: contacts.get(r.contact_id)?.phone ?? '',
+        at: new Date(this.ms(r.at)).toISOString(),
+        seconds: Number(r.value),
+        businessSeconds: Number(r.business_value),
+        agentId: r.agent_id,
+        fromAgentId: r.from_agent_id,
+        queueId: r.queue_id,
+      })),
+      nextOffset: more ? opts.offset + opts.limit : null,
+    };
+  }
+
+  /** Now: attendances by state and who is online, with the same filters (no period). */
+  async live(accountId: string, f: Omit<ReportFilter, 'from' | 'to'>) {
+    const em = this.hd.units.read(accountId);
+    const where: Record<string, unknown>[] = [];
+    if (f.instanceId) where.push({ instanceId: f.instanceId });
+    if (f.queueId) where.push({ queueId: f.queueId });
+    if (f.agentId) where.push({ assigneeId: f.agentId });
+    if (f.labelId) where.push({ id: { $in: (await em.find(AttendanceLabelSchema, { labelId: f.labelId }, { fields: ['attendanceId'] })).map((l) => l.attendanceId) } });
+    const count = (...and: Record<string, unknown>[]) => em.count(AttendanceSchema, { $and: [...where, ...and] });
+    const active = { status: { $in: ['pending', 'open'] } };
+    const [open, pending, snoozed, unassigned, unattended] = await Promise.all([
+      count({ status: 'open' }),
+      count({ status: 'pending' }),
+      count({ status: 'snoozed' }),
+      count(active, { assigneeId: null }),
+      // Nobody answered yet, or the customer wrote after the last answer.
+      count(active, { $or: [{ firstReplyAt: null }, { waitingSince: { $ne: null } }] }),
+    ]);
+    const users = (await this.hd.ctx.users.list(accountId)).filter((u) => !u.disabled);
+    const agents = new Map((await em.find(AgentSchema, {})).map((a) => [a.userId, a]));
+    const counts = await this.hd.assignment.openCounts({ em }, users.map((u) => u.id));
+    const now = this.hd.clock.now();
+    const people = users.map((u) => ({
+      userId: u.id,
+      name: u.name,
+      status: this.hd.assignment.effectiveStatus(agents.get(u.id), now),
+      open: counts.get(u.id) ?? 0,
+      capacity: this.hd.assignment.capacityOf(agents.get(u.id)),
+    }));
+    return { open, pending, snoozed, unassigned, unattended, agentsOnline: people.filter((p) => p.status === 'online').length, agents: people };
+  }
+}
+
+/** The p-quantile of n sorted values by linear interpolation, from the (1-based) rows it needs. */
+export function quantile(n: number, values: Map<number, number>, p: number): number | null {
+  if (!n) return null;
+  const h = (n - 1) * p;
+  const lo = Math.floor(h + EPSILON);
+  const a = values.get(lo + 1);
+  if (a === undefined) return null;
+  const b = values.get(lo + 2) ?? a;
+  return a + Math.max(0, h - lo) * (b - a);
+}
