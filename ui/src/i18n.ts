@@ -2,7 +2,7 @@ import { createI18n } from 'vue-i18n';
 
 const en = {
   app: { signOut: 'Sign out', language: 'Language' },
-  nav: { inbox: 'Inbox', helpdeskSetup: 'Helpdesk setup', instances: 'Instances', plugins: 'Plugins', settings: 'Settings', users: 'Users', apiKeys: 'API keys', sandbox: 'Sandbox phones' },
+  nav: { inbox: 'Inbox', helpdeskSetup: 'Helpdesk setup', instances: 'Instances', plugins: 'Plugins', settings: 'Settings', users: 'Users', apiKeys: 'API keys', sandbox: 'Sandbox phones', reports: 'Reports' },
   auth: { signIn: 'Sign in', email: 'Email', password: 'Password', setupTitle: 'Set up PlugChat', account: 'Company name', name: 'Your name', create: 'Create the owner' },
   instances: {
     title: 'Instances', add: 'Add', name: 'Name', state: 'State', phone: 'Phone', open: 'Open', none: 'No instances yet.',
@@ -46,12 +46,25 @@ const en = {
     addLabel: 'Add label', color: 'Colour', remove: 'Remove', routing: 'Routing per number', defaultQueue: 'Default queue', menu: 'Menu', capacity: 'Capacity',
     newMessage: 'New message from {name}', priority: 'Priority', instance: 'Instance', notifications: 'Notifications',
   },
+  reports: {
+    title: 'Reports', today: 'Today', last7: 'Last 7 days', last30: 'Last 30 days', thisMonth: 'This month', period: 'Period', groupBy: 'Group by', hour: 'Hour', day: 'Day', week: 'Week',
+    allInstances: 'All numbers', allQueues: 'All queues', allAgents: 'All agents', allLabels: 'All labels', timeZone: 'Times in {zone}',
+    now: 'Right now', open: 'Open', pending: 'Waiting', unassigned: 'Unassigned', unattended: 'Unattended', agentsOnline: 'Agents online',
+    created: 'New attendances', resolved: 'Resolved', reopened: 'Reopened', messagesIn: 'Messages received', messagesOut: 'Messages sent', assigned: 'Assigned', transfersIn: 'Transfers in', transfersOut: 'Transfers out',
+    times: 'Response times', firstResponse: 'First response', replyTime: 'Reply time', resolution: 'Resolution', assignmentWait: 'Wait for an agent',
+    metric: 'Metric', count: 'Count', avg: 'Average', median: 'Median', p90: '90% within', business: 'Business hours (median)',
+    overTime: 'Over time', firstResponseAvg: 'First response, average', heatmap: 'Busiest hours: customer messages', heatmapLabel: '{count} messages on {day} at {hour}h',
+    byAgent: 'Per agent', byQueue: 'Per queue', byLabel: 'Per label', topClients: 'Top 10 clients (messages sent)', noAgent: 'No agent (waiting in the queue)', noQueue: 'No queue', name: 'Name',
+    rank: '#', client: 'Client', phone: 'Phone', messages: 'Messages', attendances: 'Attendances', lastMessage: 'Last message',
+    csv: 'Download CSV', drill: '{metric}: the attendances behind the figure', attendance: 'Attendance', when: 'When', time: 'Time', agent: 'Agent', more: 'Load more', close: 'Close',
+    empty: 'Nothing in this period.', more2: 'Other figures', failed: 'These figures could not be computed.', seeAttendances: 'See the attendances',
+  },
   errors: { boundary: 'This panel failed to load.' },
 };
 
 const ptBR: typeof en = {
   app: { signOut: 'Sair', language: 'Idioma' },
-  nav: { inbox: 'Atendimentos', helpdeskSetup: 'Configurar atendimento', instances: 'Instâncias', plugins: 'Plugins', settings: 'Configurações', users: 'Usuários', apiKeys: 'Chaves de API', sandbox: 'Telefones sandbox' },
+  nav: { inbox: 'Atendimentos', helpdeskSetup: 'Configurar atendimento', instances: 'Instâncias', plugins: 'Plugins', settings: 'Configurações', users: 'Usuários', apiKeys: 'Chaves de API', sandbox: 'Telefones sandbox', reports: 'Relatórios' },
   auth: { signIn: 'Entrar', email: 'E-mail', password: 'Senha', setupTitle: 'Configurar o PlugChat', account: 'Nome da empresa', name: 'Seu nome', create: 'Criar o proprietário' },
   instances: {
     title: 'Instâncias', add: 'Adicionar', name: 'Nome', state: 'Estado', phone: 'Telefone', open: 'Abrir', none: 'Nenhuma instância ainda.',
@@ -94,6 +107,19 @@ const ptBR: typeof en = {
     quickReplies: 'Mensagens rápidas', addQuickReply: 'Adicionar mensagem rápida', shortcut: 'Atalho', text: 'Texto', variables: 'Variáveis: {vars}', personal: 'Só minha',
     addLabel: 'Adicionar etiqueta', color: 'Cor', remove: 'Remover', routing: 'Roteamento por número', defaultQueue: 'Fila padrão', menu: 'Menu', capacity: 'Capacidade',
     newMessage: 'Nova mensagem de {name}', priority: 'Prioridade', instance: 'Instância', notifications: 'Notificações',
+  },
+  reports: {
+    title: 'Relatórios', today: 'Hoje', last7: 'Últimos 7 dias', last30: 'Últimos 30 dias', thisMonth: 'Este mês', period: 'Período', groupBy: 'Agrupar por', hour: 'Hora', day: 'Dia', week: 'Semana',
+    allInstances: 'Todos os números', allQueues: 'Todas as filas', allAgents: 'Todos os atendentes', allLabels: 'Todas as etiquetas', timeZone: 'Horários em {zone}',
+    now: 'Agora', open: 'Em atendimento', pending: 'Aguardando', unassigned: 'Sem atendente', unattended: 'Sem resposta', agentsOnline: 'Atendentes online',
+    created: 'Novos atendimentos', resolved: 'Resolvidos', reopened: 'Reabertos', messagesIn: 'Mensagens recebidas', messagesOut: 'Mensagens enviadas', assigned: 'Atribuídos', transfersIn: 'Transferências recebidas', transfersOut: 'Transferências feitas',
+    times: 'Tempos de atendimento', firstResponse: 'Primeira resposta', replyTime: 'Tempo de resposta', resolution: 'Resolução', assignmentWait: 'Espera por atendente',
+    metric: 'Métrica', count: 'Quantidade', avg: 'Média', median: 'Mediana', p90: '90% em até', business: 'Horário comercial (mediana)',
+    overTime: 'Ao longo do tempo', firstResponseAvg: 'Primeira resposta, média', heatmap: 'Horários de pico: mensagens de clientes', heatmapLabel: '{count} mensagens {day} às {hour}h',
+    byAgent: 'Por atendente', byQueue: 'Por fila', byLabel: 'Por etiqueta', topClients: 'Top 10 clientes (mensagens enviadas)', noAgent: 'Sem atendente (na fila)', noQueue: 'Sem fila', name: 'Nome',
+    rank: '#', client: 'Cliente', phone: 'Telefone', messages: 'Mensagens', attendances: 'Atendimentos', lastMessage: 'Última mensagem',
+    csv: 'Baixar CSV', drill: '{metric}: os atendimentos por trás do número', attendance: 'Atendimento', when: 'Quando', time: 'Tempo', agent: 'Atendente', more: 'Carregar mais', close: 'Fechar',
+    empty: 'Nada neste período.', more2: 'Outros números', failed: 'Não foi possível calcular estes números.', seeAttendances: 'Ver os atendimentos',
   },
   errors: { boundary: 'Este painel não carregou.' },
 };

@@ -11,6 +11,8 @@ export interface UiPage {
   order?: number;
   /** Use the whole width of the window (an inbox), not the reading width. */
   wide?: boolean;
+  /** Shown in the navigation only to this role and those above it (the API checks it anyway). */
+  minRole?: 'agent' | 'supervisor' | 'admin' | 'owner';
   component: () => Promise<Component | { default: Component }>;
   /** Extra routes the page owns (e.g. a detail page), not shown in the navigation. */
   children?: { path: string; component: () => Promise<Component | { default: Component }> }[];

@@ -6,6 +6,9 @@ import { externalNetwork } from '../../whatsapp-session/test/support.js';
 import { Client, createWorkspace, OWNER, setupOwner, spawnServer, startApp, type ServerProcess, type Workspace } from '../../../core/test/support/app.js';
 import { helpdeskHarness, waitFor, type HelpdeskHarness } from './support.js';
 
+/** Yesterday to tomorrow: whatever today is in the account's time zone. */
+const AROUND_NOW = `from=${new Date(Date.now() - 2 * 86_400_000).toISOString().slice(0, 10)}&to=${new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10)}`;
+
 const timelineOf = async (client: Client, phone: string) => {
   const list = await client.get(`/api/helpdesk/attendances?status=pending,open,snoozed,resolved&q=${phone}`);
   const atts = list.body.attendances ?? [];
@@ -70,6 +73,9 @@ describe('incoming messages across a crash', () => {
     expect(texts).toEqual(await stored());
     expect(new Set(texts).size).toBe(texts.length);
     expect(final.atts[0].unread).toBe(texts.length);
+    // The reports count each kept message once and the attendance once, crash or not.
+    const { figures } = (await again.get(`/api/helpdesk/reports/summary?${AROUND_NOW}`)).body;
+    expect(figures).toMatchObject({ created: 1, messagesIn: texts.length });
 
     // New messages after the restart flow in as usual.
     await phone.send('5511956000000', { text: 'depois do restart' });
@@ -104,6 +110,7 @@ describe('incoming messages across a crash', () => {
     const { atts, inbound } = await timelineOf(owner, CUSTOMER);
     expect(atts).toHaveLength(1);
     expect(inbound).toHaveLength(1);
+    expect((await owner.get(`/api/helpdesk/reports/summary?${AROUND_NOW}`)).body.figures).toMatchObject({ created: 1, messagesIn: 1 });
     expect(inbound[0].content.text).toBe('antes do crash');
   });
 });

@@ -135,6 +135,10 @@ describe.each(STORAGE_MODES)('helpdesk reports (%s)', (mode) => {
     expectStat(figures.resolution, [59_400, 37_800, 39_000], [5400, 37_800, 39_000]);
     // A1 10 min; A2 from 23:30 to 09:00, all outside the hours.
     expectStat(figures.assignmentWait, [600, 34_200], [600, 0]);
+    // Dates name whole local days: the same period.
+    const byDates = await ok(sam.client.get('/api/helpdesk/reports/summary?from=2026-12-01&to=2026-12-02'));
+    expect(byDates.period).toEqual(period);
+    expect(byDates.figures).toEqual(figures);
   });
 
   it('gives per-agent figures from the events that name the agent', async () => {

@@ -10,6 +10,7 @@ export default {
       component: () => import('./Inbox.vue'),
       children: [{ path: '/inbox/:id', component: () => import('./Inbox.vue') }],
     },
+    { id: 'helpdesk.reports', path: '/reports', titleKey: 'nav.reports', order: 6, minRole: 'supervisor' as const, component: () => import('./Reports.vue') },
     { id: 'helpdesk.setup', path: '/helpdesk/setup', titleKey: 'nav.helpdeskSetup', order: 60, component: () => import('./Setup.vue') },
   ],
 };

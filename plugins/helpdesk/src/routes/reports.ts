@@ -8,10 +8,11 @@ import { DRILL, emptyFigures, type Figures, type Grouping, type ReportFilter, ty
 import { timeZone } from './schemas.js';
 
 const MAX_DAYS = 400;
-const instant = z.string().datetime({ offset: true, message: 'must be an ISO 8601 date-time such as 2026-11-01T00:00:00-03:00' });
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+const instant = z.union([z.string().datetime({ offset: true }), z.string().regex(DAY)], { error: 'must be a date (2026-11-01) or an ISO 8601 date-time (2026-11-01T00:00:00-03:00)' });
 const filters = {
-  from: instant.optional().describe('start of the period (inclusive); default: 7 days ago at midnight in the time zone'),
-  to: instant.optional().describe('end of the period (exclusive); default: now'),
+  from: instant.optional().describe('start of the period, inclusive (a date: its midnight in the time zone); default: 6 days before today'),
+  to: instant.optional().describe('end of the period, exclusive (a date: that whole day is included); default: now'),
   timeZone: timeZone.optional().describe("day boundaries; default: the account's time zone"),
   instanceId: z.string().max(64).optional(),
   queueId: z.string().max(64).optional(),
@@ -64,8 +65,10 @@ export function reportsRouter(hd: Helpdesk, reports: Reports, contributions: () 
   /** The period and filters, checked: the period's order and length, and that what they name is the account's. */
   const resolve = async (caller: Caller, q: PeriodQuery): Promise<ReportFilter & { zone: string }> => {
     const zone = q.timeZone ?? (await hd.timeZone(caller.accountId));
-    const to = q.to ? new Date(q.to) : hd.clock.now();
-    const from = q.from ? new Date(q.from) : DateTime.fromJSDate(to, { zone }).startOf('day').minus({ days: 6 }).toJSDate();
+    const day = (d: string) => DateTime.fromISO(d, { zone }).startOf('day');
+    const to = !q.to ? hd.clock.now() : DAY.test(q.to) ? day(q.to).plus({ days: 1 }).toJSDate() : new Date(q.to);
+    const from = !q.from ? DateTime.fromJSDate(to, { zone }).startOf('day').minus({ days: 6 }).toJSDate() : DAY.test(q.from) ? day(q.from).toJSDate() : new Date(q.from);
+    if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) throw badRequest('That date does not exist.', [{ path: Number.isNaN(from.getTime()) ? 'query.from' : 'query.to', message: 'is not a real date' }], 'bad_period');
     if (from.getTime() >= to.getTime()) throw badRequest('The period must end after it starts.', [{ path: 'query.to', message: 'is not after from' }], 'bad_period');
     if (to.getTime() - from.getTime() > MAX_DAYS * 86_400_000) throw badRequest(`A report covers at most ${MAX_DAYS} days.`, [{ path: 'query.from', message: `more than ${MAX_DAYS} days before to` }], 'bad_period');
     return { from, to, zone, instanceId: q.instanceId, queueId: q.queueId, agentId: q.agentId, labelId: q.labelId };
