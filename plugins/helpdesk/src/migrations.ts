@@ -1,5 +1,8 @@
 import type { Migration } from '@plugchat/core';
 
+/** The events that carry a duration; partial indexes and the queries that use them name them alike. */
+export const TIME_METRICS_SQL = "name in ('assignment_wait', 'first_response', 'reply_time', 'resolution')";
+
 export const migrations: Migration[] = [
   {
     name: '0001_helpdesk',
@@ -154,7 +157,7 @@ export const migrations: Migration[] = [
   },
   {
     name: '0002_reports',
-    async up({ knex }) {
+    async up({ knex, dialect }) {
       await knex.schema.createTable('helpdesk_report_events', (t) => {
         t.bigIncrements('id');
         t.string('account_id', 36).notNullable();
@@ -169,11 +172,75 @@ export const migrations: Migration[] = [
         t.string('agent_id', 36).nullable();
         t.string('from_queue_id', 36).nullable();
         t.string('from_agent_id', 36).nullable();
-        // Every report reads one account's events of some names in a period.
-        t.index(['account_id', 'name', 'at']);
         // Top clients: a contact's messages in the period.
         t.index(['account_id', 'contact_id', 'name', 'at']);
         t.index(['attendance_id']);
+      });
+      // Every report reads one account's events of some names in a period: an index that covers
+      // what the queries read, so the table itself is not visited.
+      if (dialect === 'postgresql') {
+        await knex.raw('create index helpdesk_report_events_scan on helpdesk_report_events (account_id, name, at) include (value, business_value, agent_id, queue_id, instance_id, contact_id)');
+      } else {
+        await knex.raw('create index helpdesk_report_events_scan on helpdesk_report_events (account_id, name, at, value, business_value, agent_id, queue_id, instance_id, contact_id)');
+      }
+      // Quantiles are read by walking the time metrics in order of their value, per grouping, up
+      // to the rank wanted (ORDER BY value LIMIT 2 OFFSET rank): no sort of the whole period.
+      for (const column of ['value', 'business_value']) {
+        for (const dim of ['', 'agent_id', 'queue_id']) {
+          const name = `helpdesk_report_rank${dim ? `_${dim.replace('_id', '')}` : ''}_${column === 'value' ? 'wall' : 'business'}`;
+          const keys = ['account_id', 'name', ...(dim ? [dim] : []), column, 'at'];
+          const rest = ['agent_id', 'queue_id', 'instance_id'].filter((c) => c !== dim);
+          const cols = dialect === 'postgresql' ? `(${keys.join(', ')}) include (${rest.join(', ')})` : `(${[...keys, ...rest].join(', ')})`;
+          await knex.raw(`create index ${name} on helpdesk_report_events ${cols} where ${TIME_METRICS_SQL}`);
+        }
+      }
+      // Counts and sums per UTC day: what a long period reads instead of every event ('' for no queue or agent).
+      await knex.schema.createTable('helpdesk_report_daily', (t) => {
+        t.string('account_id', 36).notNullable();
+        t.timestamp('day', { useTz: true }).notNullable();
+        t.string('name', 20).notNullable();
+        t.string('instance_id', 40).notNullable();
+        t.string('queue_id', 36).notNullable();
+        t.string('agent_id', 36).notNullable();
+        t.bigInteger('n').notNullable();
+        t.double('s').notNullable();
+        t.double('sb').notNullable();
+        t.primary(['account_id', 'day', 'name', 'instance_id', 'queue_id', 'agent_id']);
+      });
+      // The same per UTC month, for the months a long period covers whole.
+      await knex.schema.createTable('helpdesk_report_monthly', (t) => {
+        t.string('account_id', 36).notNullable();
+        t.timestamp('month', { useTz: true }).notNullable();
+        t.string('name', 20).notNullable();
+        t.string('instance_id', 40).notNullable();
+        t.string('queue_id', 36).notNullable();
+        t.string('agent_id', 36).notNullable();
+        t.bigInteger('n').notNullable();
+        t.double('s').notNullable();
+        t.double('sb').notNullable();
+        t.primary(['account_id', 'month', 'name', 'instance_id', 'queue_id', 'agent_id']);
+      });
+      // How many durations of each whole second a month had, for all, per agent and per queue
+      // (kind: wall clock or business hours): the quantiles of whole months without a sort of every event.
+      await knex.schema.createTable('helpdesk_report_durations', (t) => {
+        t.string('account_id', 36).notNullable();
+        t.string('dim', 8).notNullable();
+        t.string('name', 20).notNullable();
+        t.string('kind', 8).notNullable();
+        t.timestamp('month', { useTz: true }).notNullable();
+        t.string('dim_id', 36).notNullable();
+        t.bigInteger('seconds').notNullable();
+        t.bigInteger('n').notNullable();
+        t.primary(['account_id', 'dim', 'name', 'kind', 'month', 'dim_id', 'seconds']);
+      });
+      // Messages each contact sent per UTC day, for the top clients.
+      await knex.schema.createTable('helpdesk_report_contact_daily', (t) => {
+        t.string('account_id', 36).notNullable();
+        t.timestamp('day', { useTz: true }).notNullable();
+        t.string('contact_id', 36).notNullable();
+        t.bigInteger('n').notNullable();
+        t.timestamp('last_at', { useTz: true }).notNullable();
+        t.primary(['account_id', 'day', 'contact_id']);
       });
       await knex.schema.createTable('helpdesk_preferences', (t) => {
         t.string('account_id', 36).primary();

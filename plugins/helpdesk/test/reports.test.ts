@@ -52,6 +52,24 @@ describe('business seconds', () => {
   });
 });
 
+/** A plugin that adds figures to the reports through the helpdesk's extension point, as surveys does: it sees the period and filters. */
+const figuresPlugin = {
+  manifest: { id: 'figures', displayName: 'Figures', engines: { plugchat: '^1.0.0' }, dependencies: ['helpdesk'], contributes: { extends: ['helpdesk.reportFigures'] } },
+  code: `export default { activate(ctx) {
+    ctx.subscriptions.push(ctx.extensions.contribute('helpdesk.reportFigures', {
+      id: 'figures.csat', title: 'CSAT',
+      async figures(q) {
+        return [
+          { key: 'days', label: 'Days', value: (q.to - q.from) / 86400000, unit: 'count' },
+          { key: 'queue', label: q.queueId ?? 'all', value: null, unit: 'score' },
+          { key: 'zone', label: q.timeZone, value: 4.5, unit: 'score' },
+        ];
+      },
+    }));
+    ctx.subscriptions.push(ctx.extensions.contribute('helpdesk.reportFigures', { id: 'figures.broken', title: 'Broken', async figures() { throw new Error('boom'); } }));
+  } };`,
+};
+
 describe.each(STORAGE_MODES)('helpdesk reports (%s)', (mode) => {
   const clock = new ManualClock('2026-12-01T20:00:00Z');
   let h: HelpdeskHarness;
@@ -67,7 +85,7 @@ describe.each(STORAGE_MODES)('helpdesk reports (%s)', (mode) => {
   let a1: any, a2: any, a3: any;
 
   beforeAll(async () => {
-    h = await helpdeskHarness({ mode, clock, settings: { reopenWindowMinutes: 30 } });
+    h = await helpdeskHarness({ mode, clock, settings: { reopenWindowMinutes: 30 }, plugins: { figures: figuresPlugin } });
     ana = await h.agent('Ana');
     bia = await h.agent('Bia');
     sam = await h.agent('Sam', 'supervisor');
@@ -135,6 +153,14 @@ describe.each(STORAGE_MODES)('helpdesk reports (%s)', (mode) => {
     expectStat(figures.resolution, [59_400, 37_800, 39_000], [5400, 37_800, 39_000]);
     // A1 10 min; A2 from 23:30 to 09:00, all outside the hours.
     expectStat(figures.assignmentWait, [600, 34_200], [600, 0]);
+    // Figures other plugins contribute, with the period and filters they were asked for; one that fails says so.
+    const { contributed } = await ok(sam.client.get(`/api/helpdesk/reports/summary?${PERIOD}&queueId=${suporte}`));
+    expect(contributed).toEqual([
+      { id: 'figures.csat', title: 'CSAT', figures: [{ key: 'days', label: 'Days', value: 2, unit: 'count' }, { key: 'queue', label: suporte, value: null, unit: 'score' }, { key: 'zone', label: 'America/Sao_Paulo', value: 4.5, unit: 'score' }] },
+      { id: 'figures.broken', title: 'Broken', figures: [], error: expect.stringContaining('could not be computed') },
+    ]);
+    // A period of whole months (read from the monthly rollups and duration histograms) gives the same.
+    expect((await ok(sam.client.get('/api/helpdesk/reports/summary?from=2026-11-01&to=2026-12-31'))).figures).toEqual(figures);
     // Dates name whole local days: the same period.
     const byDates = await ok(sam.client.get('/api/helpdesk/reports/summary?from=2026-12-01&to=2026-12-02'));
     expect(byDates.period).toEqual(period);
@@ -155,6 +181,11 @@ describe.each(STORAGE_MODES)('helpdesk reports (%s)', (mode) => {
     // Sam has a row with nothing; what no agent held (first messages in the queue, creations) is its own row.
     expect(row(sam.id)).toMatchObject({ assigned: 0, resolved: 0, messagesOut: 0 });
     expect(row(null)).toMatchObject({ created: 3, messagesIn: 3 });
+    // The same from the monthly rollups and histograms, and for one agent as a filter.
+    expect((await ok(sam.client.get('/api/helpdesk/reports/agents?from=2026-11-01&to=2026-12-31'))).rows).toEqual(rows);
+    const { figures: anaOnly } = await ok(sam.client.get(`/api/helpdesk/reports/summary?from=2026-11-01&to=2026-12-31&agentId=${ana.id}`));
+    expect(anaOnly.resolution).toEqual(row(ana.id).resolution);
+    expect(anaOnly.firstResponse).toEqual(row(ana.id).firstResponse);
   });
 
   it('gives per-queue figures by the queue at the time of each event', async () => {
@@ -167,6 +198,22 @@ describe.each(STORAGE_MODES)('helpdesk reports (%s)', (mode) => {
     expect(row(vendas)).toMatchObject({ name: 'Vendas', created: 0, messagesIn: 1, messagesOut: 2, assigned: 1, resolved: 2, transfersIn: 1, reopened: 1 });
     expectStat(row(vendas).firstResponse, [35_400, 300]);
     expectStat(row(vendas).resolution, [37_800, 39_000]);
+    expect((await ok(sam.client.get('/api/helpdesk/reports/queues?from=2026-11-01&to=2026-12-31'))).rows).toEqual(rows);
+  });
+
+  it('gives per-label figures by the labels the attendances carry', async () => {
+    const vip = (await h.owner.post('/api/helpdesk/labels', { name: `VIP ${mode}` })).body.id;
+    expect((await h.owner.put(`/api/helpdesk/attendances/${a2.id}/labels`, { labelIds: [vip] })).status).toBe(200);
+    const { rows } = await ok(sam.client.get(`/api/helpdesk/reports/labels?${PERIOD}`));
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ labelId: vip, name: `VIP ${mode}`, created: 1, resolved: 2, reopened: 1, messagesIn: 2, messagesOut: 2 });
+    expectStat(rows[0].firstResponse, [35_400, 300]);
+    expectStat(rows[0].resolution, [37_800, 39_000]);
+    expectStat(rows[0].assignmentWait, [34_200], [0]);
+    // The label as a filter gives the same.
+    const filtered = (await ok(sam.client.get(`/api/helpdesk/reports/summary?${PERIOD}&labelId=${vip}`))).figures;
+    expect(filtered).toEqual(Object.fromEntries(Object.entries(rows[0]).filter(([k]) => !['labelId', 'name'].includes(k))));
+    await h.owner.put(`/api/helpdesk/attendances/${a2.id}/labels`, { labelIds: [] });
   });
 
   it('splits days and hours in the account time zone, filters, and drills down to the attendances', async () => {

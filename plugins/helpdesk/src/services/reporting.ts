@@ -4,6 +4,9 @@ import type { Settings } from '../settings.js';
 import { businessSeconds } from './businessHours.js';
 import type { Work } from './unit.js';
 
+/** The events that carry a duration. */
+const DURATIONS = new Set<ReportEventName>(['assignment_wait', 'first_response', 'reply_time', 'resolution']);
+
 export interface Recorded {
   /** Where the measured time started (time metrics); the event's own time is the unit's. */
   since?: Date | string | null;
@@ -47,5 +50,51 @@ export class Reporting {
       fromAgentId: r.fromAgentId ?? null,
     };
     await w.em.insert(ReportEventSchema, event);
+    await this.rollUp(w, event);
+  }
+
+  /** Adds the event to the daily rollups, in the same transaction (so they never disagree with the events). */
+  private async rollUp(w: Work, e: ReportEvent): Promise<void> {
+    const pg = this.ctx.db.kind === 'postgresql';
+    const day = new Date(Date.UTC(e.at.getUTCFullYear(), e.at.getUTCMonth(), e.at.getUTCDate()));
+    const t = (d: Date) => (pg ? d : d.getTime());
+    const run = (sql: string, params: unknown[]) => w.em.getConnection().execute(sql, params, 'run', w.em.getTransactionContext());
+    const month = new Date(Date.UTC(e.at.getUTCFullYear(), e.at.getUTCMonth(), 1));
+    for (const [table, column, start] of [
+      ['helpdesk_report_daily', 'day', day],
+      ['helpdesk_report_monthly', 'month', month],
+    ] as const) {
+      await run(
+        `insert into ${table} (account_id, ${column}, name, instance_id, queue_id, agent_id, n, s, sb) values (?, ?, ?, ?, ?, ?, 1, ?, ?)
+         on conflict (account_id, ${column}, name, instance_id, queue_id, agent_id)
+         do update set n = ${table}.n + 1, s = ${table}.s + excluded.s, sb = ${table}.sb + excluded.sb`,
+        [e.accountId, t(start), e.name, e.instanceId, e.queueId ?? '', e.agentId ?? '', e.value, e.businessValue],
+      );
+    }
+    if (DURATIONS.has(e.name)) {
+      for (const [dim, id] of [
+        ['all', ''],
+        ['agent', e.agentId ?? ''],
+        ['queue', e.queueId ?? ''],
+      ] as const) {
+        for (const [kind, value] of [
+          ['wall', e.value],
+          ['business', e.businessValue],
+        ] as const) {
+          await run(
+            `insert into helpdesk_report_durations (account_id, dim, name, kind, month, dim_id, seconds, n) values (?, ?, ?, ?, ?, ?, ?, 1)
+             on conflict (account_id, dim, name, kind, month, dim_id, seconds) do update set n = helpdesk_report_durations.n + 1`,
+            [e.accountId, dim, e.name, kind, t(month), id, Math.floor(value)],
+          );
+        }
+      }
+    }
+    if (e.name !== 'message_in') return;
+    await run(
+      `insert into helpdesk_report_contact_daily (account_id, day, contact_id, n, last_at) values (?, ?, ?, 1, ?)
+       on conflict (account_id, day, contact_id)
+       do update set n = helpdesk_report_contact_daily.n + 1, last_at = ${pg ? 'greatest' : 'max'}(helpdesk_report_contact_daily.last_at, excluded.last_at)`,
+      [e.accountId, t(day), e.contactId, t(e.at)],
+    );
   }
 }

@@ -1,6 +1,7 @@
 import { badRequest } from '@plugchat/core';
 import { DateTime } from 'luxon';
 import { AgentSchema, AttendanceLabelSchema, AttendanceSchema, ContactSchema, type ReportEventName } from '../entities.js';
+import { TIME_METRICS_SQL } from '../migrations.js';
 import type { Helpdesk } from './helpdesk.js';
 import { displayName } from './views.js';
 
@@ -122,10 +123,10 @@ export class Reports {
     return (this.pg ? r.rows : r) as T[];
   }
 
-  /** WHERE for one account's events of some names in the period, with the filters. */
-  private where(accountId: string, f: ReportFilter, names: readonly string[]): { sql: string; params: unknown[] } {
-    const parts = ['e.account_id = ?', `e.name in (${names.map(() => '?').join(', ')})`, 'e.at >= ?', 'e.at < ?'];
-    const params: unknown[] = [accountId, ...names, this.t(f.from), this.t(f.to)];
+  /** WHERE for one account's events of some names in some periods, with the filters. */
+  private where(accountId: string, f: ReportFilter, names: readonly string[], periods: [Date, Date][] = [[f.from, f.to]]): { sql: string; params: unknown[] } {
+    const parts = ['e.account_id = ?', `e.name in (${names.map(() => '?').join(', ')})`, `(${periods.map(() => '(e.at >= ? and e.at < ?)').join(' or ')})`];
+    const params: unknown[] = [accountId, ...names, ...periods.flatMap(([a, b]) => [this.t(a), this.t(b)])];
     if (f.instanceId) parts.push('e.instance_id = ?'), params.push(f.instanceId);
     if (f.queueId) parts.push('e.queue_id = ?'), params.push(f.queueId);
     if (f.agentId) parts.push('e.agent_id = ?'), params.push(f.agentId);
@@ -134,6 +135,33 @@ export class Reports {
       params.push(accountId, f.labelId);
     }
     return { sql: parts.join(' and '), params };
+  }
+
+  /**
+   * The period cut into what the rollups answer and what the events answer: the whole UTC
+   * months inside it (monthly rollups), the whole UTC days around those (daily rollups), and
+   * the partial days at either end (events). Together exact to the millisecond in any time zone.
+   */
+  private segments(f: ReportFilter): { months: [Date, Date] | null; days: [Date, Date][]; edges: [Date, Date][] } {
+    const DAY = 86_400_000;
+    const a = Math.ceil(f.from.getTime() / DAY) * DAY;
+    const b = Math.floor(f.to.getTime() / DAY) * DAY;
+    if (a >= b) return { months: null, days: [], edges: [[f.from, f.to]] };
+    const edges: [Date, Date][] = [];
+    if (f.from.getTime() < a) edges.push([f.from, new Date(a)]);
+    if (b < f.to.getTime()) edges.push([new Date(b), f.to]);
+    const monthStart = (ms: number, up: boolean) => {
+      const d = new Date(ms);
+      const first = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+      return up && first < ms ? Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) : first;
+    };
+    const ma = monthStart(a, true);
+    const mb = monthStart(b, false);
+    if (ma >= mb) return { months: null, days: [[new Date(a), new Date(b)]], edges };
+    const days: [Date, Date][] = [];
+    if (a < ma) days.push([new Date(a), new Date(ma)]);
+    if (mb < b) days.push([new Date(mb), new Date(b)]);
+    return { months: [new Date(ma), new Date(mb)], days, edges };
   }
 
   /** The group's column, what GROUP BY and PARTITION BY name first (nothing for the total: PostgreSQL refuses a constant there), and a join. */
@@ -150,9 +178,38 @@ export class Reports {
     }
   }
 
+  /** Counts and sums per group and event name: the daily rollups for whole days, the events for the rest (labels: the events). */
+  private async counts(accountId: string, f: ReportFilter, grouping: Grouping, names: string[]) {
+    type CountRow = { k: unknown; name: ReportEventName; n: unknown; s: unknown; sb: unknown };
+    const { key, by, join } = this.groupKey(grouping);
+    if (grouping === 'label' || f.labelId) {
+      const w = this.where(accountId, f, names);
+      return this.rows<CountRow>(`select ${key} as k, e.name as name, count(*) as n, sum(e.value) as s, sum(e.business_value) as sb from helpdesk_report_events e ${join} where ${w.sql} group by ${by}e.name`, w.params);
+    }
+    const { months, days, edges } = this.segments(f);
+    const parts: string[] = [];
+    const params: unknown[] = [];
+    const rollup = (table: string, column: string, range: [Date, Date]) => {
+      const dk = grouping === 'agent' ? "nullif(d.agent_id, '')" : grouping === 'queue' ? "nullif(d.queue_id, '')" : "'total'";
+      const conds = ['d.account_id = ?', `d.${column} >= ?`, `d.${column} < ?`, `d.name in (${names.map(() => '?').join(', ')})`];
+      params.push(accountId, this.t(range[0]), this.t(range[1]), ...names);
+      if (f.instanceId) conds.push('d.instance_id = ?'), params.push(f.instanceId);
+      if (f.queueId) conds.push('d.queue_id = ?'), params.push(f.queueId);
+      if (f.agentId) conds.push('d.agent_id = ?'), params.push(f.agentId);
+      parts.push(`select ${dk} as k, d.name as name, d.n as n, d.s as s, d.sb as sb from ${table} d where ${conds.join(' and ')}`);
+    };
+    if (months) rollup('helpdesk_report_monthly', 'month', months);
+    for (const range of days) rollup('helpdesk_report_daily', 'day', range);
+    if (edges.length) {
+      const w = this.where(accountId, f, names, edges);
+      parts.push(`select ${key} as k, e.name as name, 1 as n, e.value as s, e.business_value as sb from helpdesk_report_events e where ${w.sql}`);
+      params.push(...w.params);
+    }
+    return this.rows<CountRow>(`select x.k as k, x.name as name, sum(x.n) as n, sum(x.s) as s, sum(x.sb) as sb from (${parts.join(' union all ')}) x group by x.k, x.name`, params);
+  }
+
   /** Every figure of the period, for the whole selection or per agent, queue or label. */
   async figures(accountId: string, f: ReportFilter, grouping: Grouping): Promise<Map<string | null, Figures>> {
-    const { key, by, join } = this.groupKey(grouping);
     const out = new Map<string | null, Figures>();
     const of = (k: unknown) => {
       const id = k === null || k === undefined ? null : String(k);
@@ -163,12 +220,7 @@ export class Reports {
     if (grouping === 'total') of('total');
 
     const all = Object.keys(COUNTS).concat(Object.keys(TIME_METRICS).filter((n) => !(n in COUNTS)));
-    const w = this.where(accountId, f, all);
-    const counts = await this.rows<{ k: unknown; name: ReportEventName; n: unknown; s: unknown; sb: unknown }>(
-      `select ${key} as k, e.name as name, count(*) as n, sum(e.value) as s, sum(e.business_value) as sb from helpdesk_report_events e ${join} where ${w.sql} group by ${by}e.name`,
-      w.params,
-    );
-    for (const r of counts) {
+    for (const r of await this.counts(accountId, f, grouping, all)) {
       const fig = of(r.k);
       const n = Number(r.n);
       const field = COUNTS[r.name];
@@ -191,6 +243,135 @@ export class Reports {
       );
       for (const r of moved) of(r.k).transfersOut += Number(r.n);
     }
+    const histogram = this.histogramDim(f, grouping);
+    if (grouping === 'label' || f.labelId) await this.windowQuantiles(accountId, f, grouping, of);
+    else if (histogram) {
+      const jobs = (Object.keys(TIME_METRICS) as TimeMetric[]).flatMap((name) => (['wall', 'business'] as const).map((kind) => () => this.histogramQuantiles(accountId, f, grouping, histogram, name, kind, of)));
+      await inBatches(jobs, this.pg ? 4 : 1);
+    } else {
+      const jobs: (() => Promise<void>)[] = [];
+      for (const [k, fig] of out) {
+        for (const [name, metric] of Object.entries(TIME_METRICS) as [TimeMetric, (typeof TIME_METRICS)[TimeMetric]][]) {
+          const st = fig[metric];
+          if (!st.count) continue;
+          for (const column of ['value', 'business_value'] as const) {
+            jobs.push(async () => {
+              const target = column === 'value' ? st : st.business;
+              const [median, p90] = await Promise.all(QUANTILES.map((p) => this.rankQuantile(accountId, f, grouping, k, name, column, st.count, p)));
+              target.median = median ?? null;
+              target.p90 = p90 ?? null;
+            });
+          }
+        }
+      }
+      // PostgreSQL answers several at once on its pool; SQLite has one connection anyway.
+      await inBatches(jobs, this.pg ? 4 : 1);
+    }
+    return out;
+  }
+
+  /** Which duration histogram answers these quantiles (all, per agent or per queue), or none for other filter mixes. */
+  private histogramDim(f: ReportFilter, grouping: Grouping): { dim: 'all' | 'agent' | 'queue'; id?: string } | null {
+    if (f.instanceId || f.labelId) return null;
+    if (grouping === 'agent') return f.queueId ? null : { dim: 'agent', id: f.agentId };
+    if (grouping === 'queue') return f.agentId ? null : { dim: 'queue', id: f.queueId };
+    if (grouping !== 'total' || (f.agentId && f.queueId)) return null;
+    if (f.agentId) return { dim: 'agent', id: f.agentId };
+    if (f.queueId) return { dim: 'queue', id: f.queueId };
+    return { dim: 'all' };
+  }
+
+  /**
+   * Median and p90 of whole seconds per group: the histogram of the whole UTC months in the
+   * period plus the events of the rest, summed per second, walked by a running count to the
+   * ranks the quantiles interpolate between.
+   */
+  private async histogramQuantiles(
+    accountId: string,
+    f: ReportFilter,
+    grouping: Grouping,
+    h: { dim: 'all' | 'agent' | 'queue'; id?: string },
+    name: TimeMetric,
+    kind: 'wall' | 'business',
+    of: (k: unknown) => Figures,
+  ) {
+    const { months } = this.segments(f);
+    const raw: [Date, Date][] = months ? ([[f.from, months[0]], [months[1], f.to]] as [Date, Date][]).filter(([a, b]) => a < b) : [[f.from, f.to]];
+    const parts: string[] = [];
+    const params: unknown[] = [];
+    if (months) {
+      parts.push(`select h.dim_id as k, h.seconds as v, h.n as n from helpdesk_report_durations h where h.account_id = ? and h.dim = ? and h.name = ? and h.kind = ? and h.month >= ? and h.month < ?${h.id ? ' and h.dim_id = ?' : ''}`);
+      params.push(accountId, h.dim, name, kind, this.t(months[0]), this.t(months[1]), ...(h.id ? [h.id] : []));
+    }
+    if (raw.length) {
+      const column = kind === 'wall' ? 'e.value' : 'e.business_value';
+      const key = h.dim === 'agent' ? "coalesce(e.agent_id, '')" : h.dim === 'queue' ? "coalesce(e.queue_id, '')" : "''";
+      const w = this.where(accountId, { ...f, agentId: h.dim === 'agent' ? h.id : undefined, queueId: h.dim === 'queue' ? h.id : undefined }, [name], raw);
+      parts.push(`select ${key} as k, ${this.floor(column)} as v, 1 as n from helpdesk_report_events e where ${w.sql}`);
+      params.push(...w.params);
+    }
+    const rank = (p: number, plus: number) => `${this.floor(`(x.total - 1) * ${p} + ${EPSILON}`)} + ${plus}`;
+    const hits = QUANTILES.flatMap((p) => [1, 2].map((plus) => `(x.cum - x.n < ${rank(p, plus)} and ${rank(p, plus)} <= x.cum)`)).join(' or ');
+    const picked = await this.rows<{ k: string; v: unknown; n: unknown; cum: unknown; total: unknown }>(
+      `select x.k as k, x.v as v, x.n as n, x.cum as cum, x.total as total from (
+         select u.k, u.v, u.n, sum(u.n) over (partition by u.k order by u.v) as cum, sum(u.n) over (partition by u.k) as total
+         from (select g.k as k, g.v as v, sum(g.n) as n from (${parts.join(' union all ')}) g group by g.k, g.v) u
+       ) x where ${hits}`,
+      params,
+    );
+    const groups = new Map<string, { total: number; rows: { v: number; from: number; to: number }[] }>();
+    for (const r of picked) {
+      let g = groups.get(r.k);
+      if (!g) groups.set(r.k, (g = { total: Number(r.total), rows: [] }));
+      g.rows.push({ v: Number(r.v), from: Number(r.cum) - Number(r.n) + 1, to: Number(r.cum) });
+    }
+    for (const [k, g] of groups) {
+      const ranks = new Map<number, number>();
+      for (const p of QUANTILES) {
+        const lo = Math.floor((g.total - 1) * p + EPSILON);
+        for (const r of [lo + 1, lo + 2]) {
+          const row = g.rows.find((x) => x.from <= r && r <= x.to);
+          if (row) ranks.set(r, row.v);
+        }
+      }
+      const st = of(grouping === 'total' ? 'total' : k === '' ? null : k)[TIME_METRICS[name]];
+      const target = kind === 'wall' ? st : st.business;
+      target.median = quantile(g.total, ranks, 0.5);
+      target.p90 = quantile(g.total, ranks, 0.9);
+    }
+  }
+
+  /**
+   * The p-quantile of a group's durations by walking its partial index in value order up to
+   * the rank (LIMIT 2 OFFSET rank): no sort, and only as far as the rank. `n` is the group's
+   * count in the period, from counts().
+   */
+  private async rankQuantile(accountId: string, f: ReportFilter, grouping: Grouping, k: string | null, name: TimeMetric, column: 'value' | 'business_value', n: number, p: number): Promise<number | null> {
+    const dim = grouping === 'agent' || (grouping === 'total' && f.agentId) ? 'agent_id' : grouping === 'queue' || (grouping === 'total' && f.queueId) ? 'queue_id' : '';
+    const dimValue = grouping === 'agent' || grouping === 'queue' ? k : dim === 'agent_id' ? f.agentId! : dim === 'queue_id' ? f.queueId! : null;
+    const index = `helpdesk_report_rank${dim ? `_${dim.replace('_id', '')}` : ''}_${column === 'value' ? 'wall' : 'business'}`;
+    // SQLite uses a partial index only when the query repeats its condition; PostgreSQL proves it
+    // from name = ? and plans worse with it repeated.
+    const conds = [...(this.pg ? [] : [TIME_METRICS_SQL]), 'account_id = ?', 'name = ?', 'at >= ?', 'at < ?'];
+    const params: unknown[] = [accountId, name, this.t(f.from), this.t(f.to)];
+    if (dim) {
+      if (dimValue === null) conds.push(`${dim} is null`);
+      else conds.push(`${dim} = ?`), params.push(dimValue);
+    }
+    if (f.instanceId) conds.push('instance_id = ?'), params.push(f.instanceId);
+    if (f.queueId && dim !== 'queue_id') conds.push('queue_id = ?'), params.push(f.queueId);
+    if (f.agentId && dim !== 'agent_id') conds.push('agent_id = ?'), params.push(f.agentId);
+    const lo = Math.floor((n - 1) * p + EPSILON);
+    const picked = await this.rows<{ v: unknown }>(
+      `select ${column} as v from helpdesk_report_events${this.pg ? '' : ` indexed by ${index}`} where ${conds.join(' and ')} order by ${column} limit 2 offset ${lo}`,
+      params,
+    );
+    return quantile(n, new Map(picked.map((r, i) => [lo + 1 + i, Math.floor(Number(r.v))])), p);
+  }
+
+  /** Quantiles per label (a join the indexes cannot walk): a window over the period's durations. */
+  private async windowQuantiles(accountId: string, f: ReportFilter, grouping: Grouping, of: (k: unknown) => Figures) {
+    const { key, by, join } = this.groupKey(grouping);
     for (const column of ['value', 'business_value'] as const) {
       const q = this.where(accountId, f, Object.keys(TIME_METRICS));
       // The epsilon keeps the database's floor and quantile()'s equal where (n - 1) * p is a whole number.
@@ -209,7 +390,7 @@ export class Reports {
         const id = `${r.k ?? ''}\u0000${r.name}`;
         let g = byGroup.get(id);
         if (!g) byGroup.set(id, (g = { n: Number(r.n), values: new Map() }));
-        g.values.set(Number(r.rn), Number(r.v));
+        g.values.set(Number(r.rn), Math.floor(Number(r.v)));
       }
       for (const r of picked) {
         const g = byGroup.get(`${r.k ?? ''}\u0000${r.name}`)!;
@@ -219,7 +400,6 @@ export class Reports {
         target.p90 = quantile(g.n, g.values, 0.9);
       }
     }
-    return out;
   }
 
   /** Counts and averages per local hour, day or week of the period, zeros included. */
@@ -239,8 +419,7 @@ export class Reports {
       w.params,
     );
     for (const r of rows) {
-      const local = DateTime.fromMillis(Number(r.b) * QUARTER_HOUR, { zone }).startOf(granularity).toMillis();
-      const p = points.get(local);
+      const p = points.get(keys[bucketOf(keys, Number(r.b) * QUARTER_HOUR)]!);
       if (!p) continue;
       const n = Number(r.n);
       if (r.name === 'created') p.created += n;
@@ -266,6 +445,17 @@ export class Reports {
   /** Customer messages and new attendances per local weekday (0 = Sunday) and hour. */
   async heatmap(accountId: string, f: ReportFilter, zone: string) {
     const cells = Array.from({ length: 7 }, () => Array.from({ length: 24 }, () => ({ messagesIn: 0, created: 0 })));
+    // Each local hour of the period, as the instant it starts: a quarter-hour bucket falls in the last one at or before it.
+    const hours: number[] = [];
+    const slots: { day: number; hour: number }[] = [];
+    // Local hours are an hour apart in absolute time too; one formatter names each (luxon per hour is slow for a year).
+    const names = new Intl.DateTimeFormat('en-US', { timeZone: zone, weekday: 'short', hour: 'numeric', hourCycle: 'h23' });
+    const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+    for (let h = DateTime.fromJSDate(f.from, { zone }).startOf('hour').toMillis(); h < f.to.getTime(); h += 3_600_000) {
+      const parts = names.formatToParts(h);
+      hours.push(h);
+      slots.push({ day: WEEKDAYS.indexOf(parts.find((p) => p.type === 'weekday')!.value), hour: Number(parts.find((p) => p.type === 'hour')!.value) });
+    }
     const w = this.where(accountId, f, ['message_in', 'created']);
     const bucket = this.pg ? `floor(extract(epoch from e.at) / 900)::bigint` : `(e.at / ${QUARTER_HOUR})`;
     const rows = await this.rows<{ b: unknown; name: string; n: unknown }>(
@@ -273,8 +463,9 @@ export class Reports {
       w.params,
     );
     for (const r of rows) {
-      const local = DateTime.fromMillis(Number(r.b) * QUARTER_HOUR, { zone });
-      const cell = cells[local.weekday % 7]![local.hour]!;
+      const slot = slots[bucketOf(hours, Number(r.b) * QUARTER_HOUR)];
+      if (!slot) continue;
+      const cell = cells[slot.day]![slot.hour]!;
       if (r.name === 'message_in') cell.messagesIn += Number(r.n);
       else cell.created += Number(r.n);
     }
@@ -286,11 +477,27 @@ export class Reports {
    * first), with the attendances those messages went to and their last message.
    */
   async topClients(accountId: string, f: ReportFilter, limit = 10) {
-    const w = this.where(accountId, f, ['message_in']);
-    const top = await this.rows<{ contact_id: string; n: unknown; last: unknown }>(
-      `select e.contact_id as contact_id, count(*) as n, max(e.at) as last from helpdesk_report_events e where ${w.sql} group by e.contact_id order by count(*) desc, max(e.at) desc, e.contact_id limit ${Number(limit)}`,
-      w.params,
-    );
+    type TopRow = { contact_id: string; n: unknown; last: unknown };
+    const order = `order by sum(x.n) desc, max(x.last) desc, x.contact_id limit ${Number(limit)}`;
+    let top: TopRow[];
+    const { months, days: dayRanges, edges: dayEdges } = this.segments(f);
+    // The per-contact rollup is daily: whole months count as their days.
+    const days: [Date, Date] | null = months ? [dayRanges.find((r) => r[1].getTime() === months[0].getTime())?.[0] ?? months[0], dayRanges.find((r) => r[0].getTime() === months[1].getTime())?.[1] ?? months[1]] : (dayRanges[0] ?? null);
+    const edges = dayEdges;
+    if (days && !f.instanceId && !f.queueId && !f.agentId && !f.labelId) {
+      // Whole days from the per-contact rollup, the edges from the events.
+      const parts = ['select c.contact_id as contact_id, c.n as n, c.last_at as last from helpdesk_report_contact_daily c where c.account_id = ? and c.day >= ? and c.day < ?'];
+      const params: unknown[] = [accountId, this.t(days[0]), this.t(days[1])];
+      if (edges.length) {
+        const w = this.where(accountId, f, ['message_in'], edges);
+        parts.push(`select e.contact_id as contact_id, 1 as n, e.at as last from helpdesk_report_events e where ${w.sql}`);
+        params.push(...w.params);
+      }
+      top = await this.rows<TopRow>(`select x.contact_id as contact_id, sum(x.n) as n, max(x.last) as last from (${parts.join(' union all ')}) x group by x.contact_id ${order}`, params);
+    } else {
+      const w = this.where(accountId, f, ['message_in']);
+      top = await this.rows<TopRow>(`select x.contact_id as contact_id, count(*) as n, max(x.last) as last from (select e.contact_id as contact_id, 1 as n, e.at as last from helpdesk_report_events e where ${w.sql}) x group by x.contact_id ${order.replace('sum(x.n)', 'count(*)')}`, w.params);
+    }
     if (!top.length) return [];
     const ids = top.map((t) => t.contact_id);
     const a = this.where(accountId, f, ['message_in']);
@@ -375,6 +582,27 @@ export class Reports {
     }));
     return { open, pending, snoozed, unassigned, unattended, agentsOnline: people.filter((p) => p.status === 'online').length, agents: people };
   }
+}
+
+/** The index of the last start at or before `at` in ascending `starts` (-1 before the first). */
+function bucketOf(starts: number[], at: number): number {
+  let lo = 0;
+  let hi = starts.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (starts[mid]! <= at) (found = mid), (lo = mid + 1);
+    else hi = mid - 1;
+  }
+  return found;
+}
+
+/** Runs jobs with at most `width` at a time. */
+async function inBatches(jobs: (() => Promise<void>)[], width: number): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(width, jobs.length) }, async () => {
+    while (next < jobs.length) await jobs[next++]!();
+  }));
 }
 
 /** The p-quantile of n sorted values by linear interpolation, from the (1-based) rows it needs. */
