@@ -55,7 +55,7 @@ export function createApp(deps: AppDeps): Koa {
       }
     });
   });
-  app.use(errorMiddleware(log));
+  app.use(errorMiddleware(log, (p) => deps.routes.methodsFor(p)));
   app.use(async (ctx, next) => {
     ctx.set('X-Content-Type-Options', 'nosniff');
     if (ctx.method === 'GET' && ctx.path === '/health') {
@@ -100,7 +100,8 @@ export function createApp(deps: AppDeps): Koa {
   if (uiIndex) {
     const root = path.resolve(deps.uiDir!);
     app.use(async (ctx, next) => {
-      if ((ctx.method !== 'GET' && ctx.method !== 'HEAD') || ctx.path.startsWith('/api/')) return next();
+      // The API's paths (and the instance API's, under /instances/{id}/token/) never get the web app's page.
+      if ((ctx.method !== 'GET' && ctx.method !== 'HEAD') || ctx.path.startsWith('/api/') || /^\/instances\/[^/]+\/token\//.test(ctx.path)) return next();
       const file = path.resolve(root, '.' + decodeURIComponent(ctx.path));
       if (file.startsWith(root + path.sep) && existsSync(file) && statSync(file).isFile()) {
         ctx.type = path.extname(file);

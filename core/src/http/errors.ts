@@ -21,11 +21,17 @@ function translate(err: unknown): HttpError | undefined {
   return undefined;
 }
 
-export function errorMiddleware(log: Logger) {
+export function errorMiddleware(log: Logger, methodsFor: (path: string) => string[] = () => []) {
   return async (ctx: Context, next: Next) => {
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) {
+        const allowed = methodsFor(ctx.path);
+        if (allowed.length) {
+          const err = new HttpError(405, 'method_not_allowed', `${ctx.path} does not answer ${ctx.method}; it answers ${allowed.join(', ')}.`, { allowed });
+          err.headers.Allow = allowed.join(', ');
+          throw err;
+        }
         throw new HttpError(404, 'route_not_found', `No route for ${ctx.method} ${ctx.path}.`);
       }
     } catch (err) {

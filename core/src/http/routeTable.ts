@@ -15,6 +15,7 @@ export interface MountedRouter {
   owner: string;
   router: PluginRouter;
   middleware: Middleware;
+  koaRouter: Router;
 }
 
 export interface RouteDeps {
@@ -38,7 +39,7 @@ export class RouteTable {
   mount(owner: string, router: PluginRouter): Disposable {
     const koaRouter = new Router({ prefix: router.prefix });
     for (const def of router.routes) koaRouter[def.method](def.path || '/', this.handler(owner, def));
-    const entry: MountedRouter = { owner, router, middleware: koaRouter.routes() as unknown as Middleware };
+    const entry: MountedRouter = { owner, router, middleware: koaRouter.routes() as unknown as Middleware, koaRouter };
     this.mounted.push(entry);
     this.recompose();
     return toDisposable(() => {
@@ -49,6 +50,13 @@ export class RouteTable {
 
   all(): readonly MountedRouter[] {
     return this.mounted;
+  }
+
+  /** The methods some route answers on this path (for a 405 that names them). */
+  methodsFor(path: string): string[] {
+    const methods = new Set<string>();
+    for (const m of this.mounted) for (const layer of m.koaRouter.match(path, 'GET').path) for (const method of layer.methods) methods.add(method);
+    return [...methods];
   }
 
   middleware(): Middleware {

@@ -1,11 +1,11 @@
 import { definePlugin, defineJob, z } from '@plugchat/core';
-import type { WhatsAppSessionApi } from '@plugchat/whatsapp-session';
+import type { InstanceInfoContribution, WhatsAppSessionApi } from '@plugchat/whatsapp-session';
 import type { WebhooksApi } from './api.js';
 import { migrations } from './migrations.js';
 import { connectedCallback, deliveryCallback, disconnectedCallback, messageStatusCallback, presenceCallback, receivedCallback } from './payloads.js';
 import { nativeRouter } from './routes/native.js';
 import { zapiRouter } from './routes/zapi.js';
-import { WebhookService, type DeliverJob, type Settings } from './service.js';
+import { truthy, WebhookService, type DeliverJob, type Settings } from './service.js';
 
 export type { WebhooksApi } from './api.js';
 export { sign } from './service.js';
@@ -32,7 +32,31 @@ export default definePlugin<WebhooksApi, Settings>({
       const base = ctx.settings.get('webhooks.publicBaseUrl');
       return base ? `${base.replace(/\/$/, '')}${await session.mediaPath(instanceId, messageId)}` : undefined;
     };
+    // GET /me shows the Z-API callback URLs set for the instance, one per kind, and whether sent-by-me messages are notified.
+    const CALLBACK_FIELDS: Record<string, string> = {
+      received: 'receivedCallbackUrl',
+      'received-delivery': 'receivedCallbackUrl',
+      delivery: 'deliveryCallbackUrl',
+      'message-status': 'messageStatusCallbackUrl',
+      connected: 'connectedCallbackUrl',
+      disconnected: 'disconnectedCallbackUrl',
+      'chat-presence': 'presenceChatCallbackUrl',
+    };
+    const info: InstanceInfoContribution = {
+      id: 'webhooks.callbacks',
+      async info(accountId, instanceId) {
+        const out: Record<string, unknown> = {};
+        for (const e of await svc.listEndpoints(accountId, instanceId)) {
+          if (e.source !== 'zapi' || !e.zapi_kind) continue;
+          const field = CALLBACK_FIELDS[e.zapi_kind];
+          if (field && (e.zapi_kind !== 'received' || !out[field])) out[field] = e.url;
+          if (e.zapi_kind === 'received' || e.zapi_kind === 'received-delivery') out.receiveCallbackSentByMe = truthy(e.notify_sent_by_me);
+        }
+        return out;
+      },
+    };
     ctx.subscriptions.push(
+      ctx.extensions.contribute('whatsapp-session.instanceInfo', info),
       ctx.http.register(nativeRouter(svc, session)),
       ctx.http.register(zapiRouter(svc, session)),
       ctx.events.on('whatsapp-session.message.received', async (e) =>

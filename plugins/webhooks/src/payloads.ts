@@ -47,9 +47,39 @@ export function receivedCallback(e: ReceivedMessageEvent, ctx: { connectedPhone:
       return { ...base, document: { documentUrl: url, mimeType: e.mimetype ?? null, title: e.fileName ?? null, pageCount: null, fileName: e.fileName ?? null } };
     case 'sticker':
       return { ...base, sticker: { stickerUrl: url, mimeType: e.mimetype ?? null } };
+    case 'location': {
+      const l = e.location ?? {};
+      return { ...base, location: { longitude: l.longitude ?? null, latitude: l.latitude ?? null, address: l.address ?? '', url: l.url ?? '', name: l.name ?? '', thumbnailUrl: null } };
+    }
+    case 'contact':
+      return { ...base, contact: { displayName: e.contact?.name ?? '', vCard: e.contact?.vcard ?? '', phones: phonesOf(e.contact?.vcard) } };
+    case 'reaction':
+      return {
+        ...base,
+        reaction: {
+          value: e.reaction?.value ?? '',
+          time: e.momment,
+          reactionBy: e.fromMe ? ctx.connectedPhone : e.phone,
+          // Whether the message reacted to is the instance's (Baileys already turns the key to our side).
+          referencedMessage: { messageId: e.reaction?.messageId ?? null, fromMe: !!e.reaction?.fromMe, phone: e.phone, participant: null },
+        },
+      };
     default:
       return { ...base, [e.type]: { message: e.text ?? null } };
   }
+}
+
+/** The numbers of a vCard: its waid= attributes, else the digits of its TEL lines. */
+export function phonesOf(vcard: string | undefined): string[] {
+  if (!vcard) return [];
+  const phones = new Set<string>();
+  for (const line of vcard.split(/\r?\n/)) {
+    if (!/^(item\d+\.)?TEL/i.test(line)) continue;
+    const waid = /waid=(\d+)/i.exec(line)?.[1];
+    const digits = waid ?? line.slice(line.indexOf(':') + 1).replace(/\D/g, '');
+    if (digits) phones.add(digits);
+  }
+  return [...phones];
 }
 
 export const deliveryCallback = (e: { instanceId: string; phone: string; zaapId?: string; messageId: string; error?: string }) => ({

@@ -69,6 +69,45 @@ describe('webhooks for the PlugMessage flow', () => {
     });
     expect(typeof got.json.momment).toBe('number');
     expect(got.json.messageId).toEqual(expect.any(String));
+    // The customer's phone shows its message delivered (PlugChat's receipt is of type "inactive").
+    const mine = () => h.sandbox().network().phone(CUSTOMER)!.messages().find((m) => m.direction === 'out' && m.text === 'Chegou, obrigada!');
+    await waitFor(async () => mine()?.status === 'delivered', 10_000, 'the delivered ticks on the phone');
+  });
+
+  it('delivers ReceivedCallback for a location, a contact and a reaction with the content objects Z-API documents', async () => {
+    const phone = h.sandbox().network().phone(CUSTOMER)!;
+    const received = (pick: (j: any) => unknown, what: string) => waitFor(async () => receiver.requests.find((r) => r.json.type === 'ReceivedCallback' && pick(r.json))?.json, 20_000, what);
+    await phone.send(BIZ, { location: { degreesLatitude: -22.9711, degreesLongitude: -43.1822, name: 'Copacabana', address: 'Av. Atlântica, 1702', url: 'https://maps.example.com/copa' } });
+    const loc = await received((j) => j.location, 'the location');
+    expect(loc.location).toEqual({ longitude: -43.1822, latitude: -22.9711, address: 'Av. Atlântica, 1702', url: 'https://maps.example.com/copa', name: 'Copacabana', thumbnailUrl: null });
+    const vcard = 'BEGIN:VCARD\nVERSION:3.0\nFN:Marido\nTEL;type=CELL;waid=5521999990000:+55 21 99999-0000\nEND:VCARD';
+    await phone.send(BIZ, { contacts: { displayName: 'Marido', contacts: [{ displayName: 'Marido', vcard }] } });
+    const contact = await received((j) => j.contact, 'the contact');
+    expect(contact.contact).toEqual({ displayName: 'Marido', vCard: vcard, phones: ['5521999990000'] });
+    // The customer reacts to a message of ours.
+    const ours = (await h.api(inst).post('/send-text', { phone: CUSTOMER, message: 'Pode avaliar?' })).body.messageId as string;
+    await waitFor(async () => phone.messages().find((m) => m.id === ours), 20_000, 'our message on the phone');
+    await phone.send(BIZ, { react: { text: '❤️', key: { remoteJid: `${BIZ}@s.whatsapp.net`, fromMe: false, id: ours } } });
+    const reaction = await received((j) => j.reaction, 'the reaction');
+    expect(reaction.reaction).toEqual({ value: '❤️', time: reaction.momment, reactionBy: CUSTOMER, referencedMessage: { messageId: ours, fromMe: true, phone: CUSTOMER, participant: null } });
+    for (const r of [loc, contact, reaction]) expect(r).toMatchObject({ phone: CUSTOMER, fromMe: false, instanceId: inst.id, status: 'RECEIVED', isGroup: false });
+  });
+
+  it('answers /me with the callback URLs and flags, /device and /chats in the shapes Z-API clients read', async () => {
+    const api = h.api(inst);
+    const me = (await api.get('/me')).body;
+    expect(me).toMatchObject({ id: inst.id, token: inst.token, connected: true, due: null, paymentStatus: null, receivedCallbackUrl: receiver.url, deliveryCallbackUrl: receiver.url, messageStatusCallbackUrl: receiver.url });
+    for (const k of ['connectedCallbackUrl', 'disconnectedCallbackUrl', 'presenceChatCallbackUrl', 'receiveCallbackSentByMe', 'callRejectAuto', 'callRejectMessage', 'autoReadMessage']) expect(me).toHaveProperty(k);
+    expect(me.receiveCallbackSentByMe).toBe(false);
+    expect((await api.put('/update-notify-sent-by-me', { notifySentByMe: true })).status).toBe(200);
+    expect((await api.get('/me')).body.receiveCallbackSentByMe).toBe(true);
+    await api.put('/update-notify-sent-by-me', { notifySentByMe: false });
+    const device = (await api.get('/device')).body;
+    expect(device).toMatchObject({ phone: BIZ, sessionId: inst.id, imgUrl: null, about: null });
+    expect(device).toHaveProperty('device.sessionName');
+    expect(device).toHaveProperty('originalDevice');
+    const chats = (await api.get('/chats')).body as any[];
+    expect(chats.find((c) => c.phone === CUSTOMER)).toMatchObject({ name: 'Gabi', phone: CUSTOMER, unread: expect.any(String), lastMessageTime: expect.any(String), isMuted: '0', isGroup: false, profileThumbnail: null });
   });
 
   it('fires exactly one DeliveryCallback and one MessageStatusCallback per status reached, for 50 messages of mixed kinds', async () => {
@@ -96,4 +135,15 @@ describe('webhooks for the PlugMessage flow', () => {
       expect(new Set(got.map((r) => r.eventId)).size).toBe(got.length);
     }
   }, 120_000);
+
+  it('sends one DisconnectedCallback when a client disconnects the instance with GET /disconnect', async () => {
+    const other = await pairedInstance(h, '5511980000077');
+    await h.owner.post('/api/webhooks/endpoints', { instanceId: other.id, url: receiver.url, events: ['disconnected'] });
+    expect((await h.api(other).get('/disconnect')).status).toBe(200);
+    const got = await waitFor(async () => receiver.requests.find((r) => r.json.type === 'DisconnectedCallback' && r.json.instanceId === other.id), 20_000, 'DisconnectedCallback');
+    expect(got.json).toMatchObject({ type: 'DisconnectedCallback', instanceId: other.id, disconnected: true, error: 'disconnected by a user' });
+    expect(typeof got.json.momment).toBe('number');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(receiver.requests.filter((r) => r.json.type === 'DisconnectedCallback' && r.json.instanceId === other.id)).toHaveLength(1);
+  });
 });

@@ -13,6 +13,15 @@ export interface WhatsAppNetwork {
   mediaCertificate?(): string | undefined;
 }
 
+/**
+ * What a plugin contributes to whatsapp-session.instanceInfo: fields it owns in the instance
+ * API's GET /me (webhooks adds its *CallbackUrl and receiveCallbackSentByMe), merged over ours.
+ */
+export interface InstanceInfoContribution {
+  id: string;
+  info(accountId: string, instanceId: string): Promise<Record<string, unknown>>;
+}
+
 export interface ReceivedMessageEvent {
   /** Stable per event, also when it is emitted again after a crash: deduplicate by it. */
   eventId: string;
@@ -33,6 +42,10 @@ export interface ReceivedMessageEvent {
   senderName?: string;
   /** The WhatsApp id of the message this one quotes. */
   replyTo?: string;
+  /** What a location, contact or reaction carries (the stored summary of the message). */
+  location?: { latitude?: number; longitude?: number; name?: string; address?: string; url?: string };
+  contact?: { name?: string; vcard?: string };
+  reaction?: { value: string; messageId: string; fromMe?: boolean };
   momment: number;
   /** notify: live; append: delivered after a reconnect or synced. */
   upsertType: 'notify' | 'append';

@@ -1,5 +1,5 @@
 import { definePlugin, defineJob, z } from '@plugchat/core';
-import type { SessionMessage, WhatsAppNetwork, WhatsAppSessionApi } from './api.js';
+import type { InstanceInfoContribution, SessionMessage, WhatsAppNetwork, WhatsAppSessionApi } from './api.js';
 import { migrations } from './migrations.js';
 import { instanceApiRouter } from './routes/instanceApi.js';
 import { managementRouter } from './routes/management.js';
@@ -10,7 +10,7 @@ import { resolveMedia } from './media.js';
 import { phoneOf } from './services/whatsapp.js';
 import { toDate, type MessageRow } from './store.js';
 
-export type { WhatsAppNetwork, WhatsAppSessionApi, ReceivedMessageEvent, SessionMessage, OutgoingRequest, MessageStatus } from './api.js';
+export type { InstanceInfoContribution, WhatsAppNetwork, WhatsAppSessionApi, ReceivedMessageEvent, SessionMessage, OutgoingRequest, MessageStatus } from './api.js';
 
 export default definePlugin<WhatsAppSessionApi, Settings>({
   migrations,
@@ -34,7 +34,7 @@ export default definePlugin<WhatsAppSessionApi, Settings>({
     );
     ctx.subscriptions.push(
       ctx.http.register(managementRouter(svc)),
-      ctx.http.register(instanceApiRouter(svc, () => ctx.settings.get('whatsapp-session.maxMediaBytes'))),
+      ctx.http.register(instanceApiRouter(svc, () => ctx.settings.get('whatsapp-session.maxMediaBytes'), () => ctx.extensions.get<InstanceInfoContribution>('whatsapp-session.instanceInfo'))),
       { dispose: () => svc.stopAll() },
     );
     // Resume once every plugin is active, so a network plugin (activated after us) has contributed.

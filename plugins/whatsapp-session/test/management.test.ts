@@ -102,6 +102,31 @@ describe('managing instances', () => {
     expect((await api.get('/queue/count')).body.count).toBe(0);
   });
 
+  it('answers every path and method that is not a route with JSON 404 or 405, never the web app', async () => {
+    const inst = (await h.owner.post('/api/whatsapp-session/instances', { name: 'Rotas' })).body;
+    const base = `/instances/${inst.id}/token/${inst.token}`;
+    for (const [method, path, status] of [
+      ['GET', `${base}/no-such-route`, 404],
+      ['GET', `${base}/send-text`, 405],
+      ['DELETE', `${base}/status`, 405],
+      ['PATCH', `${base}/send-image`, 405],
+      ['GET', '/api/whatsapp-session/no-such-thing', 404],
+      ['PUT', '/api/whatsapp-session/instances', 405],
+      ['DELETE', '/api/auth/me', 405],
+      ['POST', '/api/nothing/here', 404],
+    ] as const) {
+      const res = await fetch(h.app.url + path, { method, headers: { accept: 'text/html,application/json', 'client-token': h.key, cookie: h.owner.cookie! } });
+      expect(`${method} ${path.replace(base, '{base}')} ${res.status}`).toBe(`${method} ${path.replace(base, '{base}')} ${status}`);
+      expect(res.headers.get('content-type')).toContain('application/json');
+      const body = await res.json();
+      expect(body.error.code).toBe(status === 404 ? 'route_not_found' : 'method_not_allowed');
+      if (status === 405) expect(res.headers.get('allow')).toMatch(/GET|POST|PUT|DELETE/);
+    }
+    // The web app still answers its own pages, the instance page included.
+    const page = await fetch(`${h.app.url}/instances/${inst.id}`, { headers: { accept: 'text/html' } });
+    expect(page.headers.get('content-type')).toContain('text/html');
+  });
+
   it('answers phone-exists from the network', async () => {
     const inst = await pairedInstance(h, '5511930000009');
     await h.owner.post('/api/whatsapp-sandbox/phones', { phone: '5521930000008', name: 'Existe' });

@@ -156,7 +156,8 @@ export class VirtualPhone {
   onReceipt(id: string, type: string | undefined) {
     const msg = this.state.messages.find((m) => m.id === id && m.direction === 'out');
     if (!msg) return;
-    const status = type === 'read' ? 'read' : type === 'played' ? 'played' : type === undefined || type === 'delivery' ? 'delivered' : undefined;
+    // "inactive" is the delivery receipt of a device that is not in the foreground (a linked WhatsApp Web, an API).
+    const status = type === 'read' ? 'read' : type === 'played' ? 'played' : type === undefined || type === 'delivery' || type === 'inactive' ? 'delivered' : undefined;
     if (status && STATUS_RANK[status] > STATUS_RANK[msg.status ?? 'sent']) {
       msg.status = status;
       this.host.save();

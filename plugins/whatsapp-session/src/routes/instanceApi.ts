@@ -4,7 +4,8 @@ import { createRouter, notFound, z, type RouteContext } from '@plugchat/core';
 import { resolveMedia } from '../media.js';
 import type { OutgoingRequest } from '../services/content.js';
 import { phoneOf, type WhatsAppService } from '../services/whatsapp.js';
-import type { InstanceRow } from '../store.js';
+import { toDate, type InstanceRow } from '../store.js';
+import type { InstanceInfoContribution } from '../api.js';
 
 const phone = z.string().regex(/^\d{10,15}$/, 'must be the number with country and area code, digits only (e.g. 5511999999999)');
 const seconds = z.number().int().min(1).max(15);
@@ -18,13 +19,16 @@ const ids = z.object({ zaapId: z.string(), messageId: z.string(), id: z.string()
 const params = z.object({ id: z.string().regex(/^[A-Za-z0-9]{8,64}$/), token: z.string().min(8).max(128) });
 const media = z.string().min(1).max(30_000_000);
 
+/** What the phone's platform says of it (WhatsApp tells the platform, not the model). */
+const DEVICES: Record<string, string> = { android: 'Android', smba: 'Android (WhatsApp Business)', iphone: 'iPhone', smbi: 'iPhone (WhatsApp Business)' };
+
 type C = RouteContext<{ id: string; token: string }, unknown, unknown>;
 
 /**
  * The Z-API / PlugMessage compatible instance API: /instances/{id}/token/{token}/…
  * with the account's API key in the Client-Token header.
  */
-export function instanceApiRouter(svc: WhatsAppService, maxBytes: () => number) {
+export function instanceApiRouter(svc: WhatsAppService, maxBytes: () => number, infoContributions: () => InstanceInfoContribution[] = () => []) {
   const instance = (c: C): Promise<InstanceRow> => svc.authorize(c.auth, c.params.id, c.params.token);
   const spec = <B>(summary: string, body?: z.ZodType<B>) => ({
     summary,
@@ -83,13 +87,46 @@ export function instanceApiRouter(svc: WhatsAppService, maxBytes: () => number) 
       await svc.disconnect(await instance(c));
       return { value: true };
     })
-    .get('/:id/token/:token/me', spec('The instance'), async (c) => {
+    .get('/:id/token/:token/me', spec('The instance, with the callback URLs and flags Z-API clients read'), async (c) => {
       const row = await instance(c);
-      return { id: row.id, token: c.params.token, name: row.name, connected: svc.isConnected(row.id), due: null, paymentStatus: null, created: new Date(row.created_at as string).getTime() };
+      const base = {
+        id: row.id,
+        token: c.params.token,
+        name: row.name,
+        due: null,
+        connected: svc.isConnected(row.id),
+        paymentStatus: null,
+        created: toDate(row.created_at)!.getTime(),
+        // Without the webhooks plugin there are no callbacks; it fills these in when it is on.
+        connectedCallbackUrl: null,
+        deliveryCallbackUrl: null,
+        disconnectedCallbackUrl: null,
+        messageStatusCallbackUrl: null,
+        presenceChatCallbackUrl: null,
+        receivedCallbackUrl: null,
+        initialDataCallbackUrl: null,
+        receiveCallbackSentByMe: false,
+        // Calls are neither rejected nor messages read automatically (yet).
+        callRejectAuto: false,
+        callRejectMessage: null,
+        autoReadMessage: false,
+      };
+      const extra = await Promise.all(infoContributions().map((k) => k.info(row.account_id, row.id).catch(() => ({}))));
+      return Object.assign(base, ...extra);
     })
     .get('/:id/token/:token/device', spec('The connected phone'), async (c) => {
       const row = await instance(c);
-      return { phone: row.phone, name: row.push_name, originalDevice: row.platform, isBusiness: row.platform === 'smba' || row.platform === 'smbi', sessionId: row.id };
+      const device = DEVICES[row.platform ?? ''] ?? null;
+      return {
+        phone: row.phone,
+        imgUrl: null,
+        about: null,
+        name: row.push_name,
+        device: { sessionName: row.name, device_model: device },
+        originalDevice: row.platform,
+        sessionId: row.id,
+        isBusiness: row.platform === 'smba' || row.platform === 'smbi',
+      };
     })
     .put('/:id/token/:token/update-name', spec('Rename the instance', z.object({ value: z.string().trim().min(1).max(200) }).strict()), async (c) => {
       await svc.update(await instance(c), { name: c.body.value });

@@ -70,8 +70,10 @@ export interface InboundSummary {
   latitude?: number;
   longitude?: number;
   name?: string;
+  address?: string;
+  url?: string;
   vcard?: string;
-  reaction?: { value: string; messageId: string };
+  reaction?: { value: string; messageId: string; fromMe?: boolean };
   replyTo?: string;
   hasMedia: boolean;
 }
@@ -89,10 +91,14 @@ export function summarizeInbound(msg: WAMessage): InboundSummary | undefined {
   if (m.audioMessage) return { type: 'audio', ptt: !!m.audioMessage.ptt, mimetype: m.audioMessage.mimetype ?? undefined, seconds: m.audioMessage.seconds ?? undefined, hasMedia: true };
   if (m.documentMessage) return { type: 'document', fileName: m.documentMessage.fileName ?? undefined, mimetype: m.documentMessage.mimetype ?? undefined, caption: m.documentMessage.caption ?? undefined, hasMedia: true };
   if (m.stickerMessage) return { type: 'sticker', mimetype: m.stickerMessage.mimetype ?? undefined, hasMedia: true };
-  if (m.locationMessage) return { type: 'location', latitude: m.locationMessage.degreesLatitude ?? undefined, longitude: m.locationMessage.degreesLongitude ?? undefined, name: m.locationMessage.name ?? undefined, hasMedia: false };
+  if (m.locationMessage) {
+    const l = m.locationMessage;
+    return { type: 'location', latitude: l.degreesLatitude ?? undefined, longitude: l.degreesLongitude ?? undefined, name: l.name ?? undefined, address: l.address ?? undefined, url: l.url ?? undefined, hasMedia: false };
+  }
   if (m.contactMessage) return { type: 'contact', name: m.contactMessage.displayName ?? undefined, vcard: m.contactMessage.vcard ?? undefined, hasMedia: false };
   if (m.contactsArrayMessage) return { type: 'contact', name: m.contactsArrayMessage.displayName ?? undefined, vcard: m.contactsArrayMessage.contacts?.[0]?.vcard ?? undefined, hasMedia: false };
-  if (m.reactionMessage) return { type: 'reaction', reaction: { value: m.reactionMessage.text ?? '', messageId: m.reactionMessage.key?.id ?? '' }, hasMedia: false };
+  // Baileys hands the reacted message's key over from our side: fromMe is whether it was ours.
+  if (m.reactionMessage) return { type: 'reaction', reaction: { value: m.reactionMessage.text ?? '', messageId: m.reactionMessage.key?.id ?? '', fromMe: !!m.reactionMessage.key?.fromMe }, hasMedia: false };
   if (m.protocolMessage) return undefined;
   return { type: ctx ?? 'unknown', hasMedia: false };
 }

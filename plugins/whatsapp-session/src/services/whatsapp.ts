@@ -4,12 +4,12 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { conflict, HttpError, notFound, stableUuid, tooManyRequests, unprocessable, type JobHandle, type PluginContext } from '@plugchat/core';
 import { Baileys, type WAMessage } from '../baileys.js';
-import type { WhatsAppNetwork } from '../api.js';
+import type { ReceivedMessageEvent, WhatsAppNetwork } from '../api.js';
 import { PREVIOUS, nextSeq, toDate, type InstanceRow, type InstanceState, type MessageRow, type MessageStatus, type Store } from '../store.js';
 import { databaseAuthState } from '../transport/authState.js';
 import { InstanceSession } from '../transport/session.js';
 import type { Outbox } from '../outbox.js';
-import { buildContent, summarizeInbound, type OutgoingRequest } from './content.js';
+import { buildContent, summarizeInbound, type InboundSummary, type OutgoingRequest } from './content.js';
 
 export interface Settings {
   'whatsapp-session.waWebSocketUrl': string;
@@ -243,6 +243,8 @@ export class WhatsAppService {
     await this.store.auth().where({ instance_id: row.id }).delete();
     await this.store.instances().where({ id: row.id }).update({ wanted: false, phone: null });
     await this.setState(row, 'disconnected', 'disconnected by a user');
+    // A stopped session reports no close of its own; the webhooks' DisconnectedCallback comes from this.
+    if (session) await this.outbox.add('whatsapp-session.instance.disconnected', { instanceId: row.id, accountId: row.account_id, state: 'disconnected', reason: 'disconnected by a user' });
   }
 
   /** After a restart: reconnect every instance that should be connected, with its saved credentials. */
@@ -489,7 +491,8 @@ export class WhatsAppService {
         chat: jidOf(phone),
         direction: (fromMe ? 'out' : 'in') as 'out' | 'in',
         type: summary.type,
-        content: JSON.stringify(summary),
+        // The customer's name as their phone sends it, for the chat list.
+        content: JSON.stringify(!fromMe && msg.pushName ? { ...summary, senderName: msg.pushName } : summary),
         status: (fromMe ? 'SENT' : 'RECEIVED') as MessageStatus,
         error: null,
         from_me: fromMe,
@@ -523,6 +526,7 @@ export class WhatsAppService {
             waitingMessage: waiting,
             senderName: msg.pushName ?? undefined,
             replyTo: 'replyTo' in summary ? summary.replyTo : undefined,
+            ...inboundDetails(summary),
             momment: Number(msg.messageTimestamp ?? Math.floor(Date.now() / 1000)) * 1000,
             upsertType: type,
           },
@@ -575,9 +579,29 @@ export class WhatsAppService {
       .select('chat')
       .max({ last: 'seq' })
       .sum({ unread: this.store.knex.raw("case when direction = 'in' and status = 'RECEIVED' then 1 else 0 end") });
+    // Each chat's name: what its latest message from the customer says the sender is called.
+    const latestIn = this.store.messages().where({ instance_id: row.id, direction: 'in' }).groupBy('chat').select('chat').max({ s: 'seq' });
+    const named: { chat: string; content: string }[] = await this.store
+      .messages()
+      .join(latestIn.as('l'), (j) => j.on('l.chat', '=', 'whatsapp_session_messages.chat').andOn('l.s', '=', 'whatsapp_session_messages.seq'))
+      .where('whatsapp_session_messages.instance_id', row.id)
+      .select('whatsapp_session_messages.chat as chat', 'whatsapp_session_messages.content as content');
+    const names = new Map(named.map((n) => [n.chat, (JSON.parse(n.content) as { senderName?: string }).senderName]));
+    // Z-API's shape, numbers as strings included; muting, spam marks and pictures are not tracked (yet).
     return rows
-      .map((r) => ({ phone: phoneOf(r.chat), lastMessageTime: Math.floor(Number(r.last) / 1000), unread: String(Number(r.unread ?? 0)) }))
-      .sort((a, b) => b.lastMessageTime - a.lastMessageTime);
+      .map((r) => ({
+        name: names.get(r.chat) ?? phoneOf(r.chat),
+        phone: phoneOf(r.chat),
+        unread: String(Number(r.unread ?? 0)),
+        lastMessageTime: String(Math.floor(Number(r.last) / 1000)),
+        isMuted: '0',
+        isMarkedSpam: 'false',
+        profileThumbnail: null,
+        isGroupAnnouncement: false,
+        isGroup: false,
+        messagesUnread: 0,
+      }))
+      .sort((a, b) => Number(b.lastMessageTime) - Number(a.lastMessageTime));
   }
 
   recentMessages(row: InstanceRow, limit = 30) {
@@ -590,3 +614,11 @@ export class WhatsAppService {
 }
 
 export const createdAt = (r: { created_at: Date | number | string }) => toDate(r.created_at)!.toISOString();
+
+/** The parts of a received location, contact or reaction that its event carries. */
+function inboundDetails(s: { type: string } & Partial<InboundSummary>): Pick<ReceivedMessageEvent, 'location' | 'contact' | 'reaction'> {
+  if (s.type === 'location') return { location: { latitude: s.latitude, longitude: s.longitude, name: s.name, address: s.address, url: s.url } };
+  if (s.type === 'contact') return { contact: { name: s.name, vcard: s.vcard } };
+  if (s.type === 'reaction' && s.reaction) return { reaction: s.reaction };
+  return {};
+}
