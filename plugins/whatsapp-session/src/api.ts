@@ -110,7 +110,7 @@ export interface WhatsAppSessionApi {
   instanceFor(caller: Caller, id: string, token: string): Promise<{ id: string; accountId: string; phone: string | null; name: string }>;
   /** The caller's instance by id (404 when it is another account's). */
   instanceOf(caller: Caller, id: string): Promise<{ id: string; accountId: string; phone: string | null; name: string }>;
-  /** Path (under the server's base URL) of a received message's media, for the instance's API clients. */
+  /** A signed path (under the server's base URL) to a received message's media: a plain GET works, without credentials, until it expires (whatsapp-session.mediaLinkDays). */
   mediaPath(instanceId: string, messageId: string): Promise<string>;
   /** The instance's phone, when it is connected. */
   connectedPhone(instanceId: string): string | null;

@@ -1,7 +1,9 @@
-import { definePlugin, defineJob, z } from '@plugchat/core';
+import { definePlugin, defineJob, TOKENS, z, type Clock } from '@plugchat/core';
 import type { InstanceInfoContribution, SessionMessage, WhatsAppNetwork, WhatsAppSessionApi } from './api.js';
 import { migrations } from './migrations.js';
 import { instanceApiRouter } from './routes/instanceApi.js';
+import { mediaLinkRouter } from './routes/mediaLinks.js';
+import { MediaLinks } from './services/mediaLinks.js';
 import { managementRouter } from './routes/management.js';
 import { WhatsAppService, type SendJob, type Settings } from './services/whatsapp.js';
 import { Store } from './store.js';
@@ -32,8 +34,10 @@ export default definePlugin<WhatsAppSessionApi, Settings>({
         handler: async ({ instanceId }) => svc.drain(instanceId),
       }),
     );
+    const links = new MediaLinks(ctx.secrets, ctx.container.resolve<Clock>(TOKENS.Clock), () => ctx.settings.get('whatsapp-session.mediaLinkDays'));
     ctx.subscriptions.push(
       ctx.http.register(managementRouter(svc)),
+      ctx.http.register(mediaLinkRouter(store, links)),
       ctx.http.register(instanceApiRouter(svc, () => ctx.settings.get('whatsapp-session.maxMediaBytes'), () => ctx.extensions.get<InstanceInfoContribution>('whatsapp-session.instanceInfo'))),
       { dispose: () => svc.stopAll() },
     );
@@ -94,10 +98,7 @@ export default definePlugin<WhatsAppSessionApi, Settings>({
         const row = await svc.get(caller.accountId, id);
         return { id: row.id, accountId: row.account_id, phone: row.phone, name: row.name };
       },
-      mediaPath: async (instanceId, messageId) => {
-        const row = (await store.instances().where({ id: instanceId }).first())!;
-        return `/instances/${row.id}/token/${svc.token(row)}/media/${encodeURIComponent(messageId)}`;
-      },
+      mediaPath: async (instanceId, messageId) => `/api/whatsapp-session/media/${await links.sign(instanceId, messageId)}`,
       connectedPhone: (instanceId) => (svc.isConnected(instanceId) ? svc.phoneOfInstance(instanceId) : null),
     };
   },

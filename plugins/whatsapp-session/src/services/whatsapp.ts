@@ -19,6 +19,7 @@ export interface Settings {
   'whatsapp-session.defaultDelayMaxMs': number;
   'whatsapp-session.maxMediaBytes': number;
   'whatsapp-session.optOutKeywords': string[];
+  'whatsapp-session.mediaLinkDays': number;
 }
 
 export type SendJob = { instanceId: string; messageId: string };
