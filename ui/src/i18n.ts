@@ -3,7 +3,7 @@ import { createI18n } from 'vue-i18n';
 const en = {
   app: { signOut: 'Sign out', language: 'Language' },
   nav: { inbox: 'Inbox', helpdeskSetup: 'Helpdesk setup', instances: 'Instances', plugins: 'Plugins', settings: 'Settings', users: 'Users', apiKeys: 'API keys', sandbox: 'Sandbox phones', reports: 'Reports' },
-  auth: { signIn: 'Sign in', email: 'Email', password: 'Password', setupTitle: 'Set up PlugChat', account: 'Company name', name: 'Your name', create: 'Create the owner' },
+  auth: { signIn: 'Sign in', email: 'Email', password: 'Password', setupTitle: 'Set up PlugChat', account: 'Company name', name: 'Your name', create: 'Create the owner', passwordRule: 'At least 10 characters.' },
   instances: {
     title: 'Instances', add: 'Add', name: 'Name', state: 'State', phone: 'Phone', open: 'Open', none: 'No instances yet.',
     connected: 'Connected', qr: 'Scan the QR code', connecting: 'Connecting', disconnected: 'Disconnected', logged_out: 'Logged out', expired: 'QR expired',
@@ -11,6 +11,10 @@ const en = {
     id: 'Instance ID', token: 'Token', copy: 'Copy', copied: 'Copied', rotate: 'Rotate token', scanHelp: 'Open WhatsApp on the phone → Linked devices → Link a device, and scan:',
     pairingCode: 'Or connect with a phone number', getCode: 'Get code', send: 'Send a test message', to: 'To (number)', message: 'Message', sendButton: 'Send',
     messages: 'Recent messages', queue: 'Queue', empty: 'Nothing here.', confirmDelete: 'Delete this instance and its messages?',
+    apiAccess: 'API access', baseUrl: 'Base URL', clientToken: 'Client-Token header: an API key from {page}.', apiKeysPage: 'API keys',
+    noMessages: 'No messages yet. Send a test message above, or write to this number from a phone.', emptyQueue: 'Nothing waiting to be sent.',
+    status: { QUEUED: 'Queued', SENDING: 'Sending', SENT: 'Sent', RECEIVED: 'Delivered', READ: 'Read', PLAYED: 'Played', FAILED: 'Failed' },
+    kind: { text: 'Text', image: 'Photo', video: 'Video', audio: 'Audio', document: 'Document', location: 'Location', contact: 'Contact', sticker: 'Sticker', reaction: 'Reaction', waiting: 'Waiting for the message', unknown: 'Message' },
   },
   plugins: { title: 'Plugins', state: 'State', reason: 'Reason' },
   settings: { title: 'Settings', save: 'Save', saved: 'Saved' },
@@ -19,6 +23,9 @@ const en = {
   webhooks: {
     title: 'Webhooks', url: 'URL', save: 'Save', test: 'Test fire', log: 'Delivery log', redeliver: 'Redeliver', status: 'Status', attempts: 'Attempts', event: 'Event', all: 'All',
     received: 'On receive', delivery: 'On send (delivery)', 'message-status': 'Message status', connected: 'On connect', disconnected: 'On disconnect', 'chat-presence': 'Chat presence',
+    sentByMe: 'Also notify messages sent by me (from the phone or the API)', secret: 'Signing secret', show: 'Show', hide: 'Hide', secretHelp: 'Each request carries X-PlugChat-Signature: v1=HMAC-SHA256 of "timestamp.body" under this secret.',
+    failing: 'Failing', noDeliveries: 'No deliveries yet. Save a URL and press Test fire.', saved: 'Saved',
+    states: { pending: 'Pending', delivered: 'Delivered', failed: 'Failed', dead: 'Gave up' },
   },
   sandbox: { title: 'Sandbox phones', create: 'Create phone', phone: 'Number', name: 'Name', scan: 'Scan with a sandbox phone', scanned: 'Scanned', chat: 'Chat as the customer', to: 'Business number', send: 'Send', markRead: 'Mark read', online: 'Online' },
   helpdesk: {
@@ -65,7 +72,7 @@ const en = {
 const ptBR: typeof en = {
   app: { signOut: 'Sair', language: 'Idioma' },
   nav: { inbox: 'Atendimentos', helpdeskSetup: 'Configurar atendimento', instances: 'Instâncias', plugins: 'Plugins', settings: 'Configurações', users: 'Usuários', apiKeys: 'Chaves de API', sandbox: 'Telefones sandbox', reports: 'Relatórios' },
-  auth: { signIn: 'Entrar', email: 'E-mail', password: 'Senha', setupTitle: 'Configurar o PlugChat', account: 'Nome da empresa', name: 'Seu nome', create: 'Criar o proprietário' },
+  auth: { signIn: 'Entrar', email: 'E-mail', password: 'Senha', setupTitle: 'Configurar o PlugChat', account: 'Nome da empresa', name: 'Seu nome', create: 'Criar o proprietário', passwordRule: 'No mínimo 10 caracteres.' },
   instances: {
     title: 'Instâncias', add: 'Adicionar', name: 'Nome', state: 'Estado', phone: 'Telefone', open: 'Abrir', none: 'Nenhuma instância ainda.',
     connected: 'Conectado', qr: 'Escaneie o QR code', connecting: 'Conectando', disconnected: 'Desconectado', logged_out: 'Deslogado', expired: 'QR expirado',
@@ -73,6 +80,10 @@ const ptBR: typeof en = {
     id: 'ID da instância', token: 'Token', copy: 'Copiar', copied: 'Copiado', rotate: 'Gerar novo token', scanHelp: 'Abra o WhatsApp no celular → Aparelhos conectados → Conectar um aparelho, e escaneie:',
     pairingCode: 'Ou conecte com o número de telefone', getCode: 'Gerar código', send: 'Enviar mensagem de teste', to: 'Para (número)', message: 'Mensagem', sendButton: 'Enviar',
     messages: 'Mensagens recentes', queue: 'Fila', empty: 'Nada por aqui.', confirmDelete: 'Excluir esta instância e as mensagens dela?',
+    apiAccess: 'Acesso pela API', baseUrl: 'URL base', clientToken: 'Cabeçalho Client-Token: uma chave de {page}.', apiKeysPage: 'Chaves de API',
+    noMessages: 'Nenhuma mensagem ainda. Envie uma mensagem de teste acima ou escreva para este número de um celular.', emptyQueue: 'Nada aguardando envio.',
+    status: { QUEUED: 'Na fila', SENDING: 'Enviando', SENT: 'Enviada', RECEIVED: 'Entregue', READ: 'Lida', PLAYED: 'Reproduzida', FAILED: 'Falhou' },
+    kind: { text: 'Texto', image: 'Foto', video: 'Vídeo', audio: 'Áudio', document: 'Documento', location: 'Localização', contact: 'Contato', sticker: 'Figurinha', reaction: 'Reação', waiting: 'Aguardando a mensagem', unknown: 'Mensagem' },
   },
   plugins: { title: 'Plugins', state: 'Estado', reason: 'Motivo' },
   settings: { title: 'Configurações', save: 'Salvar', saved: 'Salvo' },
@@ -81,6 +92,9 @@ const ptBR: typeof en = {
   webhooks: {
     title: 'Webhooks', url: 'URL', save: 'Salvar', test: 'Disparar teste', log: 'Log de entregas', redeliver: 'Reenviar', status: 'Status', attempts: 'Tentativas', event: 'Evento', all: 'Todos',
     received: 'Ao receber', delivery: 'Ao enviar (entrega)', 'message-status': 'Status da mensagem', connected: 'Ao conectar', disconnected: 'Ao desconectar', 'chat-presence': 'Presença do chat',
+    sentByMe: 'Notificar também as mensagens enviadas por mim (pelo celular ou pela API)', secret: 'Segredo de assinatura', show: 'Mostrar', hide: 'Ocultar', secretHelp: 'Cada requisição leva X-PlugChat-Signature: v1=HMAC-SHA256 de "timestamp.corpo" com este segredo.',
+    failing: 'Falhando', noDeliveries: 'Nenhuma entrega ainda. Salve uma URL e clique em Disparar teste.', saved: 'Salvo',
+    states: { pending: 'Pendente', delivered: 'Entregue', failed: 'Falhou', dead: 'Desistiu' },
   },
   sandbox: { title: 'Telefones sandbox', create: 'Criar telefone', phone: 'Número', name: 'Nome', scan: 'Escanear com um telefone sandbox', scanned: 'Escaneado', chat: 'Conversar como o cliente', to: 'Número da empresa', send: 'Enviar', markRead: 'Marcar como lida', online: 'Online' },
   helpdesk: {

@@ -110,6 +110,15 @@ describe.skipIf(!hasChromium)('the web app in Chromium', () => {
 
     await page.goto(instanceUrl);
     await page.locator('[data-test=message]', { hasText: 'Oba, obrigado!' }).waitFor({ timeout: 20_000 });
+    // People's words, not codes: statuses translated, numbers formatted; what a Z-API client needs, on the page.
+    const statuses = await page.locator('[data-test=message-status]').allTextContents();
+    expect(statuses.length).toBeGreaterThan(0);
+    for (const st of statuses) expect(['Na fila', 'Enviando', 'Enviada', 'Entregue', 'Lida', 'Reproduzida', 'Falhou']).toContain(st);
+    expect(await page.locator('[data-test=message]').first().textContent()).toContain('+55 21 97777 6666');
+    expect(await page.locator('[data-test=base-url]').textContent()).toMatch(new RegExp(`^${app.url}/instances/[A-F0-9]{32}/token/\\S+$`));
+    expect(await page.locator('[data-test=client-token-hint]').textContent()).toContain('Chaves de API');
+    await page.locator('[data-test=restart]').waitFor();
+    await page.locator('[data-test=disconnect]').waitFor();
     await shot('06-instance-messages');
   });
 
@@ -123,8 +132,31 @@ describe.skipIf(!hasChromium)('the web app in Chromium', () => {
     await page.getByRole('button', { name: 'Enviar', exact: true }).click();
     await waitFor(async () => receiver.requests.some((r) => r.json.type === 'DeliveryCallback'), 20_000, 'the webhook');
     await page.locator('.n-tabs-tab', { hasText: 'Webhooks' }).click();
-    await page.locator('[data-test=deliveries]').getByText('delivered').first().waitFor({ timeout: 20_000 });
+    await page.locator('[data-test=deliveries]').getByText('Entregue').first().waitFor({ timeout: 20_000 });
+    // The signing secret on demand, and the notify-sent-by-me switch once a receive URL is set.
+    await page.click('[data-test=secret-delivery]');
+    expect((await page.locator('[data-test=secret-value-delivery]').textContent())?.length).toBeGreaterThanOrEqual(16);
+    await page.fill('input[name=webhook-received]', receiver.url);
+    await page.click('[data-test=save-received]');
+    await page.locator('[data-test=sent-by-me]:not(.n-switch--disabled)').waitFor({ timeout: 10_000 });
+    await page.click('[data-test=sent-by-me]');
+    const api = new Client(app.url);
+    await api.post('/api/auth/login', { email: OWNER.email, password: OWNER.password });
+    const key = (await api.post('/api/api-keys', { name: 'e2e' })).body.key;
+    const baseUrl = (await page.locator('[data-test=base-url]').textContent())!;
+    await expect.poll(async () => (await (await fetch(`${baseUrl}/me`, { headers: { 'client-token': key } })).json()).receiveCallbackSentByMe, { timeout: 10_000 }).toBe(true);
     await shot('07-webhooks-log');
+    // The same screens in English.
+    await page.evaluate(() => localStorage.setItem('plugchat.locale', 'en'));
+    await page.reload();
+    await page.locator('[data-test=client-token-hint]', { hasText: 'API keys' }).waitFor();
+    for (const st of await page.locator('[data-test=message-status]').allTextContents()) expect(['Queued', 'Sending', 'Sent', 'Delivered', 'Read', 'Played', 'Failed']).toContain(st);
+    await shot('06-instance-messages-en');
+    await page.locator('.n-tabs-tab', { hasText: 'Webhooks' }).click();
+    await page.locator('[data-test=deliveries]').getByText('Delivered').first().waitFor({ timeout: 20_000 });
+    await shot('07-webhooks-log-en');
+    await page.evaluate(() => localStorage.setItem('plugchat.locale', 'pt-BR'));
+    await page.reload();
   });
 
   it('lists plugins and switches language; a plugin disabled in the config leaves the navigation', async () => {

@@ -1,11 +1,4 @@
-import { parsePhoneNumberFromString } from 'libphonenumber-js/min';
-
-/** +55 21 98888-7777 from 5521988887777; the digits as they are when the number does not parse. */
-export function formatPhone(digits: string | null | undefined): string {
-  if (!digits) return '';
-  const parsed = parsePhoneNumberFromString(`+${digits}`);
-  return parsed?.isValid() ? parsed.formatInternational() : `+${digits}`;
-}
+export { formatPhone } from '../../../ui/src/format';
 
 export function initials(name: string): string {
   const parts = name.replace(/^\+/, '').trim().split(/\s+/).filter(Boolean);
