@@ -119,8 +119,12 @@ export class Reports {
   }
 
   private async rows<T = Record<string, unknown>>(sql: string, params: unknown[]): Promise<T[]> {
-    const r = await this.hd.ctx.db.knex.raw(sql, params as never[]);
-    return (this.pg ? r.rows : r) as T[];
+    if (!this.pg) return (await this.hd.ctx.db.knex.raw(sql, params as never[])) as T[];
+    // The sorts and hashes of a report outgrow PostgreSQL's default 4 MB of work memory and spill to disk.
+    return this.hd.ctx.db.knex.transaction(async (trx) => {
+      await trx.raw("set local work_mem = '64MB'");
+      return (await trx.raw(sql, params as never[])).rows as T[];
+    });
   }
 
   /** WHERE for one account's events of some names in some periods, with the filters. */
