@@ -194,32 +194,25 @@ export const migrations: Migration[] = [
           await knex.raw(`create index ${name} on helpdesk_report_events ${cols} where ${TIME_METRICS_SQL}`);
         }
       }
-      // Counts and sums per UTC day: what a long period reads instead of every event ('' for no queue or agent).
-      await knex.schema.createTable('helpdesk_report_daily', (t) => {
-        t.string('account_id', 36).notNullable();
-        t.timestamp('day', { useTz: true }).notNullable();
-        t.string('name', 20).notNullable();
-        t.string('instance_id', 40).notNullable();
-        t.string('queue_id', 36).notNullable();
-        t.string('agent_id', 36).notNullable();
-        t.bigInteger('n').notNullable();
-        t.double('s').notNullable();
-        t.double('sb').notNullable();
-        t.primary(['account_id', 'day', 'name', 'instance_id', 'queue_id', 'agent_id']);
-      });
-      // The same per UTC month, for the months a long period covers whole.
-      await knex.schema.createTable('helpdesk_report_monthly', (t) => {
-        t.string('account_id', 36).notNullable();
-        t.timestamp('month', { useTz: true }).notNullable();
-        t.string('name', 20).notNullable();
-        t.string('instance_id', 40).notNullable();
-        t.string('queue_id', 36).notNullable();
-        t.string('agent_id', 36).notNullable();
-        t.bigInteger('n').notNullable();
-        t.double('s').notNullable();
-        t.double('sb').notNullable();
-        t.primary(['account_id', 'month', 'name', 'instance_id', 'queue_id', 'agent_id']);
-      });
+      // Counts and sums per UTC day and per UTC month: what a long period reads instead of every
+      // event ('' for no queue or agent).
+      for (const [table, column] of [
+        ['helpdesk_report_daily', 'day'],
+        ['helpdesk_report_monthly', 'month'],
+      ]) {
+        await knex.schema.createTable(table!, (t) => {
+          t.string('account_id', 36).notNullable();
+          t.timestamp(column!, { useTz: true }).notNullable();
+          t.string('name', 20).notNullable();
+          t.string('instance_id', 40).notNullable();
+          t.string('queue_id', 36).notNullable();
+          t.string('agent_id', 36).notNullable();
+          t.bigInteger('n').notNullable();
+          t.double('s').notNullable();
+          t.double('sb').notNullable();
+          t.primary(['account_id', column!, 'name', 'instance_id', 'queue_id', 'agent_id']);
+        });
+      }
       // How many durations of each whole second a month had, for all, per agent and per queue
       // (kind: wall clock or business hours): the quantiles of whole months without a sort of every event.
       await knex.schema.createTable('helpdesk_report_durations', (t) => {
