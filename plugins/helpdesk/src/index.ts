@@ -11,7 +11,7 @@ import { Actions } from './services/actions.js';
 import { Helpdesk } from './services/helpdesk.js';
 import { Inbound } from './services/inbound.js';
 import { Queries } from './services/queries.js';
-import { Reports } from './services/reports.js';
+import { Reports } from './services/reports/index.js';
 import { addActivity, fresh, itemUpdated } from './services/timeline.js';
 import { Units } from './services/unit.js';
 import type { Settings } from './settings.js';

@@ -4,7 +4,7 @@ import { DateTime } from 'luxon';
 import type { ReportContribution } from '../api.js';
 import { LabelSchema, type ReportEventName } from '../entities.js';
 import type { Helpdesk } from '../services/helpdesk.js';
-import { DRILL, emptyFigures, type Figures, type Grouping, type ReportFilter, type Reports, type Stat } from '../services/reports.js';
+import { DRILL, emptyFigures, type Figures, type Grouping, type ReportFilter, type Reports, type Stat } from '../services/reports/index.js';
 import { timeZone } from './schemas.js';
 
 const MAX_DAYS = 400;
