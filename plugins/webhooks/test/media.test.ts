@@ -44,9 +44,14 @@ describe('media links in webhooks', () => {
     expect(res.headers.get('content-type')).toBe('image/png');
     expect(Buffer.from(await res.arrayBuffer()).equals(PNG)).toBe(true);
 
-    // A link altered by one character is refused.
-    const tampered = url.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'));
-    expect((await fetch(tampered)).status).toBe(404);
+    // A link altered anywhere is refused: in the signature (also in its last character, whose
+    // spare bits decode alike), or in what it signs.
+    const [payload, sig] = url.slice(url.lastIndexOf('/') + 1).split('.') as [string, string];
+    const flip = (text: string, i: number) => text.slice(0, i) + (text[i] === 'A' ? 'B' : 'A') + text.slice(i + 1);
+    const prefix = url.slice(0, url.lastIndexOf('/') + 1);
+    for (const tampered of [`${payload}.${flip(sig, 5)}`, `${payload}.${flip(sig, sig.length - 1)}`, `${flip(payload, 3)}.${sig}`]) {
+      expect((await fetch(prefix + tampered)).status).toBe(404);
+    }
 
     // Still good a day before the 30 days are up; gone after.
     clock.advance(29 * 86_400_000);

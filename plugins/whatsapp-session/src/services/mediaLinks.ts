@@ -40,8 +40,9 @@ export class MediaLinks {
   async verify(link: string): Promise<{ instanceId: string; messageId: string } | 'expired' | undefined> {
     const [payload, sig] = link.split('.');
     if (!payload || !sig) return undefined;
-    const want = createHmac('sha256', await this.secret()).update(payload).digest();
-    const got = Buffer.from(sig, 'base64url');
+    // Compared as text: decoding would accept other spellings of the same bytes (base64's spare bits).
+    const want = Buffer.from(b64url(createHmac('sha256', await this.secret()).update(payload).digest()));
+    const got = Buffer.from(sig);
     if (got.length !== want.length || !timingSafeEqual(got, want)) return undefined;
     const body = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { i: string; m: string; e: number };
     if (body.e * 1000 <= this.clock.now().getTime()) return 'expired';
