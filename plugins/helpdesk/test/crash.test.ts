@@ -79,8 +79,8 @@ describe('incoming messages across a crash', () => {
 
     // New messages after the restart flow in as usual.
     await phone.send('5511956000000', { text: 'depois do restart' });
-    // The phone's first message after a crash can arrive undecryptable (the device's Signal state on
-    // disk lags what the phone saw) and then comes again through WhatsApp's retry: allow for the retry.
+    // Once, on a loaded machine, this first message after the restart took longer than 20 s to show
+    // (cause not found yet; see the notes): allow a minute.
     await waitFor(async () => (await timelineOf(again, CUSTOMER)).inbound.some((i: any) => i.content?.text === 'depois do restart'), 60_000, 'a message after the restart');
   }, 180_000);
 
