@@ -117,10 +117,16 @@ export class ReportFigures {
       );
       for (const r of moved) of(r.k).transfersOut += Number(r.n);
     }
+    // A duration within business hours never exceeds its wall-clock one, so equal sums mean every
+    // one is equal (no business hours on the queues): the business quantiles are the wall ones.
+    const sameClock = (st: Stat) => st.avg === st.business.avg;
     const histogram = this.histogramDim(f, grouping);
     if (grouping === 'label' || f.labelId) await this.windowQuantiles(accountId, f, grouping, of);
     else if (histogram) {
-      const jobs = (Object.keys(TIME_METRICS) as TimeMetric[]).flatMap((name) => (['wall', 'business'] as const).map((kind) => () => this.histogramQuantiles(accountId, f, grouping, histogram, name, kind, of)));
+      const total = of('total');
+      const jobs = (Object.keys(TIME_METRICS) as TimeMetric[]).flatMap((name) =>
+        (['wall', 'business'] as const).filter((kind) => kind === 'wall' || !sameClock(total[TIME_METRICS[name]])).map((kind) => () => this.histogramQuantiles(accountId, f, grouping, histogram, name, kind, of)),
+      );
       await inBatches(jobs, this.sql.pg ? 4 : 1);
     } else {
       const jobs: (() => Promise<void>)[] = [];
@@ -128,7 +134,7 @@ export class ReportFigures {
         for (const [name, metric] of Object.entries(TIME_METRICS) as [TimeMetric, (typeof TIME_METRICS)[TimeMetric]][]) {
           const st = fig[metric];
           if (!st.count) continue;
-          for (const column of ['value', 'business_value'] as const) {
+          for (const column of sameClock(st) ? (['value'] as const) : (['value', 'business_value'] as const)) {
             jobs.push(async () => {
               const target = column === 'value' ? st : st.business;
               [target.median, target.p90] = await this.rankQuantiles(accountId, f, grouping, k, name, column, st.count);
@@ -138,6 +144,12 @@ export class ReportFigures {
       }
       // PostgreSQL answers several at once on its pool; SQLite has one connection anyway.
       await inBatches(jobs, this.sql.pg ? 4 : 1);
+    }
+    for (const fig of out.values()) {
+      for (const metric of Object.values(TIME_METRICS)) {
+        const st = fig[metric];
+        if (st.count && sameClock(st) && st.business.median === null) Object.assign(st.business, { median: st.median, p90: st.p90 });
+      }
     }
     return out;
   }
