@@ -8,7 +8,7 @@ import { createLogger, type Logger } from './services/logger.js';
 import { Cipher, loadAppSecret } from './services/secrets.js';
 import { openDatabase, type Database } from './services/database.js';
 import { openQueue, type Queue } from './services/queue.js';
-import { migrate } from './services/migrations.js';
+import { migrate, withMigrationLock } from './services/migrations.js';
 import { discoverPlugins } from './host/discovery.js';
 import { PluginHost } from './host/pluginHost.js';
 import { ExtensionPoints } from './host/extensionPoints.js';
@@ -24,6 +24,8 @@ import { IdentityService } from './identity/service.js';
 import { identityRouters } from './identity/routes.js';
 import { TOKENS } from './api/tokens.js';
 import { systemClock, type Clock } from './api/clock.js';
+import { LocalCluster } from './cluster/local.js';
+import { PostgresCluster } from './cluster/postgres.js';
 
 export const CORE_VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
@@ -48,6 +50,7 @@ export interface PlugChat {
   identity: IdentityService;
   events: EventBus;
   settings: SettingsRegistry;
+  cluster: LocalCluster;
   server?: Server;
   url: string;
   bootMs: number;
@@ -78,25 +81,39 @@ export async function boot(opts: BootOptions = {}): Promise<PlugChat> {
   const db = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, entities, logger: log });
   let queue: Queue | undefined;
   try {
-    await migrate(db.knex, db.kind, 'core', coreMigrations, log);
-    await host.migrate(db);
+    queue = await withMigrationLock(config.databaseUrl, async () => {
+      await migrate(db.knex, db.kind, 'core', coreMigrations, log);
+      await host.migrate(db);
+      return openQueue({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, schema: opts.queueSchema, logger: log });
+    });
     await settings.loadOverrides(db.knex, (plugin, key, reason) => log.warn({ plugin, key, reason }, 'saved setting no longer valid; using the configured value'));
-    queue = await openQueue({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, schema: opts.queueSchema, logger: log });
   } catch (err) {
     await db.close();
     throw err;
   }
 
+  // On PostgreSQL several processes may share the database: they find each other here.
+  const cluster = db.kind === 'postgresql' ? new PostgresCluster(log, db.knex, config.databaseUrl!) : new LocalCluster(log);
+  await cluster.start();
   const events = new EventBus(log);
-  const identity = new IdentityService(db.em);
+  const identity = new IdentityService(db.em, cluster);
   const routes = new RouteTable({ identity, em: db.em, bodyLimit: config.bodyLimit, log });
   for (const r of identityRouters(identity, events, db.knex)) routes.mount('core', r);
-  for (const r of pluginRouters(host, settings, events, db.knex)) routes.mount('core', r);
+  for (const r of pluginRouters(host, settings, events, db.knex, cluster)) routes.mount('core', r);
+  cluster.on('core.node-lost', (p) => void events.emit('core.node.lost', p as { nodeId: string }));
+  // A setting changed through another process applies here too.
+  cluster.on('core.settings', (p, from) => {
+    if (from === cluster.nodeId) return;
+    const { plugin, values } = p as { plugin: string; values: Record<string, unknown> };
+    for (const [key, value] of Object.entries(values)) {
+      if (settings.applyRemote(plugin, key, value)) void events.emit('core.settings.changed', { plugin, key, value });
+    }
+  });
   container.register(TOKENS.Logger, { useValue: log });
   container.register(TOKENS.Events, { useValue: events });
   container.register(TOKENS.Clock, { useValue: opts.clock ?? systemClock });
 
-  const services = { log, dataDir: config.dataDir, db, boss: queue.boss, routes, events, settings, cipher, extensions: new ExtensionPoints(), identity };
+  const services = { log, dataDir: config.dataDir, db, boss: queue.boss, routes, events, settings, cipher, extensions: new ExtensionPoints(), identity, cluster };
   await host.activateAll(services);
 
   const app = createApp({
@@ -127,12 +144,14 @@ export async function boot(opts: BootOptions = {}): Promise<PlugChat> {
   }
   await events.emit('core.ready', { plugins: host.activationOrder().filter((id) => host.records.get(id)?.state === 'active') });
   const bootMs = Date.now() - started;
-  log.info({ url, database: db.location, queue: queue.kind, ms: bootMs, plugins: host.activationOrder() }, 'PlugChat is up');
+  log.info({ url, database: db.location, queue: queue.kind, node: cluster.nodeId, ms: bootMs, plugins: host.activationOrder() }, 'PlugChat is up');
 
   let stopping: Promise<void> | undefined;
   const stop = (o: { jobTimeoutMs?: number } = {}) =>
     (stopping ??= (async () => {
       log.info('shutting down: closing HTTP, draining jobs');
+      // The other processes stop handing work here and take over what this one runs.
+      await cluster.stopping();
       if (server) {
         const s = server;
         await new Promise<void>((resolve) => {
@@ -146,11 +165,13 @@ export async function boot(opts: BootOptions = {}): Promise<PlugChat> {
           s.closeIdleConnections();
         });
       }
+      await events.emit('core.stopping', {});
       await queue!.close(o.jobTimeoutMs ?? 30_000);
       await host.deactivateAll({ events });
+      await cluster.close();
       await db.close();
       log.info('stopped');
     })());
 
-  return { config, log, db, queue, host, identity, events, settings, server, url, bootMs, stop };
+  return { config, log, db, queue, host, identity, events, settings, cluster, server, url, bootMs, stop };
 }

@@ -11,7 +11,14 @@ export interface EventMap {
   'core.plugin.activated': { id: string };
   /** Every plugin has been activated: safe to start work that needs other plugins' contributions. */
   'core.ready': { plugins: string[] };
+  /**
+   * Graceful shutdown began: HTTP is closed, jobs and the database still work. Hand work over
+   * here (close sockets, flush what is pending); plugins are deactivated after the queue stops.
+   */
+  'core.stopping': Record<string, never>;
   'core.plugin.deactivated': { id: string };
+  /** Several processes on PostgreSQL: one died (its heartbeat stopped); re-run work it held. */
+  'core.node.lost': { nodeId: string };
   'core.account.created': { accountId: string; name: string };
   'core.user.created': { accountId: string; userId: string; role: string };
   'core.settings.changed': { plugin: string; key: string; value: unknown };

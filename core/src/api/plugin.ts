@@ -3,6 +3,7 @@ import type { EntityManager, Knex } from '@mikro-orm/knex';
 import type { DependencyContainer } from 'tsyringe';
 import type { Logger } from 'pino';
 import type { Disposable } from '../host/disposable.js';
+import type { Cluster } from './cluster.js';
 import type { PluginManifest } from '../host/manifest.js';
 import type { Migration } from '../services/migrations.js';
 import type { EventListener, EventMap, EventName } from './events.js';
@@ -73,6 +74,8 @@ export interface PluginContext<S = Record<string, unknown>> {
     list(accountId: string): Promise<DirectoryUser[]>;
     get(accountId: string, userId: string): Promise<DirectoryUser | undefined>;
   };
+  /** The other PlugChat processes on the same database (one in embedded mode); names start with the plugin id. */
+  readonly cluster: Cluster;
   /** The API another plugin returned from activate; only declared dependencies. */
   getApi<T>(pluginId: string): T;
   /** Disposed in reverse order when the plugin is deactivated. */

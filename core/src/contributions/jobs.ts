@@ -78,6 +78,12 @@ export async function registerJob<P>(boss: PgBoss, def: JobDefinition<P>, log: L
 
 async function upsertQueue(boss: PgBoss, name: string, options: PgBoss.Queue) {
   const existing = await boss.getQueue(name);
-  if (existing) await boss.updateQueue(name, options);
-  else await boss.createQueue(name, options);
+  if (existing) return boss.updateQueue(name, options);
+  try {
+    await boss.createQueue(name, options);
+  } catch (err) {
+    // Processes started together on one database race to create it: the loser updates instead.
+    if (!(await boss.getQueue(name))) throw err;
+    await boss.updateQueue(name, options);
+  }
 }

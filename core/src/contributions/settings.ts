@@ -148,6 +148,17 @@ export class SettingsRegistry {
     return normalized.map(([k]) => k);
   }
 
+  /** A change another process saved: validated again, then applied like a local one. */
+  applyRemote(pluginId: string, fullKey: string, value: unknown): boolean {
+    const state = this.plugins.get(pluginId);
+    const validate = state?.validators.get(fullKey);
+    if (!state || !validate || !validate(value)) return false;
+    state.values.set(fullKey, value);
+    state.sources.set(fullKey, 'changed');
+    for (const l of state.listeners) l(fullKey, value);
+    return true;
+  }
+
   onDidChange(pluginId: string, listener: (key: string, value: unknown) => void): Disposable {
     const state = this.plugins.get(pluginId);
     state?.listeners.add(listener);

@@ -14,6 +14,7 @@ import type { Database } from '../services/database.js';
 import type { Logger } from '../services/logger.js';
 import type { Cipher } from '../services/secrets.js';
 import type { IdentityService } from '../identity/service.js';
+import type { LocalCluster } from '../cluster/local.js';
 import type { Disposable } from './disposable.js';
 import type { ExtensionPoints } from './extensionPoints.js';
 import type { PluginHost, PluginRecord } from './pluginHost.js';
@@ -29,6 +30,7 @@ export interface ContextServices {
   cipher: Cipher;
   extensions: ExtensionPoints;
   identity: IdentityService;
+  cluster: LocalCluster;
 }
 
 /** A plugin-facing error for registrations its manifest does not declare. */
@@ -59,6 +61,11 @@ export function createPluginContext(
     return d;
   };
   const secretsTable = () => s.db.knex('core_secrets');
+  // Cluster channels and methods are the plugin's own, like its events.
+  const ns = (name: string) => {
+    if (!name.startsWith(`${id}.`)) throw new ManifestMismatch(id, `cluster channel "${name}"`, `name it "${id}.${name}"`);
+    return name;
+  };
 
   const dataDir = path.join(s.dataDir, 'plugins', id);
   return {
@@ -148,6 +155,20 @@ export function createPluginContext(
     users: {
       list: (accountId) => s.identity.directory(accountId),
       get: async (accountId, userId) => (await s.identity.directory(accountId)).find((u) => u.id === userId),
+    },
+    cluster: {
+      get mode() {
+        return s.cluster.mode;
+      },
+      get nodeId() {
+        return s.cluster.nodeId;
+      },
+      broadcast: (channel, payload) => s.cluster.broadcast(ns(channel), payload),
+      on: (channel, listener) => track(s.cluster.on(ns(channel), listener)),
+      request: (nodeId, method, payload, timeoutMs) => s.cluster.request(nodeId, ns(method), payload, timeoutMs),
+      handle: (method, handler) => track(s.cluster.handle(ns(method), handler)),
+      liveNodes: () => s.cluster.liveNodes(),
+      isLive: (nodeId) => s.cluster.isLive(nodeId),
     },
     getApi: <T>(other: string) => host.getApi(record, other) as T,
     subscriptions: { push: (...items) => items.forEach(track) },

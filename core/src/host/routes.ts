@@ -5,6 +5,7 @@ import { notFound } from '../api/errors.js';
 import type { EventBus } from '../contributions/events.js';
 import type { SettingsRegistry } from '../contributions/settings.js';
 import type { PluginHost } from './pluginHost.js';
+import type { Cluster } from '../api/cluster.js';
 
 const pluginOut = z.object({
   id: z.string(),
@@ -20,7 +21,7 @@ const pluginOut = z.object({
 });
 
 /** GET /api/plugins and the settings of each plugin. */
-export function pluginRouters(host: PluginHost, settings: SettingsRegistry, events: EventBus, knex: Knex) {
+export function pluginRouters(host: PluginHost, settings: SettingsRegistry, events: EventBus, knex: Knex, cluster: Cluster) {
   const plugins = createRouter('/api/plugins')
     .get('', { summary: 'Every plugin with its state, the reason when it is not active, and its UI contributions', tags: ['plugins'], response: z.object({ plugins: z.array(pluginOut) }) }, () => ({
       plugins: [...host.records.values()].map((r) => ({
@@ -58,6 +59,7 @@ export function pluginRouters(host: PluginHost, settings: SettingsRegistry, even
         if (!settings.has(c.params.id)) throw notFound('Plugin');
         const changed = await settings.change(knex, c.params.id, c.body, c.auth.userId);
         for (const key of changed) await events.emit('core.settings.changed', { plugin: c.params.id, key, value: settings.get(c.params.id, key) });
+        await cluster.broadcast('core.settings', { plugin: c.params.id, values: Object.fromEntries(changed.map((k) => [k, settings.get(c.params.id, k)])) });
         return { settings: settings.list(c.params.id) };
       },
     );

@@ -70,4 +70,24 @@ export const coreMigrations: Migration[] = [
       });
     },
   },
+  {
+    name: '0003_cluster',
+    async up({ knex }) {
+      // The processes sharing a PostgreSQL database (unused in embedded mode, which is one process).
+      await knex.schema.createTable('core_nodes', (t) => {
+        t.string('id', 36).primary();
+        t.string('host', 255).notNullable();
+        t.integer('pid').notNullable();
+        t.timestamp('started_at', { useTz: true }).notNullable();
+        t.timestamp('heartbeat_at', { useTz: true }).notNullable();
+        t.boolean('stopping').notNullable().defaultTo(false);
+      });
+      // Cluster messages too large for a notification.
+      await knex.schema.createTable('core_cluster_payloads', (t) => {
+        t.string('id', 36).primary();
+        t.text('payload').notNullable();
+        t.timestamp('created_at', { useTz: true }).notNullable();
+      });
+    },
+  },
 ];

@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/knex';
 import { conflict, forbidden, notFound, unauthorized, badRequest } from '../api/errors.js';
 import { roleAtLeast, type Role } from '../api/roles.js';
 import type { Caller } from '../api/routes.js';
+import type { Cluster } from '../api/cluster.js';
 import { AccountSchema, ApiKeySchema, SessionSchema, UserSchema, type Account, type ApiKey, type User } from './entities.js';
 import { DUMMY_HASH, hashPassword, verifyPassword } from './passwords.js';
 
@@ -64,13 +65,20 @@ export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 export class IdentityService {
   /**
    * Resolved credentials, kept briefly so authenticated requests do not hit the
-   * database every time. Any identity change in this process clears it; another
-   * process (server mode with several instances) sees a change within CACHE_TTL_MS.
+   * database every time. Any identity change clears it here and, through the cluster's
+   * notifications, in the other processes (CACHE_TTL_MS bounds it should one be lost).
    */
   private readonly callerCache = new Map<string, { caller: Caller | null; until: number }>();
   static readonly CACHE_TTL_MS = 10_000;
 
-  constructor(private readonly rootEm: EntityManager) {}
+  constructor(
+    private readonly rootEm: EntityManager,
+    private readonly cluster?: Cluster,
+  ) {
+    // A change made through another process (a revoked key, a disabled user) counts here at once.
+    cluster?.on('core.identity', () => this.callerCache.clear());
+    cluster?.on('core.resync', () => this.callerCache.clear());
+  }
 
   private async cached(key: string, resolve: () => Promise<{ caller: Caller | null; expiresAt?: number }>): Promise<Caller | null> {
     const now = Date.now();
@@ -85,6 +93,7 @@ export class IdentityService {
   /** Called after anything that can change who a credential belongs to or what it may do. */
   private forgetCallers(): void {
     this.callerCache.clear();
+    void this.cluster?.broadcast('core.identity', {}).catch(() => {});
   }
 
   private em() {

@@ -67,3 +67,23 @@ export async function migrate(
   if (unknown.length) logger.warn({ owner, unknown }, 'database has migrations this code does not know (was the code downgraded?)');
   return { applied, unknown };
 }
+
+/**
+ * Runs `fn` while holding PostgreSQL's advisory lock for schema changes, so processes started
+ * together on a new database migrate one after another (the later ones find nothing to do).
+ * The lock lives on a connection of its own, outside the pool the migrations use.
+ */
+export async function withMigrationLock<T>(databaseUrl: string | undefined, fn: () => Promise<T>): Promise<T> {
+  if (!databaseUrl) return fn();
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: databaseUrl, application_name: 'plugchat-migrations' });
+  await client.connect();
+  try {
+    await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    return await fn();
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+const MIGRATION_LOCK = 7_120_000;

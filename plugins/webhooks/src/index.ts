@@ -63,7 +63,7 @@ export default definePlugin<WebhooksApi, Settings>({
         svc.fanOut(
           e.instanceId,
           'received',
-          receivedCallback(e, { connectedPhone: session.connectedPhone(e.instanceId), mediaUrl: e.mediaPath ? await mediaUrl(e.instanceId, e.messageId) : undefined }),
+          receivedCallback(e, { connectedPhone: e.connectedPhone ?? session.connectedPhone(e.instanceId), mediaUrl: e.mediaPath ? await mediaUrl(e.instanceId, e.messageId) : undefined }),
           { fromMe: e.fromMe, eventId: e.eventId },
         ),
       ),
@@ -77,6 +77,13 @@ export default definePlugin<WebhooksApi, Settings>({
       ctx.events.on('core.ready', async () => {
         const n = await svc.resumeDue();
         if (n) ctx.logger.info({ deliveries: n }, 'resumed webhook deliveries that were due when the last process stopped');
+      }),
+      // Another process died (several on PostgreSQL): the attempts it was making are made again
+      // now, not when the queue expires its jobs minutes later. The delivery's lease keeps a live
+      // attempt from being doubled.
+      ctx.events.on('core.node.lost', async ({ nodeId }) => {
+        const n = await svc.resumeDue();
+        if (n) ctx.logger.info({ deliveries: n, node: nodeId }, 'resumed webhook deliveries a stopped process held');
       }),
     );
     return {

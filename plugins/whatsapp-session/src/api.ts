@@ -40,6 +40,8 @@ export interface ReceivedMessageEvent {
   mediaPath?: string;
   waitingMessage: boolean;
   senderName?: string;
+  /** The instance's own number when the message arrived. */
+  connectedPhone?: string | null;
   /** The WhatsApp id of the message this one quotes. */
   replyTo?: string;
   /** What a location, contact or reaction carries (the stored summary of the message). */

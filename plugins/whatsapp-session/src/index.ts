@@ -8,6 +8,7 @@ import { managementRouter } from './routes/management.js';
 import { WhatsAppService, type SendJob, type Settings } from './services/whatsapp.js';
 import { Store } from './store.js';
 import { Outbox } from './outbox.js';
+import { InstanceLeases, leaseTiming } from './services/leases.js';
 import { resolveMedia } from './media.js';
 import { phoneOf } from './services/whatsapp.js';
 import { toDate, type MessageRow } from './store.js';
@@ -21,7 +22,14 @@ export default definePlugin<WhatsAppSessionApi, Settings>({
     // A network plugin (the sandbox) contributes where to connect; otherwise the setting, otherwise WhatsApp itself.
     const network = () => ctx.extensions.get<WhatsAppNetwork>('whatsapp-session.networks')[0];
     const outbox = new Outbox(ctx.db.knex, ctx as never);
-    const svc = new WhatsAppService(store, ctx, network, outbox);
+    // Several processes on PostgreSQL: each instance runs in the one process holding its lease.
+    const leases =
+      ctx.cluster.mode === 'cluster'
+        ? new InstanceLeases(ctx.db.knex, ctx.cluster, ctx.logger, () => leaseTiming(ctx.settings.get('whatsapp-session.failoverSeconds')), () => ctx.settings.get('whatsapp-session.maxInstancesPerProcess'))
+        : undefined;
+    const svc = new WhatsAppService(store, ctx, network, outbox, leases);
+    // A lease given up elsewhere (a process stopping or handing over) is taken at once, not on the next round.
+    if (leases) ctx.subscriptions.push(ctx.cluster.on('whatsapp-session.leases', () => void leases.tick()));
     svc.sendJob = await ctx.jobs.register(
       defineJob<SendJob>({
         name: 'whatsapp-session.send',
@@ -31,7 +39,8 @@ export default definePlugin<WhatsAppSessionApi, Settings>({
         policy: 'stately',
         concurrency: 8,
         pollingIntervalSeconds: 0.5,
-        handler: async ({ instanceId }) => svc.drain(instanceId),
+        // Whichever process takes the job, the instance's owner sends.
+        handler: async ({ instanceId }) => svc.wake(instanceId),
       }),
     );
     const links = new MediaLinks(ctx.secrets, ctx.container.resolve<Clock>(TOKENS.Clock), () => ctx.settings.get('whatsapp-session.mediaLinkDays'));
@@ -47,6 +56,12 @@ export default definePlugin<WhatsAppSessionApi, Settings>({
         // Events recorded before a crash go out first, then instances reconnect.
         await outbox.dispatch();
         await svc.resumeAll().catch((err) => ctx.logger.error({ err }, 'resuming instances failed'));
+      }),
+      // Sockets close (and leases go to the other processes) while jobs still run, so the events of
+      // the last sends and receipts reach the webhooks' queue; then what is left in the outbox goes out.
+      ctx.events.on('core.stopping', async () => {
+        await svc.stopAll();
+        await outbox.dispatch();
       }),
     );
     const maxMediaBytes = () => ctx.settings.get('whatsapp-session.maxMediaBytes');
@@ -99,6 +114,7 @@ export default definePlugin<WhatsAppSessionApi, Settings>({
         return { id: row.id, accountId: row.account_id, phone: row.phone, name: row.name };
       },
       mediaPath: async (instanceId, messageId) => `/api/whatsapp-session/media/${await links.sign(instanceId, messageId)}`,
+      // This process's socket only; events carry the number their owner saw (ReceivedMessageEvent.connectedPhone).
       connectedPhone: (instanceId) => (svc.isConnected(instanceId) ? svc.phoneOfInstance(instanceId) : null),
     };
   },

@@ -83,4 +83,17 @@ export const migrations: Migration[] = [
       });
     },
   },
+  {
+    name: '0003_instance_leases',
+    async up({ knex }) {
+      // Which process runs each instance's socket when several share PostgreSQL (see services/leases.ts).
+      await knex.schema.createTable('whatsapp_session_leases', (t) => {
+        t.string('instance_id', 40).primary();
+        t.string('owner', 36).notNullable().index();
+        t.timestamp('expires_at', { useTz: true }).notNullable();
+        // Bumped on every change of owner: a fencing number for logs and diagnostics.
+        t.integer('epoch').notNullable();
+      });
+    },
+  },
 ];

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EventMap, Knex, PluginContext } from '@plugchat/core';
 import { nextSeq } from './store.js';
+import { coalesced } from './coalesce.js';
 
 type Durable = 'whatsapp-session.message.received' | 'whatsapp-session.message.status' | 'whatsapp-session.instance.connected' | 'whatsapp-session.instance.disconnected';
 
@@ -11,9 +12,6 @@ type Durable = 'whatsapp-session.message.received' | 'whatsapp-session.message.s
  * event at least once, each carrying a stable eventId to deduplicate by.
  */
 export class Outbox {
-  private running?: Promise<void>;
-  private again = false;
-
   constructor(
     private readonly knex: Knex,
     private readonly ctx: PluginContext<never>,
@@ -38,26 +36,40 @@ export class Outbox {
     if (!trx) void this.dispatch();
   }
 
-  /** Emits every recorded event in order; one dispatcher at a time. */
-  dispatch(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
+  /**
+   * Emits up to 100 recorded events and removes them; false when there were none. On PostgreSQL
+   * the rows are locked while they are emitted, so processes dispatching at once never emit the
+   * same event twice (each skips the rows another holds); a process that dies mid-batch releases
+   * them and another emits them again, with the same eventId.
+   */
+  private async batch(): Promise<boolean> {
+    const emit = async (rows: { id: string; name: string; payload: string }[]) => {
+      for (const row of rows) await this.ctx.events.emit(row.name as Durable, JSON.parse(row.payload));
+    };
+    if (this.ctx.db.kind === 'postgresql') {
+      return this.knex.transaction(async (trx) => {
+        const rows: { id: string; name: string; payload: string }[] = await trx('whatsapp_session_outbox').orderBy('seq').limit(100).forUpdate().skipLocked();
+        if (!rows.length) return false;
+        await emit(rows);
+        await trx('whatsapp_session_outbox').whereIn('id', rows.map((r) => r.id)).delete();
+        return true;
+      });
     }
-    this.running = (async () => {
-      do {
-        this.again = false;
-        for (;;) {
-          const rows: { id: string; name: string; payload: string }[] = await this.knex('whatsapp_session_outbox').orderBy('seq').limit(100);
-          if (!rows.length) break;
-          for (const row of rows) await this.ctx.events.emit(row.name as Durable, JSON.parse(row.payload));
-          // Removed after the batch: a crash mid-batch replays a few, and listeners deduplicate by eventId.
-          await this.knex('whatsapp_session_outbox').whereIn('id', rows.map((r) => r.id)).delete();
-        }
-      } while (this.again);
-    })()
-      .catch((err) => this.ctx.logger.error({ err }, 'event outbox dispatch failed; it is retried on the next event or start'))
-      .finally(() => (this.running = undefined));
-    return this.running;
+    const rows: { id: string; name: string; payload: string }[] = await this.knex('whatsapp_session_outbox').orderBy('seq').limit(100);
+    if (!rows.length) return false;
+    await emit(rows);
+    // Removed after the batch: a crash mid-batch replays a few, and listeners deduplicate by eventId.
+    await this.knex('whatsapp_session_outbox').whereIn('id', rows.map((r) => r.id)).delete();
+    return true;
   }
+
+  /** Emits every recorded event in order; one dispatcher at a time. */
+  readonly dispatch = coalesced(async () => {
+    try {
+      while (await this.batch());
+    } catch (err) {
+      this.ctx.logger.error({ err }, 'event outbox dispatch failed; it is retried on the next event or start');
+    }
+  });
+
 }

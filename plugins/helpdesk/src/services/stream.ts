@@ -4,7 +4,7 @@ import { ChangeSchema } from '../entities.js';
 import { changeVisible, scopeOf } from './access.js';
 import type { Helpdesk } from './helpdesk.js';
 
-/** Changes committed by other processes are picked up by this poll (local commits wake the stream at once). */
+/** A fallback for a lost notification: commits wake the stream at once, in this process or (cluster) any other. */
 const POLL_MS = 3_000;
 
 /**

@@ -30,7 +30,14 @@ export class Units {
   constructor(
     private readonly ctx: PluginContext<never>,
     readonly clock: Clock,
-  ) {}
+  ) {
+    // Commits in other processes wake this process's streams too (the stream's poll is the fallback).
+    ctx.subscriptions.push(
+      ctx.cluster.on('helpdesk.commit', (p: { accountId: string }, from) => {
+        if (from !== ctx.cluster.nodeId) this.committed.emit('commit', p.accountId);
+      }),
+    );
+  }
 
   /** A case-insensitive LIKE condition on either database (SQLite's LIKE already ignores case). */
   ilike(pattern: string): Record<string, string> {
@@ -55,7 +62,10 @@ export class Units {
       }
       return r;
     });
-    if (changes.length) this.committed.emit('commit', accountId);
+    if (changes.length) {
+      this.committed.emit('commit', accountId);
+      if (this.ctx.cluster.mode === 'cluster') void this.ctx.cluster.broadcast('helpdesk.commit', { accountId }).catch(() => {});
+    }
     for (const f of after) {
       try {
         await f();

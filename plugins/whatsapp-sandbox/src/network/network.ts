@@ -100,6 +100,8 @@ export class SandboxNetwork extends EventEmitter {
   private readonly log: NetworkLogger;
   private readonly conns = new Set<Conn>();
   private readonly live = new Map<string, Conn>();
+  /** Logins and replacements per device, for tests and the bench (not kept across restarts). */
+  private readonly loginCounts = new Map<string, { logins: number; replaced: number }>();
   private readonly pendingRefs = new Map<string, Conn>();
   private readonly subscriptions = new Map<string, Set<string>>();
   private readonly msgIndex = new Map<string, string>();
@@ -394,7 +396,11 @@ export class SandboxNetwork extends EventEmitter {
       return this.close(conn, 20);
     }
     const old = this.live.get(jid);
+    const counts = this.loginCounts.get(jid) ?? { logins: 0, replaced: 0 };
+    this.loginCounts.set(jid, counts);
+    counts.logins++;
     if (old && old !== conn) {
+      counts.replaced++;
       this.send(old, node('stream:error', {}, [node('conflict', { type: 'replaced' })]));
       this.live.delete(jid);
       this.close(old, 20);
@@ -965,13 +971,23 @@ export class SandboxNetwork extends EventEmitter {
 
   // ---------------------------------------------------------------- inspection
 
-  devices(): { jid: string; phone: string; online: boolean; ready: boolean; queued: number }[] {
+  /**
+   * Every linked device with its connection: `connections` counts the open sockets logged in as
+   * it, `logins` the logins since the network started and `replaced` how many of them pushed an
+   * open socket out (two clients fighting over one device show as a growing count).
+   */
+  devices(): { jid: string; phone: string; online: boolean; ready: boolean; queued: number; connections: number; logins: number; replaced: number }[] {
+    const open = new Map<string, number>();
+    for (const c of this.conns) if (c.device && c.stage !== 'closed') open.set(c.device.jid, (open.get(c.device.jid) ?? 0) + 1);
     return Object.values(this.state.devices).map((d) => ({
       jid: d.jid,
       phone: d.phone,
       online: this.live.has(d.jid),
       ready: !!this.live.get(d.jid)?.ready,
       queued: d.queue.length,
+      connections: open.get(d.jid) ?? 0,
+      logins: this.loginCounts.get(d.jid)?.logins ?? 0,
+      replaced: this.loginCounts.get(d.jid)?.replaced ?? 0,
     }));
   }
 

@@ -51,26 +51,23 @@ export function instanceApiRouter(svc: WhatsAppService, maxBytes: () => number, 
   return createRouter('/instances')
     .get('/:id/token/:token/qr-code', spec('The QR code to scan (rotates about every 20 s)'), async (c) => {
       const row = await instance(c);
-      if (svc.isConnected(row.id)) return { connected: true, value: null, error: 'You are already connected.' };
-      if (!svc.currentQr(row.id)) await svc.connect(row);
-      const qr = svc.currentQr(row.id) ?? (await waitForQr(svc, row.id));
-      return { value: qr ?? null };
+      if (await svc.connected(row)) return { connected: true, value: null, error: 'You are already connected.' };
+      return { value: (await qrFor(svc, row)) ?? null };
     })
     .get('/:id/token/:token/qr-code/image', spec('The QR code as a PNG data URI'), async (c) => {
       const row = await instance(c);
-      if (svc.isConnected(row.id)) return { connected: true, value: null, error: 'You are already connected.' };
-      if (!svc.currentQr(row.id)) await svc.connect(row);
-      const qr = svc.currentQr(row.id) ?? (await waitForQr(svc, row.id));
+      if (await svc.connected(row)) return { connected: true, value: null, error: 'You are already connected.' };
+      const qr = await qrFor(svc, row);
       return { value: qr ? await QRCode.toDataURL(qr, { margin: 1, width: 320 }) : null };
     })
     .get('/:id/token/:token/phone-code/:phone', { ...spec('A pairing code to type on the phone instead of scanning'), params: params.extend({ phone }) }, async (c) => {
       const row = await instance(c as unknown as C);
-      if (svc.isConnected(row.id)) return { connected: true, code: null, error: 'You are already connected.' };
+      if (await svc.connected(row)) return { connected: true, code: null, error: 'You are already connected.' };
       return { code: await svc.pairingCode(row, c.params.phone) };
     })
     .get('/:id/token/:token/status', spec('Whether the instance is connected'), async (c) => {
       const row = await instance(c);
-      const connected = svc.isConnected(row.id);
+      const connected = await svc.connected(row);
       return {
         connected,
         smartphoneConnected: connected,
@@ -94,7 +91,7 @@ export function instanceApiRouter(svc: WhatsAppService, maxBytes: () => number, 
         token: c.params.token,
         name: row.name,
         due: null,
-        connected: svc.isConnected(row.id),
+        connected: await svc.connected(row),
         paymentStatus: null,
         created: toDate(row.created_at)!.getTime(),
         // Without the webhooks plugin there are no callbacks; it fills these in when it is on.
@@ -229,14 +226,26 @@ export function instanceApiRouter(svc: WhatsAppService, maxBytes: () => number, 
     });
 }
 
-async function waitForQr(svc: WhatsAppService, id: string, ms = 10_000): Promise<string | undefined> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const qr = svc.currentQr(id);
-    if (qr) return qr;
-    if (svc.isConnected(id)) return undefined;
-    await new Promise((r) => setTimeout(r, 100));
+/** The QR code now, or the session is started (where the instance runs) and its first QR awaited. */
+async function qrFor(svc: WhatsAppService, row: InstanceRow, ms = 10_000): Promise<string | undefined> {
+  const now = await svc.currentQr(row);
+  if (now) return now;
+  let listener: ((change: { type: string; qr?: string; connected?: boolean }) => void) | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  // Listening before the start: the first QR can come before connect() returns.
+  const next = new Promise<string | undefined>((resolve) => {
+    listener = (change) => {
+      if (change.type === 'qr') resolve(change.qr);
+      else if (change.connected) resolve(undefined);
+    };
+    svc.live.on(row.id, listener);
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    await svc.connect(row);
+    return await next;
+  } finally {
+    clearTimeout(timer);
+    svc.live.off(row.id, listener!);
   }
-  return undefined;
 }
-

@@ -21,22 +21,27 @@ const instanceOut = z.object({
 
 /** The management API for signed-in users (and API keys): create, list, rename, rotate, delete, connect. */
 export function managementRouter(svc: WhatsAppService) {
-  const json = (r: InstanceRow) => ({
+  const json = (r: InstanceRow, connected: Set<string>) => ({
     id: r.id,
     name: r.name,
     state: r.state,
     stateReason: r.state_reason,
     phone: r.phone,
     pushName: r.push_name,
-    connected: svc.isConnected(r.id),
+    connected: connected.has(r.id),
     delayMinMs: r.delay_min_ms,
     delayMaxMs: r.delay_max_ms,
     queueLimit: r.queue_limit,
     createdAt: createdAt(r),
   });
+  const one = async (r: InstanceRow) => json(r, await svc.connectedIds([r]));
+  const many = async (rows: InstanceRow[]) => {
+    const connected = await svc.connectedIds(rows);
+    return rows.map((r) => json(r, connected));
+  };
   return createRouter('/api/whatsapp-session')
     .get('/instances', { summary: "The account's instances", role: 'agent', response: z.object({ instances: z.array(instanceOut) }) }, async (c) => ({
-      instances: (await svc.list(c.auth.accountId)).map(json),
+      instances: await many(await svc.list(c.auth.accountId)),
     }))
     .post(
       '/instances',
@@ -49,12 +54,12 @@ export function managementRouter(svc: WhatsAppService) {
       },
       async (c) => {
         const { row, token } = await svc.create(c.auth.accountId, c.body.name, c.body);
-        return { ...json(row), token };
+        return { ...(await one(row)), token };
       },
     )
     .get('/instances/:id', { summary: 'One instance with its token', role: 'admin', params: idParam, response: instanceOut.extend({ token: z.string() }) }, async (c) => {
       const row = await svc.get(c.auth.accountId, c.params.id);
-      return { ...json(row), token: svc.token(row) };
+      return { ...(await one(row)), token: svc.token(row) };
     })
     .patch(
       '/instances/:id',
@@ -67,7 +72,7 @@ export function managementRouter(svc: WhatsAppService) {
       },
       async (c) => {
         const row = await svc.get(c.auth.accountId, c.params.id);
-        return json(await svc.update(row, { name: c.body.name, delay_min_ms: c.body.delayMinMs, delay_max_ms: c.body.delayMaxMs, queue_limit: c.body.queueLimit }));
+        return one(await svc.update(row, { name: c.body.name, delay_min_ms: c.body.delayMinMs, delay_max_ms: c.body.delayMaxMs, queue_limit: c.body.queueLimit }));
       },
     )
     .post('/instances/:id/rotate-token', { summary: 'Replace the instance token (the old one stops working)', role: 'admin', params: idParam, response: z.object({ token: z.string() }) }, async (c) => ({
@@ -80,16 +85,16 @@ export function managementRouter(svc: WhatsAppService) {
     .post('/instances/:id/connect', { summary: 'Connect: reconnects with saved credentials or starts showing QR codes', role: 'admin', params: idParam, response: instanceOut }, async (c) => {
       const row = await svc.get(c.auth.accountId, c.params.id);
       await svc.connect(row);
-      return json(await svc.get(c.auth.accountId, c.params.id));
+      return one(await svc.get(c.auth.accountId, c.params.id));
     })
     .post('/instances/:id/disconnect', { summary: 'Log out the device', role: 'admin', params: idParam, response: instanceOut }, async (c) => {
       const row = await svc.get(c.auth.accountId, c.params.id);
       await svc.disconnect(row);
-      return json(await svc.get(c.auth.accountId, c.params.id));
+      return one(await svc.get(c.auth.accountId, c.params.id));
     })
     .get('/instances/:id/qr', { summary: 'The current QR code, as text and as a PNG data URI', role: 'admin', params: idParam }, async (c) => {
       const row = await svc.get(c.auth.accountId, c.params.id);
-      const qr = svc.currentQr(row.id);
+      const qr = await svc.currentQr(row);
       return { qr: qr ?? null, image: qr ? await QRCode.toDataURL(qr, { margin: 1, width: 320 }) : null, state: row.state };
     })
     .get(
@@ -104,8 +109,8 @@ export function managementRouter(svc: WhatsAppService) {
         };
         svc.live.on(row.id, onChange);
         events.onClose(() => svc.live.off(row.id, onChange));
-        events.send('state', { type: 'state', state: row.state, reason: row.state_reason, connected: svc.isConnected(row.id), phone: row.phone });
-        const qr = svc.currentQr(row.id);
+        events.send('state', { type: 'state', state: row.state, reason: row.state_reason, connected: await svc.connected(row), phone: row.phone });
+        const qr = await svc.currentQr(row);
         if (qr) onChange({ type: 'qr', qr });
       },
     )

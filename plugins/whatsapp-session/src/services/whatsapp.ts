@@ -9,6 +9,7 @@ import { PREVIOUS, nextSeq, toDate, type InstanceRow, type InstanceState, type M
 import { databaseAuthState } from '../transport/authState.js';
 import { InstanceSession } from '../transport/session.js';
 import type { Outbox } from '../outbox.js';
+import type { InstanceLeases, LeaseHolder } from './leases.js';
 import { buildContent, summarizeInbound, type InboundSummary, type OutgoingRequest } from './content.js';
 
 export interface Settings {
@@ -20,7 +21,13 @@ export interface Settings {
   'whatsapp-session.maxMediaBytes': number;
   'whatsapp-session.optOutKeywords': string[];
   'whatsapp-session.mediaLinkDays': number;
+  'whatsapp-session.failoverSeconds': number;
+  'whatsapp-session.maxInstancesPerProcess': number;
 }
+
+/** What a process asks the owner of an instance to do (cluster mode). */
+type OwnerOp = 'connect' | 'disconnect' | 'qr' | 'read' | 'typing' | 'delete' | 'pairingCode' | 'exists' | 'profileName';
+type LiveChange = { type: string; instanceId: string; [k: string]: unknown };
 
 export type SendJob = { instanceId: string; messageId: string };
 
@@ -37,7 +44,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * a pg-boss job only wakes the instance's sender, which sends its oldest queued
  * message first, so order holds and nothing is lost when a job or process dies.
  */
-export class WhatsAppService {
+export class WhatsAppService implements LeaseHolder {
   private readonly sessions = new Map<string, InstanceSession>();
   private readonly qrs = new Map<string, { qr: string; at: number }>();
   private readonly lastWake = new Map<string, number>();
@@ -51,7 +58,26 @@ export class WhatsAppService {
     private readonly ctx: PluginContext<Settings>,
     private readonly network: () => WhatsAppNetwork | undefined,
     private readonly outbox: Outbox,
-  ) {}
+    /** Set when several processes share PostgreSQL: who runs which instance. */
+    private readonly leases?: InstanceLeases,
+  ) {
+    // Live changes travel through the cluster, so a stream on any process sees every instance.
+    ctx.subscriptions.push(
+      ctx.cluster.on('whatsapp-session.live', (p: { accountId: string; change: LiveChange }) => {
+        this.live.emit(p.change.instanceId, p.change);
+        // The account's stream (agents) carries states; QR codes only reach the instance's own stream (admins).
+        if (p.change.type === 'state') this.live.emit(`account:${p.accountId}`, p.change);
+      }),
+      ctx.cluster.on('whatsapp-session.wake', (p: { instanceId: string }) => {
+        if (this.sessions.has(p.instanceId)) void this.drain(p.instanceId).catch((err) => this.log.error({ err, instance: p.instanceId }, 'drain failed'));
+      }),
+      ctx.cluster.handle('whatsapp-session.op', (p: { op: OwnerOp; instanceId: string; args: unknown[] }) => this.runOp(p.op, p.instanceId, p.args)),
+    );
+  }
+
+  private publish(row: Pick<InstanceRow, 'id' | 'account_id'>, change: LiveChange) {
+    void this.ctx.cluster.broadcast('whatsapp-session.live', { accountId: row.account_id, change }).catch((err) => this.log.warn({ err }, 'could not publish a live change'));
+  }
 
   private get log() {
     return this.ctx.logger;
@@ -134,6 +160,9 @@ export class WhatsAppService {
   }
 
   async remove(row: InstanceRow): Promise<void> {
+    // The process running it logs the device out first (this one, or its owner in cluster mode).
+    const owner = await this.ownerElsewhere(row, false);
+    if (owner) await this.ctx.cluster.request(owner, 'whatsapp-session.op', { op: 'disconnect', instanceId: row.id, args: [] }).catch((err) => this.log.warn({ err, instance: row.id }, 'the owner did not log the instance out; deleting it anyway'));
     await this.sessions.get(row.id)?.stop({ logout: true });
     this.sessions.delete(row.id);
     await this.store.knex.transaction(async (trx) => {
@@ -141,6 +170,7 @@ export class WhatsAppService {
       await trx('whatsapp_session_messages').where({ instance_id: row.id }).delete();
       await trx('whatsapp_session_instance_events').where({ instance_id: row.id }).delete();
       await trx('whatsapp_session_instances').where({ id: row.id }).delete();
+      await trx('whatsapp_session_leases').where({ instance_id: row.id }).delete();
     });
     rmSync(path.join(this.ctx.dataDir, 'media', row.id), { recursive: true, force: true });
   }
@@ -158,24 +188,124 @@ export class WhatsAppService {
     }
     row.state = state;
     row.state_reason = reason;
-    const change = { type: 'state', instanceId: row.id, state, reason, connected: this.isConnected(row.id), phone: extra.phone ?? row.phone ?? null };
-    this.live.emit(row.id, change);
-    this.live.emit(`account:${row.account_id}`, change);
+    this.publish(row, { type: 'state', instanceId: row.id, state, reason, connected: this.isConnected(row.id), phone: extra.phone ?? row.phone ?? null });
   }
 
   // ------------------------------------------------------------------ lifecycle
 
+  /** Whether this process holds the instance's open socket. */
   isConnected(id: string): boolean {
     return !!this.sessions.get(id)?.open;
   }
 
-  currentQr(id: string): string | undefined {
+  private localQr(id: string): string | undefined {
     const q = this.qrs.get(id);
     return q && Date.now() - q.at < 60_000 ? q.qr : undefined;
   }
 
-  /** Starts (or restarts) the instance's session; shows a QR when it is not paired yet. */
+  /** Whether the instance's socket is open, in whichever process runs it. */
+  async connected(row: InstanceRow): Promise<boolean> {
+    return (await this.connectedIds([row])).has(row.id);
+  }
+
+  /** The connected ones of several instances: the state their owner recorded, while its lease holds. */
+  async connectedIds(rows: InstanceRow[]): Promise<Set<string>> {
+    if (!this.leases) return new Set(rows.filter((r) => this.isConnected(r.id)).map((r) => r.id));
+    const fresh = await this.store.instances().whereIn('id', rows.map((r) => r.id)).select('id', 'state');
+    const owners = await this.leases.owners(rows.map((r) => r.id));
+    return new Set(fresh.filter((r) => this.isConnected(r.id) || (r.state === 'connected' && owners.has(r.id) && !this.sessions.has(r.id))).map((r) => r.id));
+  }
+
+  /** The QR code to scan now, from the process that runs the instance. */
+  async currentQr(row: InstanceRow): Promise<string | undefined> {
+    return ((await this.onOwner(row, 'qr', [], false)) as string | null) ?? undefined;
+  }
+
+  /**
+   * Where the instance's socket lives: undefined for this process, or the id of the process
+   * holding its lease. With `claim`, a free instance is taken here.
+   */
+  private async ownerElsewhere(row: InstanceRow, claim: boolean): Promise<string | undefined> {
+    if (!this.leases || this.sessions.has(row.id)) return undefined;
+    const owner = await this.leases.ownerOf(row.id);
+    if (owner && owner !== this.leases.me) return owner;
+    if (claim && !(await this.leases.acquire(row.id))) {
+      const now = await this.leases.ownerOf(row.id);
+      if (now && now !== this.leases.me) return now;
+    }
+    return undefined;
+  }
+
+  /** Runs an action on the instance's socket, here or (cluster mode) on its owner, with the same answer. */
+  private async onOwner(row: InstanceRow, op: OwnerOp, args: unknown[], claim: boolean): Promise<unknown> {
+    const owner = await this.ownerElsewhere(row, claim);
+    if (owner) return this.ctx.cluster.request(owner, 'whatsapp-session.op', { op, instanceId: row.id, args }, op === 'pairingCode' || op === 'connect' ? 30_000 : 15_000);
+    return this.runOp(op, row.id, args, row);
+  }
+
+  private async runOp(op: OwnerOp, instanceId: string, args: unknown[], known?: InstanceRow): Promise<unknown> {
+    const row = known ?? (await this.store.instances().where({ id: instanceId }).first());
+    if (!row) throw notFound('Instance');
+    switch (op) {
+      case 'connect':
+        return this.startLocal(row);
+      case 'disconnect':
+        return this.disconnectLocal(row);
+      case 'qr':
+        return this.localQr(row.id) ?? null;
+      case 'read':
+        return this.openSocket(row).readMessages((args[1] as string[]).map((id) => ({ remoteJid: jidOf(args[0] as string), id, fromMe: false })));
+      case 'typing':
+        return this.openSocket(row).sendPresenceUpdate(args[1] as 'composing' | 'paused', jidOf(args[0] as string));
+      case 'delete': {
+        const [phone, id, owner] = args as [string, string, boolean];
+        await this.openSocket(row).sendMessage(jidOf(phone), { delete: { remoteJid: jidOf(phone), id, fromMe: owner } });
+        return null;
+      }
+      case 'pairingCode':
+        return this.pairingCodeLocal(row, args[0] as string);
+      case 'exists': {
+        const result = await this.openSocket(row).onWhatsApp(args[0] as string);
+        return !!result?.[0]?.exists;
+      }
+      case 'profileName':
+        return this.openSocket(row).updateProfileName(args[0] as string);
+    }
+  }
+
+  /** Starts (or restarts) the instance's session, in the process that runs it; shows a QR when it is not paired yet. */
   async connect(row: InstanceRow): Promise<void> {
+    await this.onOwner(row, 'connect', [], true);
+  }
+
+  // ------------------------------------------------------------------ this process's sockets (LeaseHolder)
+
+  localIds(): string[] {
+    return [...this.sessions.keys()];
+  }
+
+  async startLocal(rowOrId: InstanceRow | string): Promise<void> {
+    const row = typeof rowOrId === 'string' ? await this.store.instances().where({ id: rowOrId }).first() : rowOrId;
+    if (!row) return;
+    await this.startSession(row);
+  }
+
+  async stopLocal(id: string, reason: string): Promise<void> {
+    const session = this.sessions.get(id);
+    this.sessions.delete(id);
+    this.qrs.delete(id);
+    if (!session) return;
+    this.log.info({ instance: id, reason }, 'closing the instance socket here');
+    await session.stop();
+  }
+
+  async sweep(ids: string[]): Promise<void> {
+    if (!ids.length) return;
+    const rows: { instance_id: string }[] = await this.store.messages().whereIn('instance_id', ids).where({ direction: 'out' }).whereIn('status', ['QUEUED', 'SENDING']).distinct('instance_id');
+    for (const r of rows) if (this.sessions.get(r.instance_id)?.open) void this.drain(r.instance_id).catch((err) => this.log.error({ err, instance: r.instance_id }, 'drain failed'));
+  }
+
+  private async startSession(row: InstanceRow): Promise<void> {
     await this.sessions.get(row.id)?.stop();
     await this.store.instances().where({ id: row.id }).update({ wanted: true });
     const auth = await databaseAuthState(this.store, this.ctx.secrets, row.id);
@@ -194,7 +324,7 @@ export class WhatsAppService {
         saveCreds: () => auth.saveCreds(),
         onQr: (qr) => {
           this.qrs.set(row.id, { qr, at: Date.now() });
-          this.live.emit(row.id, { type: 'qr', qr });
+          this.publish(row, { type: 'qr', instanceId: row.id, qr });
           void this.setState(row, 'qr', 'waiting for the QR code to be scanned');
           void this.ctx.events.emit('whatsapp-session.instance.qr', { instanceId: row.id, accountId: row.account_id, qr });
         },
@@ -238,6 +368,10 @@ export class WhatsAppService {
 
   /** Logs the device out (the phone forgets it) and stops; a new QR is needed to connect again. */
   async disconnect(row: InstanceRow): Promise<void> {
+    await this.onOwner(row, 'disconnect', [], false);
+  }
+
+  private async disconnectLocal(row: InstanceRow): Promise<void> {
     const session = this.sessions.get(row.id);
     this.sessions.delete(row.id);
     await session?.stop({ logout: true });
@@ -249,12 +383,15 @@ export class WhatsAppService {
   }
 
   /** After a restart: reconnect every instance that should be connected, with its saved credentials. */
+  /** After a start: reconnect the instances that should be connected (cluster mode: this process's share of them). */
   async resumeAll(): Promise<void> {
+    if (this.leases) return this.leases.start(this);
     const rows = await this.store.instances().where({ wanted: true });
-    for (const row of rows) await this.connect(row).catch((err) => this.log.error({ err, instance: row.id }, 'could not resume'));
+    for (const row of rows) await this.startLocal(row).catch((err) => this.log.error({ err, instance: row.id }, 'could not resume'));
   }
 
   async stopAll(): Promise<void> {
+    if (this.leases) return this.leases.handOver();
     const all = [...this.sessions.values()];
     this.sessions.clear();
     await Promise.all(all.map((s) => s.stop()));
@@ -318,9 +455,14 @@ export class WhatsAppService {
         this.log.warn({ err, instance: row.id }, 'could not queue the wake-up job; the message waits for the next drain');
       });
     }
-    // The local sender is nudged at once when this process holds the session.
-    if (this.sessions.get(row.id)?.open) void this.drain(row.id).catch((err) => this.log.error({ err, instance: row.id }, 'drain failed'));
+    this.wake(row.id);
     return { zaapId, messageId: waId, id: waId };
+  }
+
+  /** Nudges the instance's sender: here when this process holds the session, else on its owner. */
+  wake(instanceId: string): void {
+    if (this.sessions.get(instanceId)?.open) void this.drain(instanceId).catch((err) => this.log.error({ err, instance: instanceId }, 'drain failed'));
+    else if (this.leases) void this.ctx.cluster.broadcast('whatsapp-session.wake', { instanceId }).catch((err) => this.log.warn({ err }, 'could not wake the owner; its next lease round sends'));
   }
 
   /** Sends the instance's queued messages in order, one at a time, with its pacing. */
@@ -348,6 +490,8 @@ export class WhatsAppService {
     for (;;) {
       const session = this.sessions.get(instanceId);
       if (!session?.open || !session.sock) return;
+      // A lease that may have lapsed may be another process's now: it sends, not us.
+      if (this.leases && !this.leases.valid()) return;
       const msg = await this.store.messages().where({ instance_id: instanceId, direction: 'out' }).whereIn('status', ['QUEUED', 'SENDING']).orderBy('seq', 'asc').first();
       if (!msg) return;
       const req = JSON.parse(msg.content) as OutgoingRequest;
@@ -426,12 +570,11 @@ export class WhatsAppService {
   }
 
   async readMessage(row: InstanceRow, phone: string, messageId: string | string[]) {
-    const ids = Array.isArray(messageId) ? messageId : [messageId];
-    await this.openSocket(row).readMessages(ids.map((id) => ({ remoteJid: jidOf(phone), id, fromMe: false })));
+    await this.onOwner(row, 'read', [phone, Array.isArray(messageId) ? messageId : [messageId]], false);
   }
 
   async typing(row: InstanceRow, phone: string, state: 'composing' | 'paused') {
-    await this.openSocket(row).sendPresenceUpdate(state, jidOf(phone));
+    await this.onOwner(row, 'typing', [phone, state], false);
   }
 
   messagesByRowId(row: InstanceRow, ids: string[]) {
@@ -439,12 +582,16 @@ export class WhatsAppService {
   }
 
   async deleteMessage(row: InstanceRow, phone: string, messageId: string, owner: boolean) {
-    await this.openSocket(row).sendMessage(jidOf(phone), { delete: { remoteJid: jidOf(phone), id: messageId, fromMe: owner } });
+    await this.onOwner(row, 'delete', [phone, messageId, owner], false);
   }
 
   /** A pairing code to type on the phone (Linked devices → Link with phone number) instead of scanning. */
   async pairingCode(row: InstanceRow, phone: string): Promise<string> {
-    if (!this.sessions.get(row.id)) await this.connect(row);
+    return (await this.onOwner(row, 'pairingCode', [phone], true)) as string;
+  }
+
+  private async pairingCodeLocal(row: InstanceRow, phone: string): Promise<string> {
+    if (!this.sessions.get(row.id)) await this.startLocal(row);
     const session = this.sessions.get(row.id)!;
     for (let i = 0; i < 50 && !session.sock; i++) await sleep(100);
     try {
@@ -455,12 +602,11 @@ export class WhatsAppService {
   }
 
   async phoneExists(row: InstanceRow, phone: string): Promise<boolean> {
-    const result = await this.openSocket(row).onWhatsApp(phone);
-    return !!result?.[0]?.exists;
+    return (await this.onOwner(row, 'exists', [phone], false)) as boolean;
   }
 
   async profileName(row: InstanceRow, name: string) {
-    await this.openSocket(row).updateProfileName(name);
+    await this.onOwner(row, 'profileName', [name], false);
   }
 
   // ------------------------------------------------------------------ receiving
@@ -526,6 +672,7 @@ export class WhatsAppService {
             mediaPath: mediaPath ?? undefined,
             waitingMessage: waiting,
             senderName: msg.pushName ?? undefined,
+            connectedPhone: this.phoneOfInstance(row.id) ?? row.phone ?? null,
             replyTo: 'replyTo' in summary ? summary.replyTo : undefined,
             ...inboundDetails(summary),
             momment: Number(msg.messageTimestamp ?? Math.floor(Date.now() / 1000)) * 1000,
