@@ -16,6 +16,7 @@ export { systemClock, ManualClock } from './clock.js';
 export type { Clock } from './clock.js';
 export { openEventStream, nextSeq } from './eventStream.js';
 export { stableUuid } from './ids.js';
+export { coalesced } from './coalesce.js';
 export type { EventStream } from './eventStream.js';
 export type { Disposable } from '../host/disposable.js';
 export { toDisposable, DisposableStore } from '../host/disposable.js';

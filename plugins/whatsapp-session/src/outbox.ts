@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EventMap, Knex, PluginContext } from '@plugchat/core';
 import { nextSeq } from './store.js';
-import { coalesced } from './coalesce.js';
+import { coalesced } from '@plugchat/core';
 
 type Durable = 'whatsapp-session.message.received' | 'whatsapp-session.message.status' | 'whatsapp-session.instance.connected' | 'whatsapp-session.instance.disconnected';
 

@@ -1,4 +1,4 @@
-import { badRequest, openEventStream, type Caller } from '@plugchat/core';
+import { badRequest, coalesced, openEventStream, type Caller } from '@plugchat/core';
 import type { Context } from 'koa';
 import { ChangeSchema } from '../entities.js';
 import { changeVisible, scopeOf } from './access.js';
@@ -24,31 +24,21 @@ export async function openChangeStream(hd: Helpdesk, caller: Caller, koa: Contex
   }
   const stream = openEventStream(koa);
   let closed = false;
-  let running: Promise<void> | undefined;
-  let again = false;
-  const pump = (): Promise<void> => {
-    if (running) {
-      again = true;
-      return running;
-    }
-    running = (async () => {
-      do {
-        again = false;
-        for (;;) {
-          const rows = await em().find(ChangeSchema, { seq: { $gt: cursor } }, { orderBy: { seq: 'asc' }, limit: 200 });
-          if (!rows.length || closed) break;
-          const scope = await scopeOf(em(), caller);
-          for (const r of rows) {
-            if (changeVisible(scope, r)) stream.send(r.type, { seq: r.seq, attendanceId: r.attendanceId, at: new Date(r.at).toISOString(), data: r.data }, r.seq);
-            cursor = r.seq;
-          }
+  const pump = coalesced(async () => {
+    try {
+      for (;;) {
+        const rows = await em().find(ChangeSchema, { seq: { $gt: cursor } }, { orderBy: { seq: 'asc' }, limit: 200 });
+        if (!rows.length || closed) break;
+        const scope = await scopeOf(em(), caller);
+        for (const r of rows) {
+          if (changeVisible(scope, r)) stream.send(r.type, { seq: r.seq, attendanceId: r.attendanceId, at: new Date(r.at).toISOString(), data: r.data }, r.seq);
+          cursor = r.seq;
         }
-      } while (again && !closed);
-    })()
-      .catch((err) => hd.ctx.logger.warn({ err }, 'helpdesk stream read failed; retried on the next change'))
-      .finally(() => (running = undefined));
-    return running;
-  };
+      }
+    } catch (err) {
+      hd.ctx.logger.warn({ err }, 'helpdesk stream read failed; retried on the next change');
+    }
+  });
   const onCommit = (account: string) => {
     if (account === accountId) void pump();
   };

@@ -1,6 +1,6 @@
 import type { Cluster, Knex } from '@plugchat/core';
 import type { Logger } from 'pino';
-import { coalesced } from '../coalesce.js';
+import { coalesced } from '@plugchat/core';
 
 const TABLE = 'whatsapp_session_leases';
 
