@@ -25,4 +25,8 @@ export interface EventMap {
 }
 
 export type EventName = keyof EventMap & string;
+/** How an emit went: a durable emitter (an outbox) keeps an event whose listeners failed, to retry it. */
+export interface EmitResult {
+  failed: number;
+}
 export type EventListener<K extends EventName> = (payload: EventMap[K]) => void | Promise<void>;

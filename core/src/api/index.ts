@@ -6,7 +6,7 @@ export type { JobDefinition, JobHandle, JobInfo, SendOptions } from './jobs.js';
 export { createRouter, PluginRouter } from './routes.js';
 export type { AuthMode, Caller, RouteContext, RouteSpec, RouteHandler, HttpMethod } from './routes.js';
 export type { Cluster, ClusterNode } from './cluster.js';
-export type { EventMap, EventName, EventListener } from './events.js';
+export type { EmitResult, EventMap, EventName, EventListener } from './events.js';
 export { ROLES, roleAtLeast } from './roles.js';
 export type { Role } from './roles.js';
 export { tenantScoped, scopeToAccount, scopeToSystem, TENANT_FILTER } from './tenant.js';

@@ -6,7 +6,7 @@ import type { Disposable } from '../host/disposable.js';
 import type { Cluster } from './cluster.js';
 import type { PluginManifest } from '../host/manifest.js';
 import type { Migration } from '../services/migrations.js';
-import type { EventListener, EventMap, EventName } from './events.js';
+import type { EmitResult, EventListener, EventMap, EventName } from './events.js';
 import type { JobDefinition, JobHandle } from './jobs.js';
 import type { PluginRouter } from './routes.js';
 
@@ -58,7 +58,8 @@ export interface PluginContext<S = Record<string, unknown>> {
   readonly jobs: { register<P>(def: JobDefinition<P>): Promise<JobHandle<P>> };
   readonly events: {
     on<K extends EventName>(name: K, listener: EventListener<K>): Disposable;
-    emit<K extends EventName>(name: K, payload: EventMap[K]): Promise<void>;
+    /** Resolves when every listener is done; `failed` counts those that threw (they are logged). */
+    emit<K extends EventName>(name: K, payload: EventMap[K]): Promise<EmitResult>;
     /** How many listeners an event has now (for skipping work nobody consumes). */
     listenerCount(name: EventName): number;
   };

@@ -1,4 +1,4 @@
-import type { EventMap, EventName, EventListener } from '../api/events.js';
+import type { EmitResult, EventMap, EventName, EventListener } from '../api/events.js';
 import { toDisposable, type Disposable } from '../host/disposable.js';
 import type { Logger } from '../services/logger.js';
 
@@ -24,19 +24,22 @@ export class EventBus {
     return toDisposable(() => void set.delete(entry));
   }
 
-  /** Resolves when every listener has finished; never rejects. */
-  async emit<K extends EventName>(name: K, payload: EventMap[K]): Promise<void> {
+  /** Resolves when every listener has finished, with how many failed; never rejects. */
+  async emit<K extends EventName>(name: K, payload: EventMap[K]): Promise<EmitResult> {
     const set = this.listeners.get(name);
-    if (!set?.size) return;
+    if (!set?.size) return { failed: 0 };
+    let failed = 0;
     await Promise.all(
       [...set].map(async (entry) => {
         try {
           await entry.listener(payload);
         } catch (err) {
+          failed++;
           this.log.error({ err, plugin: entry.plugin, contribution: 'event', event: name }, 'event listener failed');
         }
       }),
     );
+    return { failed };
   }
 
   listenerCount(name: string): number {

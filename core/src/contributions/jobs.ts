@@ -77,13 +77,15 @@ export async function registerJob<P>(boss: PgBoss, def: JobDefinition<P>, log: L
 }
 
 async function upsertQueue(boss: PgBoss, name: string, options: PgBoss.Queue) {
-  const existing = await boss.getQueue(name);
-  if (existing) return boss.updateQueue(name, options);
-  try {
-    await boss.createQueue(name, options);
-  } catch (err) {
-    // Processes started together on one database race to create it: the loser updates instead.
-    if (!(await boss.getQueue(name))) throw err;
-    await boss.updateQueue(name, options);
+  // Processes started together on one database race to create a queue (pg-boss creates a table
+  // per queue, and concurrent creations can deadlock): the loser looks again and updates instead.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      if (await boss.getQueue(name)) return await boss.updateQueue(name, options);
+      return await boss.createQueue(name, options);
+    } catch (err) {
+      if (attempt >= 5) throw err;
+      await new Promise((r) => setTimeout(r, 100 + Math.random() * 400 * attempt));
+    }
   }
 }

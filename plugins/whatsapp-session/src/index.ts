@@ -3,6 +3,7 @@ import type { InstanceInfoContribution, SessionMessage, WhatsAppNetwork, WhatsAp
 import { migrations } from './migrations.js';
 import { instanceApiRouter } from './routes/instanceApi.js';
 import { mediaLinkRouter } from './routes/mediaLinks.js';
+import { clusterRouter } from './routes/cluster.js';
 import { MediaLinks } from './services/mediaLinks.js';
 import { managementRouter } from './routes/management.js';
 import { WhatsAppService, type SendJob, type Settings } from './services/whatsapp.js';
@@ -47,6 +48,7 @@ export default definePlugin<WhatsAppSessionApi, Settings>({
     ctx.subscriptions.push(
       ctx.http.register(managementRouter(svc)),
       ctx.http.register(mediaLinkRouter(store, links)),
+      ctx.http.register(clusterRouter(ctx.cluster, ctx.db.knex)),
       ctx.http.register(instanceApiRouter(svc, () => ctx.settings.get('whatsapp-session.maxMediaBytes'), () => ctx.extensions.get<InstanceInfoContribution>('whatsapp-session.instanceInfo'))),
       { dispose: () => svc.stopAll() },
     );

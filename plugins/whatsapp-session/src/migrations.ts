@@ -96,4 +96,13 @@ export const migrations: Migration[] = [
       });
     },
   },
+  {
+    name: '0004_outbox_attempts',
+    async up({ knex }) {
+      // An event whose listener failed stays in the outbox and is tried again; this counts the tries.
+      await knex.schema.alterTable('whatsapp_session_outbox', (t) => {
+        t.integer('attempts').notNullable().defaultTo(0);
+      });
+    },
+  },
 ];

@@ -3,6 +3,10 @@ import type { EventMap, Knex, PluginContext } from '@plugchat/core';
 import { nextSeq } from './store.js';
 import { coalesced } from '@plugchat/core';
 
+type OutboxRow = { id: string; name: string; payload: string; attempts: number };
+/** Attempts before an event whose listener keeps failing stops holding up the ones after it. */
+const MAX_ATTEMPTS = 6;
+
 type Durable = 'whatsapp-session.message.received' | 'whatsapp-session.message.status' | 'whatsapp-session.instance.connected' | 'whatsapp-session.instance.disconnected';
 
 /**
@@ -37,30 +41,47 @@ export class Outbox {
   }
 
   /**
-   * Emits up to 100 recorded events and removes them; false when there were none. On PostgreSQL
-   * the rows are locked while they are emitted, so processes dispatching at once never emit the
-   * same event twice (each skips the rows another holds); a process that dies mid-batch releases
-   * them and another emits them again, with the same eventId.
+   * Emits up to 100 recorded events and removes them; false when there were none, or when one
+   * failed in a listener (the webhooks' queue gone during a shutdown, say): that one and those
+   * after it stay, in order, and are tried again shortly (here, or by any process on the database).
+   * On PostgreSQL the rows are locked while they are emitted, so processes dispatching at once
+   * never emit the same event twice (each skips the rows another holds); a process that dies
+   * mid-batch releases them and another emits them again, with the same eventId.
    */
   private async batch(): Promise<boolean> {
-    const emit = async (rows: { id: string; name: string; payload: string }[]) => {
-      for (const row of rows) await this.ctx.events.emit(row.name as Durable, JSON.parse(row.payload));
+    const run = async (db: Knex | Knex.Transaction, rows: OutboxRow[]): Promise<boolean> => {
+      const done: string[] = [];
+      let more = rows.length > 0;
+      for (const row of rows) {
+        const { failed } = await this.ctx.events.emit(row.name as Durable, JSON.parse(row.payload));
+        if (failed && row.attempts + 1 < MAX_ATTEMPTS) {
+          await db('whatsapp_session_outbox').where({ id: row.id }).update({ attempts: row.attempts + 1 });
+          this.retryLater(row.attempts + 1);
+          more = false;
+          break;
+        }
+        if (failed) this.ctx.logger.error({ event: row.name, eventId: row.id, attempts: MAX_ATTEMPTS }, 'an event kept failing in a listener; it is given up');
+        done.push(row.id);
+      }
+      // Removed after the batch: a crash mid-batch replays a few, and listeners deduplicate by eventId.
+      if (done.length) await db('whatsapp_session_outbox').whereIn('id', done).delete();
+      return more;
     };
     if (this.ctx.db.kind === 'postgresql') {
-      return this.knex.transaction(async (trx) => {
-        const rows: { id: string; name: string; payload: string }[] = await trx('whatsapp_session_outbox').orderBy('seq').limit(100).forUpdate().skipLocked();
-        if (!rows.length) return false;
-        await emit(rows);
-        await trx('whatsapp_session_outbox').whereIn('id', rows.map((r) => r.id)).delete();
-        return true;
-      });
+      return this.knex.transaction(async (trx) => run(trx, await trx('whatsapp_session_outbox').orderBy('seq').limit(100).forUpdate().skipLocked()));
     }
-    const rows: { id: string; name: string; payload: string }[] = await this.knex('whatsapp_session_outbox').orderBy('seq').limit(100);
-    if (!rows.length) return false;
-    await emit(rows);
-    // Removed after the batch: a crash mid-batch replays a few, and listeners deduplicate by eventId.
-    await this.knex('whatsapp_session_outbox').whereIn('id', rows.map((r) => r.id)).delete();
-    return true;
+    return run(this.knex, await this.knex('whatsapp_session_outbox').orderBy('seq').limit(100));
+  }
+
+  private retryTimer?: NodeJS.Timeout;
+
+  private retryLater(attempt: number) {
+    if (this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.dispatch();
+    }, Math.min(30_000, 250 * 2 ** attempt));
+    this.retryTimer.unref();
   }
 
   /** Emits every recorded event in order; one dispatcher at a time. */

@@ -44,6 +44,19 @@ describe.skipIf(!TEST_DATABASE_URL)('several processes on one PostgreSQL', () =>
   const indexOfNode = (node: string) => fleet.nodes.findIndex((n) => n?.node === node);
   const inbox = () => customer.messages().filter((m) => m.direction === 'in');
 
+  /** Before failing: what PlugChat holds for the messages whose DeliveryCallback never came. */
+  const explainMissing = async (ids: string[]) => {
+    const missing = ids.filter((id) => !receiver.requests.some((r) => r.json?.type === 'DeliveryCallback' && r.json.messageId === id));
+    const { default: pg } = await import('pg');
+    const c = new pg.Client({ connectionString: fleet.databaseUrl });
+    await c.connect();
+    const msgs = await c.query('select wa_id, status, instance_id from whatsapp_session_messages where wa_id = any($1)', [missing.slice(0, 5)]);
+    const outbox = await c.query('select count(*) from whatsapp_session_outbox');
+    const deliveries = await c.query("select event_type, status, attempts, job_id, payload from webhooks_deliveries where payload like any($1)", [missing.slice(0, 5).map((m) => `%${m}%`)]);
+    await c.end();
+    console.error('missing DeliveryCallbacks', missing.length, JSON.stringify(msgs.rows), 'outbox rows', outbox.rows[0].count, JSON.stringify(deliveries.rows).slice(0, 2000));
+  };
+
   beforeAll(async () => {
     await receiver.start();
     fleet = await createFleet({
@@ -75,6 +88,11 @@ describe.skipIf(!TEST_DATABASE_URL)('several processes on one PostgreSQL', () =>
       return owners.size === INSTANCES && per.size === PROCESSES && [...per.values()].every((n) => n === INSTANCES / PROCESSES);
     }, 60_000, 'ten instances per process');
     await steady(5_000);
+    const view = (await paired.owner.get('/api/whatsapp-session/cluster')).body;
+    expect(view.mode).toBe('cluster');
+    expect(view.unassigned).toBe(0);
+    expect(view.processes.map((p: { instances: number }) => p.instances)).toEqual([10, 10, 10]);
+    expect((await new Api(fleet.nodes[1]!.url).get('/api/whatsapp-session/cluster')).status).toBe(401);
 
     await Promise.all(fleet.nodes.map((_, i) => fleet.stop(i)));
     await fleet.startAll(PROCESSES);
@@ -192,9 +210,7 @@ describe.skipIf(!TEST_DATABASE_URL)('several processes on one PostgreSQL', () =>
 
     // Webhooks: per message one DeliveryCallback, and one status event per status, by event id.
     await waitUntil(async () => ids.every((id) => receiver.requests.some((r) => r.json?.type === 'DeliveryCallback' && r.json.messageId === id)), 60_000, 'a DeliveryCallback per message').catch(async (err) => {
-      const missing = ids.filter((id) => !receiver.requests.some((r) => r.json?.type === 'DeliveryCallback' && r.json.messageId === id));
-      const pending = (await paired.owner.get('/api/webhooks/deliveries?status=pending&limit=200')).body;
-      console.error('missing DeliveryCallbacks', missing.length, missing.slice(0, 3), 'pending deliveries', JSON.stringify(pending).slice(0, 1500));
+      await explainMissing(ids);
       throw err;
     });
     await sleep(2_000);
@@ -249,7 +265,10 @@ describe.skipIf(!TEST_DATABASE_URL)('several processes on one PostgreSQL', () =>
     const counts = new Map<string, number>();
     for (const m of inbox()) if (m.text?.startsWith('rolagem ')) counts.set(m.text, (counts.get(m.text) ?? 0) + 1);
     expect([...counts.entries()].filter(([, c]) => c > 1)).toEqual([]);
-    await waitUntil(async () => accepted.every((a) => receiver.requests.some((r) => r.json?.type === 'DeliveryCallback' && r.json.messageId === a.messageId)), 60_000, 'a DeliveryCallback per accepted text');
+    await waitUntil(async () => accepted.every((a) => receiver.requests.some((r) => r.json?.type === 'DeliveryCallback' && r.json.messageId === a.messageId)), 60_000, 'a DeliveryCallback per accepted text').catch(async (err) => {
+      await explainMissing(accepted.map((a) => a.messageId));
+      throw err;
+    });
     for (const a of accepted) {
       const deliveries = new Set(receiver.requests.filter((r) => r.json?.type === 'DeliveryCallback' && r.json.messageId === a.messageId).map((r) => r.eventId));
       expect(deliveries.size, a.text).toBe(1);

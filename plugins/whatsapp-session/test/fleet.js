@@ -161,7 +161,9 @@ export async function pairInstances(fleet, count, { bizPrefix = '55119700', dela
   for (let i = 0; i < count; i++) {
     const created = (await owner.post('/api/whatsapp-session/instances', { name: `Loja ${i}`, delayMinMs: delayMs, delayMaxMs: delayMs })).body;
     const inst = { id: created.id, token: created.token, phone: `${bizPrefix}${String(i).padStart(4, '0')}` };
-    const qr = await api(inst, i).get('/qr-code');
+    // A client asks again when no QR came in time (on a loaded machine).
+    let qr;
+    for (let attempt = 0; attempt < 3 && !qr?.body?.value; attempt++) qr = await api(inst, i + attempt).get('/qr-code');
     if (!qr.body?.value) throw new Error(`no QR for instance ${i}: ${qr.status} ${JSON.stringify(qr.body)}`);
     await fleet.network.scan(qr.body.value, inst.phone, { name: `Loja ${i}` });
     instances.push(inst);

@@ -12,14 +12,23 @@ import type { Units, Work } from './unit.js';
  * their capacity, the one assigned longest ago.
  */
 export class Assignment {
-  /** Live stream connections per user in this process. */
+  /** Live stream connections per user in this process (other processes keep their own). */
   private readonly connections = new Map<string, number>();
 
   constructor(
     private readonly units: Units,
     private readonly ctx: PluginContext<Settings>,
     private readonly reporting: Reporting,
-  ) {}
+  ) {
+    // Several processes: an agent's last stream closing on one process marks them disconnected;
+    // a process still holding a stream of theirs (another tab) marks them connected again.
+    ctx.subscriptions.push(
+      ctx.cluster.on('helpdesk.stream-closed', (p: { accountId: string; userId: string }, from) => {
+        if (from === ctx.cluster.nodeId || !this.connections.get(p.userId)) return;
+        void this.units.run(p.accountId, (w) => w.em.nativeUpdate(AgentSchema, { userId: p.userId }, { disconnectedAt: null })).catch(() => {});
+      }),
+    );
+  }
 
   /** Inside the unit that gave `next` its new assignee: the reporting events of an assignment. */
   async recordAssigned(w: Work, prev: Attendance, next: Attendance): Promise<void> {
@@ -65,6 +74,7 @@ export class Assignment {
     else this.connections.delete(userId);
     if (delta === 1 || n === 0) {
       await this.units.run(accountId, (w) => w.em.nativeUpdate(AgentSchema, { userId }, { disconnectedAt: n ? null : w.now }));
+      if (!n && this.ctx.cluster.mode === 'cluster') await this.ctx.cluster.broadcast('helpdesk.stream-closed', { accountId, userId });
     }
   }
 

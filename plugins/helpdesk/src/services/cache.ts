@@ -1,7 +1,7 @@
 /**
  * A few seconds of memory for what every incoming message reads and rarely changes (an account's
- * queues and routing, its active users). Writes in this process drop the entry at once; other
- * processes see a change within the TTL.
+ * queues and routing, its active users). Writes drop the entry at once, in other processes through
+ * a cluster notification; the TTL bounds it should one be lost.
  */
 export class ShortCache {
   private readonly entries = new Map<string, { at: number; value: Promise<unknown> }>();

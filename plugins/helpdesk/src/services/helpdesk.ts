@@ -26,6 +26,12 @@ export class Helpdesk {
     this.reporting = new Reporting(ctx);
     this.assignment = new Assignment(units, ctx, this.reporting);
     this.contacts = new Contacts(units);
+    // A change made through another process drops the entry here too.
+    ctx.subscriptions.push(
+      ctx.cluster.on('helpdesk.forget', (p: { accountId: string }, from) => {
+        if (from !== ctx.cluster.nodeId) this.drop(p.accountId);
+      }),
+    );
   }
 
   /** The account's queues and per-number routing, as every incoming message needs them. */
@@ -47,8 +53,13 @@ export class Helpdesk {
     return this.cache.get(`tz:${accountId}`, async () => (await this.units.read(accountId).findOne(PreferencesSchema, { accountId }))?.timeZone ?? this.ctx.settings.get('helpdesk.timeZone'));
   }
 
-  /** After a change to queues, routing, users or preferences. */
+  /** After a change to queues, routing, users or preferences: here, and in every other process. */
   forget(accountId: string): void {
+    this.drop(accountId);
+    if (this.ctx.cluster.mode === 'cluster') void this.ctx.cluster.broadcast('helpdesk.forget', { accountId }).catch(() => {});
+  }
+
+  private drop(accountId: string): void {
     this.cache.drop(`setup:${accountId}`);
     this.cache.drop(`users:${accountId}`);
     this.cache.drop(`tz:${accountId}`);

@@ -21,6 +21,8 @@ export function leaseTiming(failoverSeconds: number): LeaseTiming {
 export interface LeaseHolder {
   /** Instances with a socket (or one starting) in this process. */
   localIds(): string[];
+  /** Whether the instance's socket is open here (only those are handed over: a QR being shown stays). */
+  isConnected(instanceId: string): boolean;
   /** Starts the instance's socket here: its lease was just taken. */
   startLocal(instanceId: string): Promise<void>;
   /** Closes the socket here (without logging out): the lease is lost or handed over. */
@@ -160,7 +162,7 @@ export class InstanceLeases {
       }
     } else if (this.held.size > share && live > 1) {
       // Above the share (a process joined): hand the excess over, one round at a time.
-      const excess = [...this.held].slice(0, this.held.size - share);
+      const excess = [...this.held].filter((id) => holder.isConnected(id)).slice(0, this.held.size - share);
       for (const id of excess) {
         await holder.stopLocal(id, 'handed over to balance the processes');
         await this.release(id);
