@@ -23,7 +23,7 @@ const perProcess = async (fleet) => {
 };
 
 async function withFleet(processes, fn) {
-  const fleet = await createFleet({ baseUrl: PG_URL, logLevel: 'warn', sessionSettings: { queueLimit: 100000 } });
+  const fleet = await createFleet({ baseUrl: PG_URL, sessionSettings: { queueLimit: 100000 } });
   try {
     process.stdout.write(`  starting ${processes} process(es) and pairing ${INSTANCES} instances… `);
     await fleet.startAll(processes);

@@ -89,14 +89,21 @@ export async function createFleet(opts) {
   };
   /** @type {{ url: string, proc: import('node:child_process').ChildProcess, exited: Promise<number|null>, output: () => string, node?: string }[]} */
   const nodes = [];
+  /** Every process started, up or not, so cleanup never leaves one behind. */
+  const spawned = new Set();
 
   /** Starts process `i` (again); resolves once it listens. */
   async function start(i) {
     const proc = spawn(process.execPath, [path.join(REPO, 'core/dist/main.js')], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    spawned.add(proc);
+    proc.on('exit', () => spawned.delete(proc));
     let out = '';
     const exited = new Promise((resolve) => proc.on('exit', (code) => resolve(code)));
     const url = await new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`process ${i} did not start:\n${out}`)), 90_000);
+      const timer = setTimeout(() => {
+        proc.kill('SIGKILL');
+        reject(new Error(`process ${i} did not start:\n${out}`));
+      }, 90_000);
       const onData = (d) => {
         out += d.toString();
         if (out.length > 2_000_000) out = out.slice(-1_000_000);
@@ -138,7 +145,13 @@ export async function createFleet(opts) {
     /** Open sockets per linked device, as the network counts them. */
     devices: () => network.devices(),
     async cleanup() {
-      await Promise.all(nodes.map((_, i) => stop(i, 'SIGKILL')));
+      await Promise.all(
+        [...spawned].map(async (proc) => {
+          const gone = new Promise((r) => proc.once('exit', r));
+          proc.kill('SIGKILL');
+          await gone;
+        }),
+      );
       await network.stop();
       await pg.drop().catch(() => {});
       rmSync(dir, { recursive: true, force: true });
