@@ -5,7 +5,7 @@ const en = {
   nav: { inbox: 'Inbox', helpdeskSetup: 'Helpdesk setup', instances: 'Instances', plugins: 'Plugins', settings: 'Settings', users: 'Users', apiKeys: 'API keys', sandbox: 'Sandbox phones', reports: 'Reports' },
   auth: { signIn: 'Sign in', email: 'Email', password: 'Password', setupTitle: 'Set up PlugChat', account: 'Company name', name: 'Your name', create: 'Create the owner', passwordRule: 'At least 10 characters.' },
   instances: {
-    title: 'Instances', add: 'Add', name: 'Name', state: 'State', phone: 'Phone', open: 'Open', none: 'No instances yet.',
+    title: 'Instances', add: 'Add', name: 'Name', state: 'State', phone: 'Phone', open: 'Open', none: 'No instances yet. Press Add to connect a WhatsApp number.',
     connected: 'Connected', qr: 'Scan the QR code', connecting: 'Connecting', disconnected: 'Disconnected', logged_out: 'Logged out', expired: 'QR expired',
     connect: 'Connect', disconnect: 'Disconnect', restart: 'Restart', edit: 'Edit', delete: 'Delete', rename: 'Rename', save: 'Save',
     id: 'Instance ID', token: 'Token', copy: 'Copy', copied: 'Copied', rotate: 'Rotate token', scanHelp: 'Open WhatsApp on the phone → Linked devices → Link a device, and scan:',
@@ -18,8 +18,8 @@ const en = {
   },
   plugins: { title: 'Plugins', state: 'State', reason: 'Reason' },
   settings: { title: 'Settings', save: 'Save', saved: 'Saved' },
-  users: { title: 'Users', add: 'Add user', role: 'Role', disabled: 'Disabled' },
-  keys: { title: 'API keys', add: 'Create key', once: 'Copy it now: it is shown only once.', revoke: 'Revoke', revoked: 'Revoked' },
+  users: { title: 'Users', add: 'Add user', name: 'Name', email: 'Email', role: 'Role', disabled: 'Disabled', roles: { agent: 'Agent', supervisor: 'Supervisor', admin: 'Admin', owner: 'Owner' } },
+  keys: { title: 'API keys', add: 'Create key', once: 'Copy it now: it is shown only once.', revoke: 'Revoke', revoked: 'Revoked', none: 'No API keys yet. Create one for each application that calls the API (sent as Client-Token or Bearer).' },
   webhooks: {
     title: 'Webhooks', url: 'URL', save: 'Save', test: 'Test fire', log: 'Delivery log', redeliver: 'Redeliver', status: 'Status', attempts: 'Attempts', event: 'Event', all: 'All',
     received: 'On receive', delivery: 'On send (delivery)', 'message-status': 'Message status', connected: 'On connect', disconnected: 'On disconnect', 'chat-presence': 'Chat presence',
@@ -27,7 +27,7 @@ const en = {
     failing: 'Failing', noDeliveries: 'No deliveries yet. Save a URL and press Test fire.', saved: 'Saved',
     states: { pending: 'Pending', delivered: 'Delivered', failed: 'Failed', dead: 'Gave up' },
   },
-  sandbox: { title: 'Sandbox phones', create: 'Create phone', phone: 'Number', name: 'Name', scan: 'Scan with a sandbox phone', scanned: 'Scanned', chat: 'Chat as the customer', to: 'Business number', send: 'Send', markRead: 'Mark read', online: 'Online' },
+  sandbox: { title: 'Sandbox phones', create: 'Create phone', phone: 'Number', name: 'Name', scan: 'Scan with a sandbox phone', scanAs: 'connects as {phone}', scanned: 'Scanned', chat: 'Chat as the customer', to: 'Business number', send: 'Send', markRead: 'Mark read', online: 'Online' },
   helpdesk: {
     inbox: 'Inbox', setup: 'Helpdesk setup', mine: 'Mine', unassigned: 'Waiting', all: 'All', search: 'Search name, number or message', allQueues: 'All queues',
     noInstance: 'Connect an instance to start serving customers.', connectNow: 'Go to Instances', emptyList: 'No conversations here.', pick: 'Pick a conversation on the left.',
@@ -74,7 +74,7 @@ const ptBR: typeof en = {
   nav: { inbox: 'Atendimentos', helpdeskSetup: 'Configurar atendimento', instances: 'Instâncias', plugins: 'Plugins', settings: 'Configurações', users: 'Usuários', apiKeys: 'Chaves de API', sandbox: 'Telefones sandbox', reports: 'Relatórios' },
   auth: { signIn: 'Entrar', email: 'E-mail', password: 'Senha', setupTitle: 'Configurar o PlugChat', account: 'Nome da empresa', name: 'Seu nome', create: 'Criar o proprietário', passwordRule: 'No mínimo 10 caracteres.' },
   instances: {
-    title: 'Instâncias', add: 'Adicionar', name: 'Nome', state: 'Estado', phone: 'Telefone', open: 'Abrir', none: 'Nenhuma instância ainda.',
+    title: 'Instâncias', add: 'Adicionar', name: 'Nome', state: 'Estado', phone: 'Telefone', open: 'Abrir', none: 'Nenhuma instância ainda. Clique em Adicionar para conectar um número de WhatsApp.',
     connected: 'Conectado', qr: 'Escaneie o QR code', connecting: 'Conectando', disconnected: 'Desconectado', logged_out: 'Deslogado', expired: 'QR expirado',
     connect: 'Conectar', disconnect: 'Desconectar', restart: 'Reiniciar', edit: 'Editar', delete: 'Excluir', rename: 'Renomear', save: 'Salvar',
     id: 'ID da instância', token: 'Token', copy: 'Copiar', copied: 'Copiado', rotate: 'Gerar novo token', scanHelp: 'Abra o WhatsApp no celular → Aparelhos conectados → Conectar um aparelho, e escaneie:',
@@ -87,8 +87,8 @@ const ptBR: typeof en = {
   },
   plugins: { title: 'Plugins', state: 'Estado', reason: 'Motivo' },
   settings: { title: 'Configurações', save: 'Salvar', saved: 'Salvo' },
-  users: { title: 'Usuários', add: 'Adicionar usuário', role: 'Papel', disabled: 'Desativado' },
-  keys: { title: 'Chaves de API', add: 'Criar chave', once: 'Copie agora: ela só é mostrada uma vez.', revoke: 'Revogar', revoked: 'Revogada' },
+  users: { title: 'Usuários', add: 'Adicionar usuário', name: 'Nome', email: 'E-mail', role: 'Papel', disabled: 'Desativado', roles: { agent: 'Atendente', supervisor: 'Supervisor', admin: 'Administrador', owner: 'Proprietário' } },
+  keys: { title: 'Chaves de API', add: 'Criar chave', once: 'Copie agora: ela só é mostrada uma vez.', revoke: 'Revogar', revoked: 'Revogada', none: 'Nenhuma chave de API ainda. Crie uma para cada aplicação que chama a API (enviada como Client-Token ou Bearer).' },
   webhooks: {
     title: 'Webhooks', url: 'URL', save: 'Salvar', test: 'Disparar teste', log: 'Log de entregas', redeliver: 'Reenviar', status: 'Status', attempts: 'Tentativas', event: 'Evento', all: 'Todos',
     received: 'Ao receber', delivery: 'Ao enviar (entrega)', 'message-status': 'Status da mensagem', connected: 'Ao conectar', disconnected: 'Ao desconectar', 'chat-presence': 'Presença do chat',
@@ -96,7 +96,7 @@ const ptBR: typeof en = {
     failing: 'Falhando', noDeliveries: 'Nenhuma entrega ainda. Salve uma URL e clique em Disparar teste.', saved: 'Salvo',
     states: { pending: 'Pendente', delivered: 'Entregue', failed: 'Falhou', dead: 'Desistiu' },
   },
-  sandbox: { title: 'Telefones sandbox', create: 'Criar telefone', phone: 'Número', name: 'Nome', scan: 'Escanear com um telefone sandbox', scanned: 'Escaneado', chat: 'Conversar como o cliente', to: 'Número da empresa', send: 'Enviar', markRead: 'Marcar como lida', online: 'Online' },
+  sandbox: { title: 'Telefones sandbox', create: 'Criar telefone', phone: 'Número', name: 'Nome', scan: 'Escanear com um telefone sandbox', scanAs: 'conecta como {phone}', scanned: 'Escaneado', chat: 'Conversar como o cliente', to: 'Número da empresa', send: 'Enviar', markRead: 'Marcar como lida', online: 'Online' },
   helpdesk: {
     inbox: 'Atendimentos', setup: 'Configurar atendimento', mine: 'Meus', unassigned: 'Aguardando', all: 'Todos', search: 'Buscar nome, número ou mensagem', allQueues: 'Todas as filas',
     noInstance: 'Conecte uma instância para começar a atender.', connectNow: 'Ir para Instâncias', emptyList: 'Nenhuma conversa aqui.', pick: 'Escolha uma conversa à esquerda.',

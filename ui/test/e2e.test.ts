@@ -59,6 +59,9 @@ describe.skipIf(!hasChromium)('the web app in Chromium', () => {
     await page.click('button[type=submit]');
     await page.waitForURL('**/instances');
     await page.getByText('Instâncias').first().waitFor();
+    // An empty list says what to do, not the table's default "Não há dados".
+    await page.locator('[data-test=instances-empty]', { hasText: 'Clique em Adicionar' }).waitFor();
+    expect(await page.getByText('Não há dados').count()).toBe(0);
     // Signing out and in again works too.
     await page.getByRole('button', { name: 'Sair' }).click();
     await page.waitForURL('**/login**');
@@ -77,10 +80,24 @@ describe.skipIf(!hasChromium)('the web app in Chromium', () => {
     await page.click('[data-test=connect]');
     await page.locator('[data-test=qr]').waitFor({ timeout: 20_000 });
     await shot('03-instance-qr');
+    // The one-click scan says which business number the instance gets.
+    const shown = (await page.locator('[data-test=sandbox-scan-phone]').textContent())!.replace('conecta como ', '');
+    expect(shown).toMatch(/^\+55 11 \d/);
     await page.click('[data-test=sandbox-scan]');
     await expect.poll(() => page.locator('[data-test=instance-state]').textContent(), { timeout: 30_000 }).toBe('Conectado');
     await shot('04-instance-connected');
     expect(await page.locator('[data-test=instance-id]').textContent()).toMatch(/^[A-F0-9]{32}$/);
+    const instanceUrl = page.url();
+
+    // The list: the name is a link styled like the app's (not the browser's underline), the number formatted.
+    await page.goto(`${app.url}/instances`);
+    const link = page.locator('[data-test=instance-link]', { hasText: 'Loja Centro' });
+    await link.waitFor();
+    expect(await link.evaluate((el) => getComputedStyle(el).textDecorationLine)).not.toContain('underline');
+    expect(await page.locator('[data-test=instance-phone]').first().textContent()).toBe(shown);
+    await shot('04b-instance-list');
+    await link.click();
+    await page.waitForURL(instanceUrl);
   });
 
   it('sends from the instance page, sees it on the sandbox phone, and sees the reply', async () => {
@@ -102,7 +119,8 @@ describe.skipIf(!hasChromium)('the web app in Chromium', () => {
 
     await page.goto(`${app.url}/sandbox`);
     await page.locator('[data-test=phone-message]', { hasText: 'Olá! Seu pedido saiu.' }).waitFor({ timeout: 20_000 });
-    await page.fill('input[name=to]', bizPhone);
+    // The customer's phone offers the connected business number: nothing to look up and type.
+    await expect.poll(() => page.inputValue('input[name=to]')).toBe(bizPhone);
     await page.fill('input[name=text]', 'Oba, obrigado!');
     await page.getByRole('button', { name: 'Enviar', exact: true }).click();
     await page.locator('[data-test=phone-message]', { hasText: 'Oba, obrigado!' }).waitFor();
