@@ -67,6 +67,15 @@ const en = {
     empty: 'Nothing in this period.', more2: 'Other figures', failed: 'These figures could not be computed.', seeAttendances: 'See the attendances',
   },
   errors: { boundary: 'This panel failed to load.' },
+  fields: { email: 'Email', password: 'Password', name: 'Name', accountName: 'Company name', phone: 'Number', to: 'Number', message: 'Message', text: 'Message', url: 'URL', value: 'URL', role: 'Role' },
+  rules: {
+    too_small: '{field} is too short.', too_big: '{field} is too long.', invalid_type: '{field} is required.', invalid_format: '{field} is not valid.',
+    invalid_value: '{field} is not one of the options.', invalid: '{field} is not valid.', passwordTooShort: 'The password needs at least 10 characters.',
+  },
+  apiErrors: {
+    badLogin: 'Email or password is incorrect.', email_taken: 'This email is already in use.', rate_limited: 'Too many attempts. Wait a moment and try again.',
+    not_connected: 'The instance is not connected. Connect it (scan the QR code) and try again.', last_owner: 'An account needs at least one active owner.',
+  },
 };
 
 const ptBR: typeof en = {
@@ -136,6 +145,15 @@ const ptBR: typeof en = {
     empty: 'Nada neste período.', more2: 'Outros números', failed: 'Não foi possível calcular estes números.', seeAttendances: 'Ver os atendimentos',
   },
   errors: { boundary: 'Este painel não carregou.' },
+  fields: { email: 'E-mail', password: 'Senha', name: 'Nome', accountName: 'Nome da empresa', phone: 'Número', to: 'Número', message: 'Mensagem', text: 'Mensagem', url: 'URL', value: 'URL', role: 'Papel' },
+  rules: {
+    too_small: '{field}: muito curto.', too_big: '{field}: muito longo.', invalid_type: '{field}: preencha este campo.', invalid_format: '{field}: formato inválido.',
+    invalid_value: '{field}: escolha uma das opções.', invalid: '{field}: valor inválido.', passwordTooShort: 'A senha precisa ter no mínimo 10 caracteres.',
+  },
+  apiErrors: {
+    badLogin: 'E-mail ou senha incorretos.', email_taken: 'Este e-mail já está em uso.', rate_limited: 'Muitas tentativas. Aguarde um pouco e tente de novo.',
+    not_connected: 'A instância não está conectada. Conecte-a (escaneie o QR code) e tente de novo.', last_owner: 'A conta precisa de pelo menos um proprietário ativo.',
+  },
 };
 
 const saved = localStorage.getItem('plugchat.locale');

@@ -177,6 +177,19 @@ describe.skipIf(!hasChromium)('the web app in Chromium', () => {
     await page.reload();
   });
 
+  it('says what is wrong with a form in the interface language, per field', async () => {
+    await page.goto(`${app.url}/users`);
+    await page.getByPlaceholder('Nome').fill('Bia');
+    await page.getByPlaceholder('E-mail').fill('nao-e-email');
+    await page.getByPlaceholder(/^Senha/).fill('curta');
+    await page.getByRole('button', { name: 'Adicionar usuário' }).click();
+    const alert = page.locator('.n-alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toContain('A senha precisa ter no mínimo 10 caracteres.');
+    expect(await alert.textContent()).toContain('E-mail: formato inválido.');
+    expect(await alert.textContent()).not.toMatch(/Invalid request|body\./);
+  });
+
   it('lists plugins and switches language; a plugin disabled in the config leaves the navigation', async () => {
     await page.goto(`${app.url}/plugins`);
     await page.locator('[data-test=plugins]').getByText('active').first().waitFor();
