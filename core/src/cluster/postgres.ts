@@ -40,9 +40,13 @@ export class PostgresCluster extends LocalCluster {
   }
 
   override async start(): Promise<void> {
-    await this.knex('core_nodes').insert({ id: this.nodeId, host: hostname(), pid: process.pid, started_at: new Date(this.startedAt), heartbeat_at: this.knex.fn.now(), stopping: false });
+    await this.register();
     await this.listen();
     this.heartbeat = setInterval(() => void this.beat(), HEARTBEAT_MS);
+  }
+
+  private register() {
+    return this.knex('core_nodes').insert({ id: this.nodeId, host: hostname(), pid: process.pid, started_at: new Date(this.startedAt), heartbeat_at: this.knex.fn.now(), stopping: false });
   }
 
   private async listen(): Promise<void> {
@@ -76,7 +80,7 @@ export class PostgresCluster extends LocalCluster {
   private async beat(): Promise<void> {
     try {
       const n = await this.knex('core_nodes').where({ id: this.nodeId }).update({ heartbeat_at: this.knex.fn.now() });
-      if (!n) await this.knex('core_nodes').insert({ id: this.nodeId, host: hostname(), pid: process.pid, started_at: new Date(this.startedAt), heartbeat_at: this.knex.fn.now(), stopping: false });
+      if (!n) await this.register(); // taken for dead meanwhile (a long pause): back in
       // A process whose heartbeat stopped died (a graceful stop removes its own row). Whoever
       // deletes the row tells everyone, once, so its unfinished work is picked up.
       const lost: { id: string }[] = await this.knex('core_nodes').where('heartbeat_at', '<', this.knex.raw(`now() - interval '${NODE_TIMEOUT_SECONDS} seconds'`)).delete().returning('id');

@@ -208,12 +208,14 @@ export class WhatsAppService implements LeaseHolder {
     return (await this.connectedIds([row])).has(row.id);
   }
 
-  /** The connected ones of several instances: the state their owner recorded, while its lease holds. */
+  /**
+   * The connected ones of several instances (rows just read): here, this process's socket; in
+   * another process, the state its owner recorded, while its lease holds.
+   */
   async connectedIds(rows: InstanceRow[]): Promise<Set<string>> {
     if (!this.leases) return new Set(rows.filter((r) => this.isConnected(r.id)).map((r) => r.id));
-    const fresh = await this.store.instances().whereIn('id', rows.map((r) => r.id)).select('id', 'state');
     const owners = await this.leases.owners(rows.map((r) => r.id));
-    return new Set(fresh.filter((r) => this.isConnected(r.id) || (r.state === 'connected' && owners.has(r.id) && !this.sessions.has(r.id))).map((r) => r.id));
+    return new Set(rows.filter((r) => (this.sessions.has(r.id) ? this.isConnected(r.id) : r.state === 'connected' && owners.has(r.id))).map((r) => r.id));
   }
 
   /** The QR code to scan now, from the process that runs the instance. */
