@@ -43,6 +43,8 @@ export class InstanceLeases {
   private timer?: NodeJS.Timeout;
   private stopped = false;
   private held = new Set<string>();
+  /** When each lease was taken here (monotonic ms): one taken during a round is not "lost" by it. */
+  private readonly acquiredAt = new Map<string, number>();
   /** Past this moment (monotonic ms) a lease not renewed since may belong to another process. */
   private validUntil = 0;
 
@@ -86,6 +88,7 @@ export class InstanceLeases {
       .then((r: { rows: { owner: string }[] }) => r.rows);
     if (!rows.length) return false;
     this.held.add(instanceId);
+    this.acquiredAt.set(instanceId, performance.now());
     this.validUntil = Math.max(this.validUntil, started + ttl * 1000 - 1000);
     return true;
   }
@@ -93,6 +96,7 @@ export class InstanceLeases {
   /** Gives the lease up (after the socket is closed), so another process may take it at once. */
   async release(instanceId: string): Promise<void> {
     this.held.delete(instanceId);
+    this.acquiredAt.delete(instanceId);
     await this.knex(TABLE).where({ instance_id: instanceId, owner: this.me }).delete();
     await this.cluster.broadcast('whatsapp-session.leases', { released: [instanceId] }).catch(() => {});
   }
@@ -130,7 +134,11 @@ export class InstanceLeases {
       .where({ owner: this.me })
       .update({ expires_at: this.knex.raw('now() + make_interval(secs => ?)', [ttlSeconds]) })
       .returning('instance_id');
-    this.held = new Set(renewed.map((r) => r.instance_id));
+    // A lease taken since the renewal began (a user connecting through this process) is ours
+    // although the renewal did not see it: its socket must not be closed as lost.
+    const since = [...this.acquiredAt].filter(([, at]) => at >= started).map(([id]) => id);
+    for (const [id, at] of this.acquiredAt) if (at < started) this.acquiredAt.delete(id);
+    this.held = new Set([...renewed.map((r) => r.instance_id), ...since]);
     this.validUntil = started + ttlSeconds * 1000 - 1000;
     for (const id of holder.localIds()) if (!this.held.has(id)) await holder.stopLocal(id, 'another process runs this instance now');
 
