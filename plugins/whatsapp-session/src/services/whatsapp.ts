@@ -393,10 +393,16 @@ export class WhatsAppService implements LeaseHolder {
   }
 
   async stopAll(): Promise<void> {
-    if (this.leases) return this.leases.handOver();
-    const all = [...this.sessions.values()];
-    this.sessions.clear();
-    await Promise.all(all.map((s) => s.stop()));
+    if (this.leases) await this.leases.handOver();
+    else {
+      const all = [...this.sessions.values()];
+      this.sessions.clear();
+      await Promise.all(all.map((s) => s.stop()));
+    }
+    // A send in flight records its status (and its event) now, while the webhooks still listen:
+    // after the plugins deactivate, the event would find no listener and be lost. Bounded wait.
+    const running = [...this.draining.values()].map((d) => d.promise.catch(() => {}));
+    await Promise.race([Promise.all(running), sleep(10_000)]);
   }
 
   // ------------------------------------------------------------------ sending
