@@ -1,4 +1,5 @@
 import type { Caller } from '@plugchat/core';
+import type { ReceivedMessageEvent } from '@plugchat/whatsapp-session';
 import type { AttendanceStatus } from './entities.js';
 
 interface AttendanceRef {
@@ -42,9 +43,25 @@ export interface AttendanceAction {
   run(input: { caller: Caller; attendance: AttendanceRef & { status: AttendanceStatus }; body: unknown }): Promise<unknown>;
 }
 
+/**
+ * What a plugin contributes to helpdesk.inboundClaims: asked before a customer's message reaches an
+ * attendance. Answering true keeps the message out of the helpdesk (a survey's rating, say); it
+ * must answer alike for an event delivered again after a crash.
+ */
+export interface InboundClaim {
+  id: string;
+  claim(e: ReceivedMessageEvent): Promise<boolean>;
+}
+
 export interface HelpdeskApi {
   /** An attendance as a plugin sees it, or undefined when it is not the account's. */
-  attendance(accountId: string, id: string): Promise<(AttendanceRef & { status: AttendanceStatus }) | undefined>;
+  attendance(accountId: string, id: string): Promise<(AttendanceRef & { status: AttendanceStatus; labelIds: string[] }) | undefined>;
+  /** The attendance when the caller may see it (agents: their queues and their own); 404 otherwise. */
+  visibleAttendance(caller: Caller, id: string): Promise<AttendanceRef & { status: AttendanceStatus }>;
+  /** The account's queues, for names in other plugins' tables and pickers. */
+  queues(accountId: string): Promise<{ id: string; name: string }[]>;
+  /** The account's time zone (reports' day boundaries). */
+  timeZone(accountId: string): Promise<string>;
   /** Adds a line to the attendance's activity log (and the agents' live view). */
   recordActivity(accountId: string, attendanceId: string, type: string, data: Record<string, unknown>, actorId?: string | null): Promise<void>;
 }

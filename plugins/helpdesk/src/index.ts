@@ -1,12 +1,13 @@
 import { definePlugin, defineJob, TOKENS, type Clock, type PluginContext } from '@plugchat/core';
 import type { WhatsAppSessionApi } from '@plugchat/whatsapp-session';
-import type { AttendanceAction, HelpdeskApi, ReportContribution } from './api.js';
-import { AttendanceSchema, helpdeskEntities, TimelineSchema } from './entities.js';
+import type { AttendanceAction, HelpdeskApi, InboundClaim, ReportContribution } from './api.js';
+import { AttendanceLabelSchema, AttendanceSchema, helpdeskEntities, TimelineSchema } from './entities.js';
 import { migrations } from './migrations.js';
 import { attendanceRouter } from './routes/attendances.js';
 import { contactRouter } from './routes/contacts.js';
 import { reportsRouter } from './routes/reports.js';
 import { setupRouter } from './routes/setup.js';
+import { visibleAttendance } from './services/access.js';
 import { Actions } from './services/actions.js';
 import { Helpdesk } from './services/helpdesk.js';
 import { Inbound } from './services/inbound.js';
@@ -16,7 +17,7 @@ import { addActivity, fresh, itemUpdated } from './services/timeline.js';
 import { Units } from './services/unit.js';
 import type { Settings } from './settings.js';
 
-export type { HelpdeskApi, AttendanceAction, AttendanceRef, ReportContribution, ReportQuery, ContributedFigure } from './api.js';
+export type { HelpdeskApi, AttendanceAction, AttendanceRef, InboundClaim, ReportContribution, ReportQuery, ContributedFigure } from './api.js';
 
 export default definePlugin<HelpdeskApi, Settings>({
   entities: helpdeskEntities,
@@ -26,7 +27,7 @@ export default definePlugin<HelpdeskApi, Settings>({
     const clock = ctx.container.resolve<Clock>(TOKENS.Clock);
     const units = new Units(ctx as unknown as PluginContext<never>, clock);
     const hd = new Helpdesk(units, ctx, session);
-    const inbound = new Inbound(hd);
+    const inbound = new Inbound(hd, () => ctx.extensions.get<InboundClaim>('helpdesk.inboundClaims'));
     const actions = new Actions(hd);
     const queries = new Queries(hd);
     const contributed = () => ctx.extensions.get<AttendanceAction>('helpdesk.attendanceActions');
@@ -65,9 +66,18 @@ export default definePlugin<HelpdeskApi, Settings>({
 
     return {
       attendance: async (accountId, id) => {
-        const att = await units.read(accountId).findOne(AttendanceSchema, { id });
-        return att ? { ...(await hd.ref(att)), status: att.status } : undefined;
+        const em = units.read(accountId);
+        const att = await em.findOne(AttendanceSchema, { id });
+        if (!att) return undefined;
+        const labels = await em.find(AttendanceLabelSchema, { attendanceId: id });
+        return { ...(await hd.ref(att)), status: att.status, labelIds: labels.map((l) => l.labelId) };
       },
+      visibleAttendance: async (caller, id) => {
+        const { att } = await visibleAttendance(units.read(caller.accountId), caller, id);
+        return { ...(await hd.ref(att)), status: att.status };
+      },
+      timeZone: (accountId) => hd.timeZone(accountId),
+      queues: async (accountId) => [...(await hd.setup(accountId)).queues.values()].map((q) => ({ id: q.id, name: q.name })),
       recordActivity: async (accountId, attendanceId, type, data, actorId = null) => {
         await units.run(accountId, async (w) => {
           const att = await fresh(w, attendanceId);

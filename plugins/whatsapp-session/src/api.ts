@@ -85,9 +85,17 @@ export interface WhatsAppSessionApi {
   /**
    * Queue any kind of message through an instance, as the instance API does: the same queue,
    * statuses and opt-out check. `media` is an http(s) URL or a data URI, checked against the
-   * size limit; `field` names it in errors.
+   * size limit; `field` names it in errors. A `key` makes the send idempotent: a second call with
+   * the same key (after a crash, a replayed event) answers the first message's ids and queues nothing.
    */
-  send(accountId: string, instanceId: string, phone: string, request: OutgoingRequest, media?: { value: string; field: string }): Promise<{ zaapId: string; messageId: string }>;
+  send(
+    accountId: string,
+    instanceId: string,
+    phone: string,
+    request: OutgoingRequest,
+    media?: { value: string; field: string },
+    opts?: { key?: string },
+  ): Promise<{ zaapId: string; messageId: string }>;
   /** Marks received messages read now (the customer sees blue ticks). */
   readMessages(accountId: string, instanceId: string, phone: string, waIds: string[]): Promise<void>;
   /** Deletes one of the instance's messages for everyone. */

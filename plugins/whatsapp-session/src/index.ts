@@ -82,11 +82,11 @@ export default definePlugin<WhatsAppSessionApi, Settings>({
       createdAt: toDate(r.created_at)!.toISOString(),
     });
     return {
-      send: async (accountId, instanceId, phone, request, media) => {
+      send: async (accountId, instanceId, phone, request, media, opts) => {
         const row = await svc.get(accountId, instanceId);
         const kind = request.kind === 'image' || request.kind === 'audio' || request.kind === 'video' ? request.kind : undefined;
         const file = media ? await resolveMedia(media.value, media.field, { maxBytes: maxMediaBytes(), kind }) : undefined;
-        const { zaapId, messageId } = await svc.enqueue(row, phone, { ...request }, file);
+        const { zaapId, messageId } = await svc.enqueue(row, phone, { ...request }, file, opts?.key);
         return { zaapId, messageId };
       },
       readMessages: async (accountId, instanceId, phone, waIds) => svc.readMessage(await svc.get(accountId, instanceId), phone, waIds),

@@ -105,4 +105,14 @@ export const migrations: Migration[] = [
       });
     },
   },
+  {
+    name: '0005_message_keys',
+    async up({ knex }) {
+      // A plugin's own key for a send (a survey's thank-you, say): the same key never queues a second message.
+      await knex.schema.alterTable('whatsapp_session_messages', (t) => {
+        t.string('client_key', 120).nullable();
+        t.unique(['instance_id', 'client_key']);
+      });
+    },
+  },
 ];

@@ -43,6 +43,7 @@ export interface MessageRow {
   created_at: Date | number | string;
   updated_at: Date | number | string;
   sent_at: Date | number | string | null;
+  client_key?: string | null;
 }
 
 export const toDate = (v: Date | number | string | null | undefined): Date | null =>

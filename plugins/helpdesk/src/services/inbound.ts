@@ -3,6 +3,7 @@ import { UniqueConstraintViolationException } from '@plugchat/core';
 import type { ReceivedMessageEvent } from '@plugchat/whatsapp-session';
 import { AttendanceSchema, TimelineSchema, type Attendance, type Contact, type Routing } from '../entities.js';
 import { closedPeriod } from './businessHours.js';
+import type { InboundClaim } from '../api.js';
 import type { Helpdesk } from './helpdesk.js';
 import { addActivity, addItem, attendanceChanged, itemUpdated, patchAttendance } from './timeline.js';
 import type { Work } from './unit.js';
@@ -41,7 +42,10 @@ interface Attached {
  * however many messages arrive at once; a replayed event finds its message there already.
  */
 export class Inbound {
-  constructor(private readonly hd: Helpdesk) {}
+  constructor(
+    private readonly hd: Helpdesk,
+    private readonly claims: () => InboundClaim[] = () => [],
+  ) {}
 
   async ingest(e: ReceivedMessageEvent): Promise<void> {
     if (!/^\d{5,20}$/.test(e.phone)) return; // groups, broadcasts and odd ids never open attendances
@@ -53,6 +57,8 @@ export class Inbound {
       if (!e.waitingMessage) await this.refreshItem(accountId, known.id, e.rowId);
       return;
     }
+    // Another plugin may take the message first (a survey's rating never opens an attendance).
+    if (!e.fromMe) for (const c of this.claims()) if (await c.claim(e)) return;
     const setup = await this.hd.setup(accountId);
     const routing = setup.routing.get(instanceId) ?? null;
     if (routing && !routing.enabled) return;

@@ -416,7 +416,13 @@ export class WhatsAppService implements LeaseHolder {
   }
 
   /** Validated request in, queued message out: answers at once with the ids (the WhatsApp id is fixed now). */
-  async enqueue(row: InstanceRow, phone: string, req: OutgoingRequest, media?: { data: Buffer; mimetype?: string }): Promise<{ zaapId: string; messageId: string; id: string }> {
+  async enqueue(row: InstanceRow, phone: string, req: OutgoingRequest, media?: { data: Buffer; mimetype?: string }, key?: string): Promise<{ zaapId: string; messageId: string; id: string }> {
+    const keyed = async () => {
+      const found = key ? await this.store.messages().where({ instance_id: row.id, client_key: key }).first() : undefined;
+      return found ? { zaapId: found.id, messageId: found.wa_id, id: found.wa_id } : undefined;
+    };
+    const earlier = await keyed();
+    if (earlier) return earlier;
     if (await this.isOptedOut(row.account_id, phone)) {
       throw unprocessable(`${phone} asked not to receive messages (opt-out). Remove it from the opt-out list only with the person's consent.`, 'opted_out', { phone });
     }
@@ -433,7 +439,7 @@ export class WhatsAppService implements LeaseHolder {
       if (!req.mimetype && media.mimetype) req.mimetype = media.mimetype;
     }
     const now = new Date();
-    await this.store.messages().insert({
+    const insert = this.store.messages().insert({
       id: zaapId,
       account_id: row.account_id,
       instance_id: row.id,
@@ -453,7 +459,16 @@ export class WhatsAppService implements LeaseHolder {
       created_at: now,
       updated_at: now,
       sent_at: null,
+      ...(key ? { client_key: key } : {}),
     });
+    try {
+      await insert;
+    } catch (err) {
+      // The same key queued meanwhile (another process, a replayed event): that message stands.
+      const raced = await keyed();
+      if (raced) return raced;
+      throw err;
+    }
     // The row is durable already; the job wakes the instance's sender (in whichever process owns it).
     // One waiting wake-up per instance is enough (the queue is "stately"), so a burst sends one per second.
     const last = this.lastWake.get(row.id) ?? 0;
