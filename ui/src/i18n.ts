@@ -2,7 +2,7 @@ import { createI18n } from 'vue-i18n';
 
 const en = {
   app: { signOut: 'Sign out', language: 'Language' },
-  nav: { inbox: 'Inbox', helpdeskSetup: 'Helpdesk setup', instances: 'Instances', plugins: 'Plugins', settings: 'Settings', users: 'Users', apiKeys: 'API keys', sandbox: 'Sandbox phones', reports: 'Reports' },
+  nav: { inbox: 'Inbox', helpdeskSetup: 'Helpdesk setup', instances: 'Instances', plugins: 'Plugins', settings: 'Settings', users: 'Users', apiKeys: 'API keys', sandbox: 'Sandbox phones', reports: 'Reports', surveys: 'Surveys' },
   auth: { signIn: 'Sign in', email: 'Email', password: 'Password', setupTitle: 'Set up PlugChat', account: 'Company name', name: 'Your name', create: 'Create the owner', passwordRule: 'At least 10 characters.' },
   instances: {
     title: 'Instances', add: 'Add', name: 'Name', state: 'State', phone: 'Phone', open: 'Open', none: 'No instances yet. Press Add to connect a WhatsApp number.',
@@ -44,6 +44,7 @@ const en = {
       created: 'Conversation started', assigned: 'Assigned to {who}', transferred: 'Transferred: {from} → {to}', resolved: 'Resolved by {who}', reopened: 'Reopened',
       snoozed: 'Snoozed', woke: 'Back from snooze', label_added: 'Label added: {label}', label_removed: 'Label removed: {label}', priority_changed: 'Priority: {to}',
       queue_chosen: 'Chose the queue {queue}', message_deleted: 'A message was deleted', other: '{type}',
+      survey_sent: 'Satisfaction survey sent', survey_rated: 'Survey answered: {rating}', survey_comment: 'Survey comment: “{comment}”',
     },
     contact: 'Contact', name: 'Name', phone: 'Phone', labels: 'Labels', attributes: 'Attributes', previous: 'Previous conversations', optedOut: 'Opted out: cannot be messaged', save: 'Save', saved: 'Saved',
     shortcuts: 'Keyboard shortcuts', shortcutList: 'Ctrl+Enter send · Alt+A accept · Alt+R resolve · Alt+T transfer · Alt+N note mode · Esc cancel reply',
@@ -53,7 +54,26 @@ const en = {
     addLabel: 'Add label', color: 'Colour', remove: 'Remove', routing: 'Routing per number', defaultQueue: 'Default queue', menu: 'Menu', capacity: 'Capacity',
     newMessage: 'New message from {name}', priority: 'Priority', instance: 'Instance', notifications: 'Notifications',
   },
+  surveys: {
+    title: 'Satisfaction surveys', results: 'Results', responses: 'Responses', settings: 'Settings', panelTitle: 'Satisfaction survey',
+    csat: 'CSAT', nps: 'NPS', csatHelp: 'Share of 4 and 5 among the answers', npsHelp: '% promoters (9-10) − % detractors (0-6)',
+    responseRate: 'Response rate', ofSent: '{responses} of {sent} surveys answered', average: 'Average', mix: 'Promoters · passives · detractors', mixText: '{p} · {n} · {d}',
+    distribution: 'Answers per score', notSent: 'Surveys not sent', byAgent: 'Per agent', byQueue: 'Per queue', kind: 'Type', score: 'Score', sent: 'Sent',
+    noneYet: 'No survey in this period yet. Turn surveys on under Settings; each resolved attendance then asks the customer.',
+    csvSummary: 'Summary as CSV', csvDistribution: 'Answers per score as CSV', countsFor: 'counts for {name} ·',
+    statusTitle: 'Status', rating: 'Score', comment: 'Comment', resolvedAt: 'Resolved', anyStatus: 'Any status', anyRating: 'Any score', withComment: 'With a comment',
+    status: { sent: 'Waiting for the answer', awaiting_comment: 'Waiting for the comment', answered: 'Answered', expired: 'Not answered', not_sent: 'Not sent' },
+    reason: { queue_excluded: 'queue not surveyed', label_skipped: 'label skips surveys', recent_survey: 'asked recently', opted_out: 'contact opted out', send_failed: 'could not be sent' },
+    enabled: 'Ask customers when an attendance is resolved', kindCsat: 'CSAT: score from 1 to 5', kindNps: 'NPS: score from 0 to 10', question: 'Question',
+    defaultQuestion: 'the standard question of this type is used; edit it after saving', thanks: 'Thank-you message (empty: none)', askFollowUp: 'Ask what to improve after a low score',
+    followUp: 'Follow-up question', lowScore: 'Low score: at or below', windowHours: 'Hours the customer has to answer', minDays: 'Ask a contact at most once in (days, 0: always)',
+    queues: 'Queues that ask', allQueues: 'All queues', skipLabels: 'Do not ask when the attendance has',
+  },
   reports: {
+    contributed: {
+      surveys_scores: 'Satisfaction surveys', surveys_scores_csat: 'CSAT', surveys_scores_nps: 'NPS', surveys_scores_csat_responseRate: 'CSAT response rate', surveys_scores_nps_responseRate: 'NPS response rate',
+      surveys_scores_csat_responses: 'CSAT answers', surveys_scores_nps_responses: 'NPS answers', surveys_scores_csat_sent: 'CSAT surveys sent', surveys_scores_nps_sent: 'NPS surveys sent', surveys_scores_notSent: 'Surveys not sent',
+    },
     title: 'Reports', today: 'Today', last7: 'Last 7 days', last30: 'Last 30 days', thisMonth: 'This month', period: 'Period', groupBy: 'Group by', hour: 'Hour', day: 'Day', week: 'Week',
     allInstances: 'All numbers', allQueues: 'All queues', allAgents: 'All agents', allLabels: 'All labels', timeZone: 'Times in {zone}',
     now: 'Right now', open: 'Open', pending: 'Waiting', unassigned: 'Unassigned', unattended: 'Unattended', agentsOnline: 'Agents online',
@@ -80,7 +100,7 @@ const en = {
 
 const ptBR: typeof en = {
   app: { signOut: 'Sair', language: 'Idioma' },
-  nav: { inbox: 'Atendimentos', helpdeskSetup: 'Configurar atendimento', instances: 'Instâncias', plugins: 'Plugins', settings: 'Configurações', users: 'Usuários', apiKeys: 'Chaves de API', sandbox: 'Telefones sandbox', reports: 'Relatórios' },
+  nav: { inbox: 'Atendimentos', helpdeskSetup: 'Configurar atendimento', instances: 'Instâncias', plugins: 'Plugins', settings: 'Configurações', users: 'Usuários', apiKeys: 'Chaves de API', sandbox: 'Telefones sandbox', reports: 'Relatórios', surveys: 'Pesquisas' },
   auth: { signIn: 'Entrar', email: 'E-mail', password: 'Senha', setupTitle: 'Configurar o PlugChat', account: 'Nome da empresa', name: 'Seu nome', create: 'Criar o proprietário', passwordRule: 'No mínimo 10 caracteres.' },
   instances: {
     title: 'Instâncias', add: 'Adicionar', name: 'Nome', state: 'Estado', phone: 'Telefone', open: 'Abrir', none: 'Nenhuma instância ainda. Clique em Adicionar para conectar um número de WhatsApp.',
@@ -122,6 +142,7 @@ const ptBR: typeof en = {
       created: 'Conversa iniciada', assigned: 'Atribuída a {who}', transferred: 'Transferida: {from} → {to}', resolved: 'Resolvida por {who}', reopened: 'Reaberta',
       snoozed: 'Adiada', woke: 'Voltou do adiamento', label_added: 'Etiqueta adicionada: {label}', label_removed: 'Etiqueta removida: {label}', priority_changed: 'Prioridade: {to}',
       queue_chosen: 'Escolheu a fila {queue}', message_deleted: 'Uma mensagem foi apagada', other: '{type}',
+      survey_sent: 'Pesquisa de satisfação enviada', survey_rated: 'Pesquisa respondida: {rating}', survey_comment: 'Comentário da pesquisa: “{comment}”',
     },
     contact: 'Contato', name: 'Nome', phone: 'Telefone', labels: 'Etiquetas', attributes: 'Atributos', previous: 'Conversas anteriores', optedOut: 'Pediu para sair: não pode receber mensagens', save: 'Salvar', saved: 'Salvo',
     shortcuts: 'Atalhos de teclado', shortcutList: 'Ctrl+Enter envia · Alt+A aceita · Alt+R resolve · Alt+T transfere · Alt+N modo nota · Esc cancela a resposta',
@@ -131,7 +152,26 @@ const ptBR: typeof en = {
     addLabel: 'Adicionar etiqueta', color: 'Cor', remove: 'Remover', routing: 'Roteamento por número', defaultQueue: 'Fila padrão', menu: 'Menu', capacity: 'Capacidade',
     newMessage: 'Nova mensagem de {name}', priority: 'Prioridade', instance: 'Instância', notifications: 'Notificações',
   },
+  surveys: {
+    title: 'Pesquisas de satisfação', results: 'Resultados', responses: 'Respostas', settings: 'Configurações', panelTitle: 'Pesquisa de satisfação',
+    csat: 'CSAT', nps: 'NPS', csatHelp: 'Parcela de notas 4 e 5 entre as respostas', npsHelp: '% promotores (9-10) − % detratores (0-6)',
+    responseRate: 'Taxa de resposta', ofSent: '{responses} de {sent} pesquisas respondidas', average: 'Média', mix: 'Promotores · neutros · detratores', mixText: '{p} · {n} · {d}',
+    distribution: 'Respostas por nota', notSent: 'Pesquisas não enviadas', byAgent: 'Por atendente', byQueue: 'Por fila', kind: 'Tipo', score: 'Nota', sent: 'Enviadas',
+    noneYet: 'Nenhuma pesquisa neste período. Ative as pesquisas em Configurações; cada atendimento resolvido passa a perguntar ao cliente.',
+    csvSummary: 'Resumo em CSV', csvDistribution: 'Respostas por nota em CSV', countsFor: 'conta para {name} ·',
+    statusTitle: 'Situação', rating: 'Nota', comment: 'Comentário', resolvedAt: 'Resolvido em', anyStatus: 'Qualquer situação', anyRating: 'Qualquer nota', withComment: 'Com comentário',
+    status: { sent: 'Aguardando resposta', awaiting_comment: 'Aguardando comentário', answered: 'Respondida', expired: 'Sem resposta', not_sent: 'Não enviada' },
+    reason: { queue_excluded: 'fila sem pesquisa', label_skipped: 'etiqueta dispensa pesquisa', recent_survey: 'perguntado recentemente', opted_out: 'contato pediu para sair', send_failed: 'não pôde ser enviada' },
+    enabled: 'Perguntar ao cliente quando um atendimento for resolvido', kindCsat: 'CSAT: nota de 1 a 5', kindNps: 'NPS: nota de 0 a 10', question: 'Pergunta',
+    defaultQuestion: 'a pergunta padrão deste tipo será usada; edite depois de salvar', thanks: 'Mensagem de agradecimento (vazia: nenhuma)', askFollowUp: 'Perguntar o que melhorar depois de uma nota baixa',
+    followUp: 'Pergunta de acompanhamento', lowScore: 'Nota baixa: até', windowHours: 'Horas que o cliente tem para responder', minDays: 'Perguntar a um contato no máximo uma vez a cada (dias, 0: sempre)',
+    queues: 'Filas que perguntam', allQueues: 'Todas as filas', skipLabels: 'Não perguntar quando o atendimento tiver',
+  },
   reports: {
+    contributed: {
+      surveys_scores: 'Pesquisas de satisfação', surveys_scores_csat: 'CSAT', surveys_scores_nps: 'NPS', surveys_scores_csat_responseRate: 'Taxa de resposta CSAT', surveys_scores_nps_responseRate: 'Taxa de resposta NPS',
+      surveys_scores_csat_responses: 'Respostas CSAT', surveys_scores_nps_responses: 'Respostas NPS', surveys_scores_csat_sent: 'Pesquisas CSAT enviadas', surveys_scores_nps_sent: 'Pesquisas NPS enviadas', surveys_scores_notSent: 'Pesquisas não enviadas',
+    },
     title: 'Relatórios', today: 'Hoje', last7: 'Últimos 7 dias', last30: 'Últimos 30 dias', thisMonth: 'Este mês', period: 'Período', groupBy: 'Agrupar por', hour: 'Hora', day: 'Dia', week: 'Semana',
     allInstances: 'Todos os números', allQueues: 'Todas as filas', allAgents: 'Todos os atendentes', allLabels: 'Todas as etiquetas', timeZone: 'Horários em {zone}',
     now: 'Agora', open: 'Em atendimento', pending: 'Aguardando', unassigned: 'Sem atendente', unattended: 'Sem resposta', agentsOnline: 'Atendentes online',

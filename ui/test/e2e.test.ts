@@ -1,14 +1,13 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { CHROMIUM, hasChromium, launchChromium } from '../../core/test/support/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, createWorkspace, OWNER, REPO, startApp, waitFor, type Workspace } from '../../core/test/support/app.js';
 import { Receiver } from '../../plugins/webhooks/test/receiver.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Screenshots of each main screen, written for people to look at (see the README). */
 export const SHOTS = path.join(REPO, 'artifacts/screenshots');
-const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.warn(`UI tests skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
 
 const config = (sandbox = true) => ({
@@ -32,10 +31,7 @@ describe.skipIf(!hasChromium)('the web app in Chromium', () => {
     await receiver.start();
     ws = await createWorkspace({ config: config() });
     app = await startApp(ws);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     const context = await browser.newContext({ locale: 'pt-BR', viewport: { width: 1366, height: 800 } });
     await context.grantPermissions(['clipboard-read', 'clipboard-write']);
     page = await context.newPage();

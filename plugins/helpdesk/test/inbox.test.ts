@@ -1,16 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { hasChromium, launchChromium } from '../../../core/test/support/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Baileys, proto } from '../../whatsapp-sandbox/src/network/baileys.js';
 import { REPO } from '../../../core/test/support/app.js';
 import { helpdeskHarness, waitFor, BIZ, type Agent, type HelpdeskHarness } from './support.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = path.join(REPO, 'artifacts/screenshots');
-const hasChromium = existsSync(CHROMIUM);
 const CUSTOMER = '5521958000001';
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
 
@@ -49,10 +48,7 @@ describe.skipIf(!hasChromium)('the inbox in Chromium, two agents at once', () =>
     await h.owner.put(`/api/helpdesk/instances/${h.inst.id}/routing`, { defaultQueueId: queue });
     await h.owner.post('/api/helpdesk/quick-replies', { shortcut: 'ola', text: 'Olá {{contact.firstName}}, aqui é {{agent.firstName}}!' });
     await h.owner.post('/api/helpdesk/labels', { name: 'VIP', color: '#b5179e' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     pa = await signIn('pt-BR', emails.find((u) => u.id === ana.id)!.email);
     pb = await signIn('en-US', emails.find((u) => u.id === beto.id)!.email);
   });

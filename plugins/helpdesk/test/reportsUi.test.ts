@@ -1,14 +1,13 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { hasChromium, launchChromium } from '../../../core/test/support/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO } from '../../../core/test/support/app.js';
 import { helpdeskHarness, waitForInbound, BIZ, type Agent, type HelpdeskHarness } from './support.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = path.join(REPO, 'artifacts/screenshots');
-const hasChromium = existsSync(CHROMIUM);
 
 describe.skipIf(!hasChromium)('the reports page in Chromium', () => {
   let h: HelpdeskHarness;
@@ -52,10 +51,7 @@ describe.skipIf(!hasChromium)('the reports page in Chromium', () => {
       expect((await ana.client.post(`/api/helpdesk/attendances/${att.id}/messages`, { text: 'Olá! Como posso ajudar?' })).status).toBe(201);
       expect((await ana.client.post(`/api/helpdesk/attendances/${att.id}/resolve`, {})).status).toBe(200);
     }
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
