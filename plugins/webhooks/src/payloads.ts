@@ -64,6 +64,10 @@ export function receivedCallback(e: ReceivedMessageEvent, ctx: { connectedPhone:
           referencedMessage: { messageId: e.reaction?.messageId ?? null, fromMe: !!e.reaction?.fromMe, phone: e.phone, participant: null },
         },
       };
+    case 'poll':
+      return { ...base, poll: { question: e.poll?.question ?? '', pollMaxOptions: e.poll?.pollMaxOptions ?? 0, options: e.poll?.options ?? [] } };
+    case 'pollVote':
+      return { ...base, pollVote: { pollMessageId: e.pollVote?.pollMessageId ?? null, options: e.pollVote?.options ?? [] } };
     default:
       return { ...base, [e.type]: { message: e.text ?? null } };
   }

@@ -93,6 +93,24 @@ describe('webhooks for the PlugMessage flow', () => {
     for (const r of [loc, contact, reaction]) expect(r).toMatchObject({ phone: CUSTOMER, fromMe: false, instanceId: inst.id, status: 'RECEIVED', isGroup: false });
   });
 
+  it('sends a poll and delivers the customer\'s vote as ReceivedCallback with pollVote', async () => {
+    const phone = h.sandbox().network().phone(CUSTOMER)!;
+    const api = h.api(inst);
+    const bad = await api.post('/send-poll', { phone: CUSTOMER, message: 'Qual horário?', poll: [{ name: 'Manhã' }] });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.issues[0].path).toBe('body.poll');
+    const sent = await api.post('/send-poll', { phone: CUSTOMER, message: 'Qual horário?', poll: [{ name: 'Manhã' }, { name: 'Tarde' }, { name: 'Noite' }], pollMaxOptions: 1 });
+    expect(sent.status).toBe(200);
+    const poll = await waitFor(async () => phone.messages().find((m) => m.id === sent.body.messageId), 20_000, 'the poll on the phone');
+    expect(poll).toMatchObject({ kind: 'poll', text: 'Qual horário?', options: ['Manhã', 'Tarde', 'Noite'] });
+    // The vote travels encrypted with the poll's secret; PlugChat decrypts it and names the option.
+    await phone.vote(sent.body.messageId, ['Tarde']);
+    const vote = await waitFor(async () => receiver.requests.find((r) => r.json.type === 'ReceivedCallback' && r.json.pollVote)?.json, 20_000, 'the vote');
+    expect(vote.pollVote).toEqual({ pollMessageId: sent.body.messageId, options: [{ name: 'Tarde' }] });
+    expect(vote).toMatchObject({ phone: CUSTOMER, fromMe: false, instanceId: inst.id, status: 'RECEIVED', isGroup: false, connectedPhone: BIZ, senderName: 'Gabi' });
+    expect(vote.messageId).not.toBe(sent.body.messageId);
+  });
+
   it('answers /me with the callback URLs and flags, /device and /chats in the shapes Z-API clients read', async () => {
     const api = h.api(inst);
     const me = (await api.get('/me')).body;

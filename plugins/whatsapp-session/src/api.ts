@@ -48,6 +48,9 @@ export interface ReceivedMessageEvent {
   location?: { latitude?: number; longitude?: number; name?: string; address?: string; url?: string };
   contact?: { name?: string; vcard?: string };
   reaction?: { value: string; messageId: string; fromMe?: boolean };
+  /** A poll the customer created, and a vote on one of ours (the options chosen, by name). */
+  poll?: { question: string; pollMaxOptions: number; options: { name: string }[] };
+  pollVote?: { pollMessageId: string; options: { name: string }[] };
   momment: number;
   /** notify: live; append: delivered after a reconnect or synced. */
   upsertType: 'notify' | 'append';

@@ -34,7 +34,7 @@ export interface PhoneHost {
 
 const PAD = Baileys.writeRandomPadMax16;
 
-function summarize(msg: ReturnType<typeof proto.Message.decode>): Pick<PhoneMessage, 'kind' | 'text' | 'caption' | 'fileName' | 'mimetype'> {
+function summarize(msg: ReturnType<typeof proto.Message.decode>): Pick<PhoneMessage, 'kind' | 'text' | 'caption' | 'fileName' | 'mimetype' | 'options'> {
   const m = Baileys.normalizeMessageContent(msg) ?? msg;
   if (m.conversation) return { kind: 'text', text: m.conversation };
   if (m.extendedTextMessage) return { kind: 'text', text: m.extendedTextMessage.text ?? undefined };
@@ -45,6 +45,9 @@ function summarize(msg: ReturnType<typeof proto.Message.decode>): Pick<PhoneMess
   if (m.locationMessage) return { kind: 'location', text: `${m.locationMessage.degreesLatitude},${m.locationMessage.degreesLongitude}` };
   if (m.contactMessage) return { kind: 'contact', text: m.contactMessage.displayName ?? undefined };
   if (m.reactionMessage) return { kind: 'reaction', text: m.reactionMessage.text ?? undefined };
+  const poll = m.pollCreationMessage ?? m.pollCreationMessageV2 ?? m.pollCreationMessageV3;
+  if (poll) return { kind: 'poll', text: poll.name ?? undefined, options: (poll.options ?? []).map((o) => o.optionName ?? '') };
+  if (m.pollUpdateMessage) return { kind: 'pollVote' };
   if (m.protocolMessage) return { kind: 'protocol' };
   return { kind: Object.keys(m)[0] ?? 'unknown' };
 }
@@ -194,31 +197,62 @@ export class VirtualPhone {
    */
   send(to: string, content: AnyContent): Promise<PhoneMessage> {
     return this.serial(async () => {
-      const target = parseJid(to.includes('@') ? to : userJid(to));
-      if (!target) throw new Error(`"${to}" is not a phone number or JID`);
       const message = await Baileys.generateWAMessageContent(content, { upload: (stream: Readable, o: { mediaType: string }) => this.upload(stream, o.mediaType) } as never);
-      const raw = Buffer.from(proto.Message.encode(message).finish());
-      const id = messageId();
-      const devices = this.host.companions(target.user);
-      const account = this.host.account(this.phone);
-      for (const d of devices) {
-        const sessions = this.host.account(this.phone)!.signalSessions ?? {};
-        const address = `${parseJid(d.jid)!.user}.${parseJid(d.jid)!.device}`;
-        if (!sessions[address]) await this.injectSession(d.jid);
-        const { type, ciphertext } = await this.repo.encryptMessage({ jid: d.jid, data: PAD(raw) });
-        const mediatype = message.imageMessage ? 'image' : message.videoMessage ? 'video' : message.audioMessage ? (message.audioMessage.ptt ? 'ptt' : 'audio') : message.documentMessage ? 'document' : undefined;
-        this.host.deliverTo(
-          d.jid,
-          node('message', { from: userJid(this.phone), id, t: now(), type: 'text', notify: account?.name ?? this.state.name }, [
-            node('enc', { v: '2', type, mediatype }, ciphertext),
-          ]),
-        );
-      }
-      const entry: PhoneMessage = { id, chat: userJid(target.user), direction: 'out', at: now(), raw, status: 'sent', ...summarize(message) };
-      this.state.messages.push(entry);
-      this.host.save();
-      return entry;
+      return this.deliver(to, message);
     });
+  }
+
+  /**
+   * Votes on a poll this phone received, as WhatsApp does: the chosen options' SHA-256 hashes,
+   * AES-GCM encrypted with a key derived from the poll's message secret, in a pollUpdateMessage.
+   * An empty list takes the vote back.
+   */
+  vote(pollId: string, options: string[]): Promise<PhoneMessage> {
+    return this.serial(async () => {
+      const poll = this.state.messages.find((m) => m.id === pollId && m.direction === 'in' && m.kind === 'poll');
+      if (!poll) throw new Error(`no poll ${pollId} on ${this.phone}`);
+      const unknown = options.find((o) => !poll.options?.includes(o));
+      if (unknown !== undefined) throw new Error(`"${unknown}" is not an option of this poll`);
+      const secret = proto.Message.decode(poll.raw).messageContextInfo?.messageSecret;
+      if (!secret) throw new Error('the poll carries no message secret');
+      const creator = poll.chat;
+      const voter = userJid(this.phone);
+      const sign = Buffer.concat([Buffer.from(pollId), Buffer.from(creator), Buffer.from(voter), Buffer.from('Poll Vote'), Buffer.from([1])]);
+      const key = Baileys.hmacSign(sign, Baileys.hmacSign(Buffer.from(secret), Buffer.alloc(32), 'sha256'), 'sha256');
+      const iv = randomBytes(12);
+      const vote = proto.Message.PollVoteMessage.encode({ selectedOptions: options.map((o) => Baileys.sha256(Buffer.from(o))) }).finish();
+      const encPayload = Baileys.aesEncryptGCM(Buffer.from(vote), key, iv, Buffer.from(`${pollId}\u0000${voter}`));
+      const message = proto.Message.fromObject({
+        pollUpdateMessage: { pollCreationMessageKey: { remoteJid: creator, fromMe: false, id: pollId }, vote: { encPayload, encIv: iv }, senderTimestampMs: Date.now() },
+      });
+      return this.deliver(creator, message, 'poll');
+    });
+  }
+
+  private async deliver(to: string, message: ReturnType<typeof proto.Message.decode>, stanzaType: 'text' | 'poll' = 'text'): Promise<PhoneMessage> {
+    const target = parseJid(to.includes('@') ? to : userJid(to));
+    if (!target) throw new Error(`"${to}" is not a phone number or JID`);
+    const raw = Buffer.from(proto.Message.encode(message).finish());
+    const id = messageId();
+    const devices = this.host.companions(target.user);
+    const account = this.host.account(this.phone);
+    for (const d of devices) {
+      const sessions = this.host.account(this.phone)!.signalSessions ?? {};
+      const address = `${parseJid(d.jid)!.user}.${parseJid(d.jid)!.device}`;
+      if (!sessions[address]) await this.injectSession(d.jid);
+      const { type, ciphertext } = await this.repo.encryptMessage({ jid: d.jid, data: PAD(raw) });
+      const mediatype = message.imageMessage ? 'image' : message.videoMessage ? 'video' : message.audioMessage ? (message.audioMessage.ptt ? 'ptt' : 'audio') : message.documentMessage ? 'document' : undefined;
+      this.host.deliverTo(
+        d.jid,
+        node('message', { from: userJid(this.phone), id, t: now(), type: stanzaType, notify: account?.name ?? this.state.name }, [
+          node('enc', { v: '2', type, mediatype }, ciphertext),
+        ]),
+      );
+    }
+    const entry: PhoneMessage = { id, chat: userJid(target.user), direction: 'out', at: now(), raw, status: 'sent', ...summarize(message) };
+    this.state.messages.push(entry);
+    this.host.save();
+    return entry;
   }
 
   /**

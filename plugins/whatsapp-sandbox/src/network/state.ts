@@ -40,6 +40,8 @@ export interface PhoneMessage {
   caption?: string;
   fileName?: string;
   mimetype?: string;
+  /** A poll's options. */
+  options?: string[];
   /** The decrypted proto.Message bytes. */
   raw: Buffer;
   /** For sent messages: the furthest receipt seen (sent, delivered, read, played). */

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import QRCode from 'qrcode';
 import { createRouter, notFound, z, type RouteContext } from '@plugchat/core';
@@ -164,6 +165,30 @@ export function instanceApiRouter(svc: WhatsAppService, maxBytes: () => number, 
       async (c) => {
         const b = c.body;
         return send(c, await instance(c), b.phone, { kind: 'location', location: { latitude: b.latitude, longitude: b.longitude, name: b.title, address: b.address }, ...pacing(b) });
+      },
+    )
+    .post(
+      '/:id/token/:token/send-poll',
+      spec(
+        'Send a poll (votes arrive as ReceivedCallback with pollVote)',
+        z
+          .object({
+            ...common,
+            message: z.string().trim().min(1).max(255).describe('the question'),
+            poll: z
+              .array(z.object({ name: z.string().trim().min(1).max(100) }).strict())
+              .min(2)
+              .max(12)
+              .refine((o) => new Set(o.map((x) => x.name)).size === o.length, 'option names must differ'),
+            pollMaxOptions: z.number().int().min(0).max(12).optional().describe('1: a single choice; 0 or absent: any number'),
+          })
+          .strict()
+          .refine((b) => (b.pollMaxOptions ?? 0) <= b.poll.length, { message: 'cannot exceed the number of options', path: ['pollMaxOptions'] }),
+      ),
+      async (c) => {
+        const b = c.body;
+        const poll = { name: b.message, options: b.poll.map((o) => o.name), selectableCount: b.pollMaxOptions ?? 0, secret: randomBytes(32).toString('base64') };
+        return send(c, await instance(c), b.phone, { kind: 'poll', poll, ...pacing(b) });
       },
     )
     .post(

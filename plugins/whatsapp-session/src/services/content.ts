@@ -1,9 +1,10 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Baileys, type AnyMessageContent, type WAMessage } from '../baileys.js';
 
 /** An outgoing message as validated by the API and kept in the queue. */
 export interface OutgoingRequest {
-  kind: 'text' | 'image' | 'document' | 'audio' | 'video' | 'location' | 'contact' | 'reaction';
+  kind: 'text' | 'image' | 'document' | 'audio' | 'video' | 'location' | 'contact' | 'reaction' | 'poll';
   text?: string;
   caption?: string;
   fileName?: string;
@@ -12,6 +13,8 @@ export interface OutgoingRequest {
   location?: { latitude: number; longitude: number; name?: string; address?: string };
   contact?: { name: string; phone: string; businessDescription?: string };
   reaction?: { emoji: string; messageId: string; fromMe: boolean };
+  /** selectableCount 0: any number of options; secret: the poll's message secret (base64), which votes are encrypted with. */
+  poll?: { name: string; options: string[]; selectableCount: number; secret: string };
   replyTo?: { messageId: string; fromMe: boolean; text?: string };
   editMessageId?: string;
   delayMessageMs?: number;
@@ -52,6 +55,11 @@ export function buildContent(req: OutgoingRequest, jid: string, mediaPath: strin
     case 'reaction':
       content = { react: { text: req.reaction!.emoji, key: { remoteJid: jid, id: req.reaction!.messageId, fromMe: req.reaction!.fromMe } } };
       break;
+    case 'poll': {
+      const p = req.poll!;
+      content = { poll: { name: p.name, values: p.options, selectableCount: p.selectableCount, messageSecret: Buffer.from(p.secret, 'base64') } };
+      break;
+    }
   }
   const quoted = req.replyTo
     ? ({ key: { remoteJid: jid, id: req.replyTo.messageId, fromMe: req.replyTo.fromMe }, message: { conversation: req.replyTo.text ?? '' } } as WAMessage)
@@ -74,6 +82,8 @@ export interface InboundSummary {
   url?: string;
   vcard?: string;
   reaction?: { value: string; messageId: string; fromMe?: boolean };
+  poll?: { question: string; pollMaxOptions: number; options: { name: string }[] };
+  pollVote?: { pollMessageId: string; options: { name: string }[] };
   replyTo?: string;
   hasMedia: boolean;
 }
@@ -99,6 +109,15 @@ export function summarizeInbound(msg: WAMessage): InboundSummary | undefined {
   if (m.contactsArrayMessage) return { type: 'contact', name: m.contactsArrayMessage.displayName ?? undefined, vcard: m.contactsArrayMessage.contacts?.[0]?.vcard ?? undefined, hasMedia: false };
   // Baileys hands the reacted message's key over from our side: fromMe is whether it was ours.
   if (m.reactionMessage) return { type: 'reaction', reaction: { value: m.reactionMessage.text ?? '', messageId: m.reactionMessage.key?.id ?? '', fromMe: !!m.reactionMessage.key?.fromMe }, hasMedia: false };
-  if (m.protocolMessage) return undefined;
+  const poll = m.pollCreationMessage ?? m.pollCreationMessageV2 ?? m.pollCreationMessageV3;
+  if (poll) return { type: 'poll', poll: { question: poll.name ?? '', pollMaxOptions: poll.selectableOptionsCount ?? 0, options: (poll.options ?? []).map((o) => ({ name: o.optionName ?? '' })) }, hasMedia: false };
+  // A vote arrives encrypted; Baileys decrypts it with the poll's secret and reports it as an update (see polls.ts).
+  if (m.protocolMessage || m.pollUpdateMessage) return undefined;
   return { type: ctx ?? 'unknown', hasMedia: false };
+}
+
+/** The options a decrypted vote selected: WhatsApp sends the SHA-256 of each option's name. */
+export function votedOptions(options: string[], selected: Uint8Array[]): { name: string }[] {
+  const hashes = new Set(selected.map((h) => Buffer.from(h).toString('hex')));
+  return options.filter((o) => hashes.has(createHash('sha256').update(o).digest('hex'))).map((name) => ({ name }));
 }

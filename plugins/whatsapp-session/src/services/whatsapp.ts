@@ -7,10 +7,11 @@ import { Baileys, type WAMessage } from '../baileys.js';
 import type { ReceivedMessageEvent, WhatsAppNetwork } from '../api.js';
 import { PREVIOUS, nextSeq, toDate, type InstanceRow, type InstanceState, type MessageRow, type MessageStatus, type Store } from '../store.js';
 import { databaseAuthState } from '../transport/authState.js';
-import { InstanceSession } from '../transport/session.js';
+import { InstanceSession, type SessionHooks } from '../transport/session.js';
 import type { Outbox } from '../outbox.js';
 import type { InstanceLeases, LeaseHolder } from './leases.js';
-import { buildContent, summarizeInbound, type InboundSummary, type OutgoingRequest } from './content.js';
+import { buildContent, summarizeInbound, votedOptions, type InboundSummary, type OutgoingRequest } from './content.js';
+import { pollMessage, pollOptions } from './polls.js';
 
 export interface Settings {
   'whatsapp-session.waWebSocketUrl': string;
@@ -356,6 +357,11 @@ export class WhatsAppService implements LeaseHolder {
         },
         onMessages: (messages, type) => void this.onMessages(row, messages, type).catch((err) => this.log.error({ err, instance: row.id }, 'receiving failed')),
         onStatus: (updates) => void this.onStatus(row, updates).catch((err) => this.log.error({ err, instance: row.id }, 'status update failed')),
+        onPollVote: (vote) => void this.onPollVote(row, vote).catch((err) => this.log.error({ err, instance: row.id }, 'poll vote failed')),
+        getMessage: async (key) => {
+          const sent = await this.messageByWaId(row, key.id);
+          return sent ? pollMessage(sent) : undefined;
+        },
         onPresence: (jid, status, lastSeen) =>
           void this.ctx.events.emit('whatsapp-session.presence', { instanceId: row.id, accountId: row.account_id, phone: phoneOf(jid), status: status.toUpperCase(), lastSeen }),
       },
@@ -653,60 +659,83 @@ export class WhatsAppService implements LeaseHolder {
         this.log.warn({ err, instance: row.id, messageId: waId }, 'could not download received media');
         return null;
       });
-      const now = new Date();
-      const values = {
-        account_id: row.account_id,
-        instance_id: row.id,
-        wa_id: waId,
-        chat: jidOf(phone),
-        direction: (fromMe ? 'out' : 'in') as 'out' | 'in',
-        type: summary.type,
-        // The customer's name as their phone sends it, for the chat list.
-        content: JSON.stringify(!fromMe && msg.pushName ? { ...summary, senderName: msg.pushName } : summary),
-        status: (fromMe ? 'SENT' : 'RECEIVED') as MessageStatus,
-        error: null,
-        from_me: fromMe,
-        waiting,
-        media_path: mediaPath,
-        delay_ms: null,
-        attempts: 0,
-        updated_at: now,
-        sent_at: null,
-      };
-      const text = 'text' in summary ? summary.text : undefined;
-      const rowId = existing?.id ?? randomUUID().replace(/-/g, '').toUpperCase();
-      await this.store.knex.transaction(async (trx) => {
-        if (existing) await trx('whatsapp_session_messages').where({ id: existing.id }).update(values);
-        else await trx('whatsapp_session_messages').insert({ id: rowId, seq: nextSeq(), created_at: now, ...values });
-        await this.outbox.add(
-          'whatsapp-session.message.received',
-          {
-            rowId,
-            instanceId: row.id,
-            accountId: row.account_id,
-            messageId: waId,
-            phone,
-            fromMe,
-            type: summary.type,
-            text,
-            caption: 'caption' in summary ? summary.caption : undefined,
-            fileName: 'fileName' in summary ? summary.fileName : undefined,
-            mimetype: 'mimetype' in summary ? summary.mimetype : undefined,
-            mediaPath: mediaPath ?? undefined,
-            waitingMessage: waiting,
-            senderName: msg.pushName ?? undefined,
-            connectedPhone: this.phoneOfInstance(row.id) ?? row.phone ?? null,
-            replyTo: 'replyTo' in summary ? summary.replyTo : undefined,
-            ...inboundDetails(summary),
-            momment: Number(msg.messageTimestamp ?? Math.floor(Date.now() / 1000)) * 1000,
-            upsertType: type,
-          },
-          trx,
-        );
-      });
-      await this.outbox.dispatch();
-      if (!fromMe && text) await this.checkOptOut(row, phone, text);
+      const at = Number(msg.messageTimestamp ?? Math.floor(Date.now() / 1000)) * 1000;
+      await this.storeInbound(row, { waId, phone, fromMe, summary, waiting, existing, mediaPath, pushName: msg.pushName ?? undefined, at, upsertType: type });
     }
+  }
+
+  /** A vote on one of our polls: stored and announced like a message, with the options' names. */
+  private async onPollVote(row: InstanceRow, v: Parameters<SessionHooks['onPollVote']>[0]) {
+    const poll = await this.messageByWaId(row, v.pollId);
+    const options = poll ? pollOptions(poll) : undefined;
+    if (!options) return;
+    if (await this.store.messages().where({ instance_id: row.id, wa_id: v.voteId, direction: v.fromMe ? 'out' : 'in' }).first()) return;
+    const summary: InboundSummary = { type: 'pollVote', pollVote: { pollMessageId: v.pollId, options: votedOptions(options, v.selected) }, hasMedia: false };
+    // A vote's update carries no push name: the customer's name is the one of their latest message.
+    const latest = v.fromMe ? undefined : await this.store.messages().where({ instance_id: row.id, chat: jidOf(phoneOf(v.remoteJid)), direction: 'in' }).orderBy('seq', 'desc').first();
+    const pushName = latest ? (JSON.parse(latest.content) as { senderName?: string }).senderName : undefined;
+    await this.storeInbound(row, { waId: v.voteId, phone: phoneOf(v.remoteJid), fromMe: v.fromMe, summary, waiting: false, mediaPath: null, pushName, at: v.at, upsertType: 'notify' });
+  }
+
+  /** Stores a received message (or completes one that was waiting) and records its event in the same transaction. */
+  private async storeInbound(
+    row: InstanceRow,
+    m: { waId: string; phone: string; fromMe: boolean; summary: InboundSummary; waiting: boolean; existing?: MessageRow; mediaPath: string | null; pushName?: string; at: number; upsertType: 'notify' | 'append' },
+  ) {
+    const { waId, phone, fromMe, summary, waiting, existing, mediaPath } = m;
+    const now = new Date();
+    const values = {
+      account_id: row.account_id,
+      instance_id: row.id,
+      wa_id: waId,
+      chat: jidOf(phone),
+      direction: (fromMe ? 'out' : 'in') as 'out' | 'in',
+      type: summary.type,
+      // The customer's name as their phone sends it, for the chat list.
+      content: JSON.stringify(!fromMe && m.pushName ? { ...summary, senderName: m.pushName } : summary),
+      status: (fromMe ? 'SENT' : 'RECEIVED') as MessageStatus,
+      error: null,
+      from_me: fromMe,
+      waiting,
+      media_path: mediaPath,
+      delay_ms: null,
+      attempts: 0,
+      updated_at: now,
+      sent_at: null,
+    };
+    const text = 'text' in summary ? summary.text : undefined;
+    const rowId = existing?.id ?? randomUUID().replace(/-/g, '').toUpperCase();
+    await this.store.knex.transaction(async (trx) => {
+      if (existing) await trx('whatsapp_session_messages').where({ id: existing.id }).update(values);
+      else await trx('whatsapp_session_messages').insert({ id: rowId, seq: nextSeq(), created_at: now, ...values });
+      await this.outbox.add(
+        'whatsapp-session.message.received',
+        {
+          rowId,
+          instanceId: row.id,
+          accountId: row.account_id,
+          messageId: waId,
+          phone,
+          fromMe,
+          type: summary.type,
+          text,
+          caption: 'caption' in summary ? summary.caption : undefined,
+          fileName: 'fileName' in summary ? summary.fileName : undefined,
+          mimetype: 'mimetype' in summary ? summary.mimetype : undefined,
+          mediaPath: mediaPath ?? undefined,
+          waitingMessage: waiting,
+          senderName: m.pushName,
+          connectedPhone: this.phoneOfInstance(row.id) ?? row.phone ?? null,
+          replyTo: 'replyTo' in summary ? summary.replyTo : undefined,
+          ...inboundDetails(summary),
+          momment: m.at,
+          upsertType: m.upsertType,
+        },
+        trx,
+      );
+    });
+    await this.outbox.dispatch();
+    if (!fromMe && text) await this.checkOptOut(row, phone, text);
   }
 
   private async checkOptOut(row: InstanceRow, phone: string, text: string) {
@@ -787,9 +816,11 @@ export class WhatsAppService implements LeaseHolder {
 export const createdAt = (r: { created_at: Date | number | string }) => toDate(r.created_at)!.toISOString();
 
 /** The parts of a received location, contact or reaction that its event carries. */
-function inboundDetails(s: { type: string } & Partial<InboundSummary>): Pick<ReceivedMessageEvent, 'location' | 'contact' | 'reaction'> {
+function inboundDetails(s: { type: string } & Partial<InboundSummary>): Pick<ReceivedMessageEvent, 'location' | 'contact' | 'reaction' | 'poll' | 'pollVote'> {
   if (s.type === 'location') return { location: { latitude: s.latitude, longitude: s.longitude, name: s.name, address: s.address, url: s.url } };
   if (s.type === 'contact') return { contact: { name: s.name, vcard: s.vcard } };
   if (s.type === 'reaction' && s.reaction) return { reaction: s.reaction };
+  if (s.type === 'poll' && s.poll) return { poll: s.poll };
+  if (s.type === 'pollVote' && s.pollVote) return { pollVote: s.pollVote };
   return {};
 }

@@ -13,6 +13,10 @@ export interface SessionHooks {
   onMessages(messages: WAMessage[], type: 'notify' | 'append'): void;
   onStatus(updates: { id: string; remoteJid: string; fromMe: boolean; status: number }[]): void;
   onPresence(jid: string, status: string, lastSeen: number | null): void;
+  /** A vote on one of our polls, decrypted by Baileys with the secret getMessage handed it. */
+  onPollVote(vote: { pollId: string; remoteJid: string; voteId: string; fromMe: boolean; selected: Uint8Array[]; at: number }): void;
+  /** A message we sent, as Baileys needs it again (a poll's secret to decrypt its votes). */
+  getMessage(key: { id: string; remoteJid: string }): Promise<import('@whiskeysockets/baileys').proto.IMessage | undefined>;
   saveCreds(): Promise<void>;
 }
 
@@ -75,7 +79,7 @@ export class InstanceSession {
       syncFullHistory: false,
       generateHighQualityLinkPreview: false,
       ...(this.agent ? { fetchAgent: this.agent } : {}),
-      getMessage: async () => undefined,
+      getMessage: async (key) => (key.id && key.remoteJid ? hooks.getMessage({ id: key.id, remoteJid: key.remoteJid }) : undefined),
     });
     this.sock = sock;
     const guard =
@@ -120,6 +124,20 @@ export class InstanceSession {
           .filter((u) => typeof u.update.status === 'number')
           .map((u) => ({ id: u.key.id!, remoteJid: u.key.remoteJid!, fromMe: !!u.key.fromMe, status: u.update.status as number }));
         if (updates.length) hooks.onStatus(updates);
+        for (const u of list) {
+          for (const p of u.update.pollUpdates ?? []) {
+            const voteKey = p.pollUpdateMessageKey;
+            if (!voteKey?.id || !u.key.id || !u.key.remoteJid) continue;
+            hooks.onPollVote({
+              pollId: u.key.id,
+              remoteJid: u.key.remoteJid,
+              voteId: voteKey.id,
+              fromMe: !!voteKey.fromMe,
+              selected: (p.vote?.selectedOptions ?? []) as Uint8Array[],
+              at: Number(p.senderTimestampMs ?? Date.now()),
+            });
+          }
+        }
       }),
     );
     sock.ev.on(
