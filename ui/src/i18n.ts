@@ -39,7 +39,7 @@ const en = {
     replyingTo: 'Replying to', cancelReply: 'Cancel reply', reply: 'Reply', react: 'React', delete: 'Delete for everyone', older: 'Load older messages',
     waiting: 'Waiting for this message. This may take a while.', deleted: 'This message was deleted', you: 'You', customer: 'Customer', automatic: 'Automatic',
     status: { QUEUED: 'Queued', SENDING: 'Sending', SENT: 'Sent', RECEIVED: 'Delivered', READ: 'Read', PLAYED: 'Played', FAILED: 'Failed' },
-    kind: { image: 'Photo', video: 'Video', audio: 'Audio', voice: 'Voice message', document: 'Document', location: 'Location', contact: 'Contact', sticker: 'Sticker', reaction: 'Reaction', unknown: 'Message' },
+    kind: { image: 'Photo', video: 'Video', audio: 'Audio', voice: 'Voice message', document: 'Document', location: 'Location', contact: 'Contact', sticker: 'Sticker', reaction: 'Reaction', poll: 'Poll', pollVote: 'Poll vote', unknown: 'Message' },
     activity: {
       created: 'Conversation started', assigned: 'Assigned to {who}', transferred: 'Transferred: {from} → {to}', resolved: 'Resolved by {who}', reopened: 'Reopened',
       snoozed: 'Snoozed', woke: 'Back from snooze', label_added: 'Label added: {label}', label_removed: 'Label removed: {label}', priority_changed: 'Priority: {to}',
@@ -68,6 +68,7 @@ const en = {
     defaultQuestion: 'the standard question of this type is used; edit it after saving', thanks: 'Thank-you message (empty: none)', askFollowUp: 'Ask what to improve after a low score',
     followUp: 'Follow-up question', lowScore: 'Low score: at or below', windowHours: 'Hours the customer has to answer', minDays: 'Ask a contact at most once in (days, 0: always)',
     queues: 'Queues that ask', allQueues: 'All queues', skipLabels: 'Do not ask when the attendance has',
+    asPoll: 'Ask with a WhatsApp poll (one option per score; a typed answer still counts)',
   },
   reports: {
     contributed: {
@@ -137,7 +138,7 @@ const ptBR: typeof en = {
     replyingTo: 'Respondendo a', cancelReply: 'Cancelar resposta', reply: 'Responder', react: 'Reagir', delete: 'Apagar para todos', older: 'Carregar mensagens anteriores',
     waiting: 'Aguardando mensagem. Isso pode levar alguns instantes.', deleted: 'Mensagem apagada', you: 'Você', customer: 'Cliente', automatic: 'Automática',
     status: { QUEUED: 'Na fila', SENDING: 'Enviando', SENT: 'Enviada', RECEIVED: 'Entregue', READ: 'Lida', PLAYED: 'Reproduzida', FAILED: 'Falhou' },
-    kind: { image: 'Foto', video: 'Vídeo', audio: 'Áudio', voice: 'Mensagem de voz', document: 'Documento', location: 'Localização', contact: 'Contato', sticker: 'Figurinha', reaction: 'Reação', unknown: 'Mensagem' },
+    kind: { image: 'Foto', video: 'Vídeo', audio: 'Áudio', voice: 'Mensagem de voz', document: 'Documento', location: 'Localização', contact: 'Contato', sticker: 'Figurinha', reaction: 'Reação', poll: 'Enquete', pollVote: 'Voto em enquete', unknown: 'Mensagem' },
     activity: {
       created: 'Conversa iniciada', assigned: 'Atribuída a {who}', transferred: 'Transferida: {from} → {to}', resolved: 'Resolvida por {who}', reopened: 'Reaberta',
       snoozed: 'Adiada', woke: 'Voltou do adiamento', label_added: 'Etiqueta adicionada: {label}', label_removed: 'Etiqueta removida: {label}', priority_changed: 'Prioridade: {to}',
@@ -166,6 +167,7 @@ const ptBR: typeof en = {
     defaultQuestion: 'a pergunta padrão deste tipo será usada; edite depois de salvar', thanks: 'Mensagem de agradecimento (vazia: nenhuma)', askFollowUp: 'Perguntar o que melhorar depois de uma nota baixa',
     followUp: 'Pergunta de acompanhamento', lowScore: 'Nota baixa: até', windowHours: 'Horas que o cliente tem para responder', minDays: 'Perguntar a um contato no máximo uma vez a cada (dias, 0: sempre)',
     queues: 'Filas que perguntam', allQueues: 'Todas as filas', skipLabels: 'Não perguntar quando o atendimento tiver',
+    asPoll: 'Perguntar com uma enquete do WhatsApp (uma opção por nota; resposta digitada também vale)',
   },
   reports: {
     contributed: {

@@ -32,6 +32,8 @@ export interface Definition {
   skipLabelIds: string[];
   /** At most one survey per contact in this many days (0: every resolution). */
   minDaysBetween: number;
+  /** Ask with a WhatsApp poll (one option per score); a typed answer still counts. */
+  asPoll: boolean;
   updatedAt: Date;
 }
 export const DefinitionSchema = new EntitySchema<Definition>({
@@ -50,6 +52,7 @@ export const DefinitionSchema = new EntitySchema<Definition>({
     queueIds: { type: 'json', ...col('queue_ids') },
     skipLabelIds: { type: 'json', ...col('skip_label_ids') },
     minDaysBetween: { type: 'integer', ...col('min_days_between') },
+    asPoll: { type: 'boolean', ...col('as_poll') },
     updatedAt: { ...date, ...col('updated_at') },
   },
 });
@@ -76,6 +79,8 @@ export interface Survey {
   sentAt: Date | null;
   expiresAt: Date | null;
   questionId: string | null;
+  /** The question's WhatsApp id (a poll's votes name it). */
+  questionWaId: string | null;
   rating: number | null;
   ratingWaId: string | null;
   ratedAt: Date | null;
@@ -105,6 +110,7 @@ export const SurveySchema = new EntitySchema<Survey>({
     sentAt: { ...optDate, ...col('sent_at') },
     expiresAt: { ...optDate, ...col('expires_at') },
     questionId: { ...optStr, ...col('question_id') },
+    questionWaId: { ...optStr, ...col('question_wa_id') },
     rating: { type: 'integer', nullable: true },
     ratingWaId: { ...optStr, ...col('rating_wa_id') },
     ratedAt: { ...optDate, ...col('rated_at') },

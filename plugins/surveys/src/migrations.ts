@@ -56,4 +56,16 @@ export const migrations: Migration[] = [
       });
     },
   },
+  {
+    name: '0002_polls',
+    async up({ knex }) {
+      // The question may go as a WhatsApp poll; a vote names the poll by its WhatsApp id.
+      await knex.schema.alterTable('surveys_definitions', (t) => {
+        t.boolean('as_poll').notNullable().defaultTo(false);
+      });
+      await knex.schema.alterTable('surveys_surveys', (t) => {
+        t.string('question_wa_id', 100).nullable();
+      });
+    },
+  },
 ];

@@ -52,3 +52,18 @@ export function parseRating(text: string | undefined, kind: SurveyKind): number 
   if (kind === 'csat' && plain in WORDS) return WORDS[plain]!;
   return null;
 }
+
+const CSAT_OPTIONS = ['5 - Ótimo', '4 - Bom', '3 - Regular', '2 - Ruim', '1 - Péssimo'];
+
+/** The options of a survey sent as a poll: best first, each starting with its score. */
+export function pollOptions(kind: SurveyKind): string[] {
+  return kind === 'csat' ? CSAT_OPTIONS : Array.from({ length: 11 }, (_, i) => String(10 - i));
+}
+
+/** The score a poll option stands for (its leading number), or null. */
+export function ratingOfOption(option: string | undefined, kind: SurveyKind): number | null {
+  const n = /^\s*(\d{1,2})\b/.exec(option ?? '');
+  if (!n) return null;
+  const v = Number(n[1]);
+  return v >= SCALE[kind].min && v <= SCALE[kind].max ? v : null;
+}

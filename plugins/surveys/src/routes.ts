@@ -45,6 +45,7 @@ const definitionBody = z
     queueIds: z.array(id).max(200).default([]).describe('empty: every queue'),
     skipLabelIds: z.array(id).max(200).default([]),
     minDaysBetween: z.number().int().min(0).max(365).default(7).describe('at most one survey per contact in this many days (0: no limit)'),
+    asPoll: z.boolean().default(false).describe('ask with a WhatsApp poll, one option per score (a typed answer still counts)'),
   })
   .strict();
 

@@ -152,6 +152,26 @@ describe.each(STORAGE_MODES)('surveys asked in the chat (%s)', (mode) => {
     expect(fig.csat.responses).toBe(0);
   });
 
+  it('asks with a WhatsApp poll when set to, and takes the vote as the rating', async () => {
+    expect((await h.owner.put('/api/surveys/definition', { enabled: true, kind: 'csat', followUp: FOLLOW_UP, minDaysBetween: 7, asPoll: true })).body.asPoll).toBe(true);
+    try {
+      const phone = nextPhone();
+      const id = await served(phone);
+      const poll = h.phone(phone).messages().find((m) => m.direction === 'in' && m.kind === 'poll')!;
+      expect(poll).toMatchObject({ text: QUESTION, options: ['5 - Ótimo', '4 - Bom', '3 - Regular', '2 - Ruim', '1 - Péssimo'] });
+      await h.phone(phone).vote(poll.id, ['4 - Bom']);
+      expect(await rated(id)).toMatchObject({ rating: 4, agentId: ana.id });
+      await received(phone, THANKS);
+      // Changing the vote within the window changes the rating; no second thank-you, no attendance.
+      await h.phone(phone).vote(poll.id, ['5 - Ótimo']);
+      await waitFor(async () => (await surveysOf(id))[0].rating === 5, 20_000, 'the changed vote');
+      expect(inbox(phone).filter((t) => t === THANKS)).toHaveLength(1);
+      expect(await attendances(phone)).toHaveLength(1);
+    } finally {
+      await h.owner.put('/api/surveys/definition', { enabled: true, kind: 'csat', followUp: FOLLOW_UP, minDaysBetween: 7 });
+    }
+  });
+
   it('keeps one account out of another', async () => {
     const phone = nextPhone();
     const id = await served(phone);

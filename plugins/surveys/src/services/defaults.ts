@@ -19,6 +19,7 @@ export function defaultDefinition(accountId: string, now: Date): Definition {
     queueIds: [],
     skipLabelIds: [],
     minDaysBetween: 7,
+    asPoll: false,
     updatedAt: now,
   };
 }

@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { HttpError, UniqueConstraintViolationException, type Clock, type EntityManager, type PluginContext } from '@plugchat/core';
 import type { HelpdeskApi } from '@plugchat/helpdesk';
-import type { ReceivedMessageEvent, WhatsAppSessionApi } from '@plugchat/whatsapp-session';
+import type { OutgoingRequest, ReceivedMessageEvent, WhatsAppSessionApi } from '@plugchat/whatsapp-session';
 import { DefinitionSchema, SurveySchema, type Definition, type NotSentReason, type Survey } from '../entities.js';
-import { parseRating } from '../parse.js';
+import { parseRating, pollOptions, ratingOfOption } from '../parse.js';
 import { defaultDefinition } from './defaults.js';
 import { surveyFigures, type SurveyFilter } from './figures.js';
 
@@ -75,6 +75,7 @@ export class Surveys {
         sentAt: reason ? null : now,
         expiresAt: reason ? null : new Date(now.getTime() + def.windowHours * 3_600_000),
         questionId: null,
+        questionWaId: null,
         rating: null,
         ratingWaId: null,
         ratedAt: null,
@@ -98,8 +99,11 @@ export class Surveys {
     }
     if (survey.status !== 'sent' || survey.questionId) return;
     try {
-      const ids = await this.session.send(e.accountId, e.instanceId, e.phone, { kind: 'text', text: def.question }, undefined, { key: `surveys:${survey.id}:question` });
-      await em.nativeUpdate(SurveySchema, { id: survey.id }, { questionId: ids.zaapId });
+      const question: OutgoingRequest = def.asPoll
+        ? { kind: 'poll', poll: { name: def.question, options: pollOptions(survey.kind), selectableCount: 1, secret: randomBytes(32).toString('base64') } }
+        : { kind: 'text', text: def.question };
+      const ids = await this.session.send(e.accountId, e.instanceId, e.phone, question, undefined, { key: `surveys:${survey.id}:question` });
+      await em.nativeUpdate(SurveySchema, { id: survey.id }, { questionId: ids.zaapId, questionWaId: ids.messageId });
       await this.helpdesk.recordActivity(e.accountId, e.attendanceId, 'survey_sent', { surveyId: survey.id, kind: survey.kind });
     } catch (err) {
       const reason: NotSentReason = err instanceof HttpError && err.code === 'opted_out' ? 'opted_out' : 'send_failed';
@@ -131,23 +135,50 @@ export class Surveys {
       await this.reply(done);
       return true;
     }
+    if (e.type === 'pollVote') return this.vote(e);
     const open = await em.findOne(SurveySchema, { instanceId: e.instanceId, phone: e.phone, status: { $in: [...OPEN] } }, { orderBy: { sentAt: 'desc' } });
     const now = this.clock.now();
     if (!open || !open.expiresAt || new Date(open.expiresAt).getTime() <= now.getTime()) return false;
     const text = e.text ?? e.caption;
-    let patch: Partial<Survey>;
     if (open.status === 'sent') {
       const rating = parseRating(text, open.kind);
       if (rating === null) return false; // a normal message: the helpdesk takes it, the survey stays open
-      const def = await this.definition(e.accountId);
-      const followUp = !!def.followUp && def.kind === open.kind && rating <= def.followUpAtOrBelow;
-      patch = { rating, ratingWaId: e.messageId, ratedAt: now, status: followUp ? 'awaiting_comment' : 'answered' };
-      // The comment has a window of its own, from the follow-up question.
-      if (followUp) patch.expiresAt = new Date(now.getTime() + def.windowHours * 3_600_000);
-    } else {
-      if (e.type === 'reaction') return false;
-      patch = { comment: (text ?? `[${e.type}]`).slice(0, 4000), commentWaId: e.messageId, status: 'answered' };
+      return this.rate(e, open, rating);
     }
+    if (e.type === 'reaction') return false;
+    return this.settle(e, open, { comment: (text ?? `[${e.type}]`).slice(0, 4000), commentWaId: e.messageId, status: 'answered' });
+  }
+
+  /**
+   * A vote on a survey's poll is always the survey's (never a message for the helpdesk): the first
+   * within the window is the rating; a changed vote within the window changes it; others are kept out.
+   */
+  private async vote(e: ReceivedMessageEvent): Promise<boolean> {
+    const em = this.em(e.accountId);
+    const survey = e.pollVote ? await em.findOne(SurveySchema, { instanceId: e.instanceId, phone: e.phone, questionWaId: e.pollVote.pollMessageId }) : null;
+    if (!survey) return false;
+    const rating = ratingOfOption(e.pollVote!.options[0]?.name, survey.kind);
+    const now = this.clock.now();
+    if (rating === null || !survey.expiresAt || new Date(survey.expiresAt).getTime() <= now.getTime()) return true;
+    if (survey.status === 'sent') return this.rate(e, survey, rating);
+    if (survey.rating !== rating && (survey.status === 'awaiting_comment' || survey.status === 'answered')) await em.nativeUpdate(SurveySchema, { id: survey.id }, { rating, ratedAt: now });
+    return true;
+  }
+
+  /** The rating of a survey that waited for one; a low score asks the follow-up. */
+  private async rate(e: ReceivedMessageEvent, open: Survey, rating: number): Promise<boolean> {
+    const now = this.clock.now();
+    const def = await this.definition(e.accountId);
+    const followUp = !!def.followUp && def.kind === open.kind && rating <= def.followUpAtOrBelow;
+    const patch: Partial<Survey> = { rating, ratingWaId: e.messageId, ratedAt: now, status: followUp ? 'awaiting_comment' : 'answered' };
+    // The comment has a window of its own, from the follow-up question.
+    if (followUp) patch.expiresAt = new Date(now.getTime() + def.windowHours * 3_600_000);
+    return this.settle(e, open, patch);
+  }
+
+  /** Writes what a message did to a survey (only from the state it was read in), then replies. */
+  private async settle(e: ReceivedMessageEvent, open: Survey, patch: Partial<Survey>): Promise<boolean> {
+    const em = this.em(e.accountId);
     const changed = await em.nativeUpdate(SurveySchema, { id: open.id, status: open.status }, patch);
     if (!changed) return this.claim(e); // another process took a message for it meanwhile: look again
     const survey = { ...open, ...patch } as Survey;
