@@ -35,6 +35,14 @@ declare module '@plugchat/core' {
 
 export type { AttendanceRef };
 
+export interface TranscriptLine {
+  at: string;
+  direction: 'in' | 'out';
+  author: string | null;
+  type: string;
+  text: string;
+}
+
 /** What a plugin contributes to helpdesk.attendanceActions (Trello's "create a card", say). */
 export interface AttendanceAction {
   id: string;
@@ -57,7 +65,12 @@ export interface HelpdeskApi {
   /** An attendance as a plugin sees it, or undefined when it is not the account's. */
   attendance(accountId: string, id: string): Promise<(AttendanceRef & { status: AttendanceStatus; labelIds: string[] }) | undefined>;
   /** The attendance when the caller may see it (agents: their queues and their own); 404 otherwise. */
-  visibleAttendance(caller: Caller, id: string): Promise<AttendanceRef & { status: AttendanceStatus }>;
+  visibleAttendance(caller: Caller, id: string): Promise<AttendanceRef & { status: AttendanceStatus; contactName: string | null }>;
+  /**
+   * The attendance's messages, oldest first, as text for a transcript (media as its kind and
+   * caption); `author` is the agent's name, null for the customer, "automatic" or "phone".
+   */
+  transcript(accountId: string, attendanceId: string): Promise<TranscriptLine[]>;
   /** The account's queues, for names in other plugins' tables and pickers. */
   queues(accountId: string): Promise<{ id: string; name: string }[]>;
   /** The account's time zone (reports' day boundaries). */

@@ -1,7 +1,7 @@
 import { definePlugin, defineJob, TOKENS, type Clock, type PluginContext } from '@plugchat/core';
 import type { WhatsAppSessionApi } from '@plugchat/whatsapp-session';
 import type { AttendanceAction, HelpdeskApi, InboundClaim, ReportContribution } from './api.js';
-import { AttendanceLabelSchema, AttendanceSchema, helpdeskEntities, TimelineSchema } from './entities.js';
+import { AttendanceLabelSchema, AttendanceSchema, ContactSchema, helpdeskEntities, TimelineSchema } from './entities.js';
 import { migrations } from './migrations.js';
 import { attendanceRouter } from './routes/attendances.js';
 import { contactRouter } from './routes/contacts.js';
@@ -14,10 +14,11 @@ import { Inbound } from './services/inbound.js';
 import { Queries } from './services/queries.js';
 import { Reports } from './services/reports/index.js';
 import { addActivity, fresh, itemUpdated } from './services/timeline.js';
+import { transcript } from './services/transcript.js';
 import { Units } from './services/unit.js';
 import type { Settings } from './settings.js';
 
-export type { HelpdeskApi, AttendanceAction, AttendanceRef, InboundClaim, ReportContribution, ReportQuery, ContributedFigure } from './api.js';
+export type { HelpdeskApi, AttendanceAction, AttendanceRef, InboundClaim, TranscriptLine, ReportContribution, ReportQuery, ContributedFigure } from './api.js';
 
 export default definePlugin<HelpdeskApi, Settings>({
   entities: helpdeskEntities,
@@ -73,10 +74,13 @@ export default definePlugin<HelpdeskApi, Settings>({
         return { ...(await hd.ref(att)), status: att.status, labelIds: labels.map((l) => l.labelId) };
       },
       visibleAttendance: async (caller, id) => {
-        const { att } = await visibleAttendance(units.read(caller.accountId), caller, id);
-        return { ...(await hd.ref(att)), status: att.status };
+        const em = units.read(caller.accountId);
+        const { att } = await visibleAttendance(em, caller, id);
+        const contact = await em.findOne(ContactSchema, { id: att.contactId });
+        return { ...(await hd.ref(att)), status: att.status, contactName: contact?.name ?? contact?.pushName ?? null };
       },
       timeZone: (accountId) => hd.timeZone(accountId),
+      transcript: (accountId, attendanceId) => transcript(hd, accountId, attendanceId),
       queues: async (accountId) => [...(await hd.setup(accountId)).queues.values()].map((q) => ({ id: q.id, name: q.name })),
       recordActivity: async (accountId, attendanceId, type, data, actorId = null) => {
         await units.run(accountId, async (w) => {

@@ -23,11 +23,11 @@ export interface HelpdeskHarness extends Harness {
 let seq = 0;
 
 /** PlugChat with whatsapp-session, the sandbox and the helpdesk, an owner, and one paired instance. */
-export async function helpdeskHarness(opts: { mode?: 'embedded' | 'postgresql'; clock?: ManualClock; settings?: Record<string, unknown>; sessionSettings?: Record<string, unknown>; plugins?: Parameters<typeof createWorkspace>[0]['plugins']; packages?: string[] } = {}): Promise<HelpdeskHarness> {
+export async function helpdeskHarness(opts: { mode?: 'embedded' | 'postgresql'; clock?: ManualClock; settings?: Record<string, unknown>; sessionSettings?: Record<string, unknown>; plugins?: Parameters<typeof createWorkspace>[0]['plugins']; packages?: string[]; pluginSettings?: Record<string, Record<string, unknown>> } = {}): Promise<HelpdeskHarness> {
   const ws = await createWorkspace({
     mode: opts.mode,
     plugins: opts.plugins,
-    config: { packages: ['@plugchat/whatsapp-session', '@plugchat/whatsapp-sandbox', '@plugchat/helpdesk', ...(opts.packages ?? [])], plugins: { helpdesk: { settings: opts.settings ?? {} }, 'whatsapp-session': { settings: opts.sessionSettings ?? {} } } },
+    config: { packages: ['@plugchat/whatsapp-session', '@plugchat/whatsapp-sandbox', '@plugchat/helpdesk', ...(opts.packages ?? [])], plugins: { ...Object.fromEntries(Object.entries(opts.pluginSettings ?? {}).map(([id, settings]) => [id, { settings }])), helpdesk: { settings: opts.settings ?? {} }, 'whatsapp-session': { settings: opts.sessionSettings ?? {} } } },
   });
   const app = await startApp(ws, {}, { clock: opts.clock });
   const owner = await setupOwner(app.url);
