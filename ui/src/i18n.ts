@@ -2,7 +2,7 @@ import { createI18n } from 'vue-i18n';
 
 const en = {
   app: { signOut: 'Sign out', language: 'Language' },
-  nav: { inbox: 'Inbox', helpdeskSetup: 'Helpdesk setup', instances: 'Instances', plugins: 'Plugins', settings: 'Settings', users: 'Users', apiKeys: 'API keys', sandbox: 'Sandbox phones', reports: 'Reports', surveys: 'Surveys' },
+  nav: { inbox: 'Inbox', helpdeskSetup: 'Helpdesk setup', instances: 'Instances', plugins: 'Plugins', settings: 'Settings', users: 'Users', apiKeys: 'API keys', sandbox: 'Sandbox phones', reports: 'Reports', surveys: 'Surveys', trello: 'Trello' },
   auth: { signIn: 'Sign in', email: 'Email', password: 'Password', setupTitle: 'Set up PlugChat', account: 'Company name', name: 'Your name', create: 'Create the owner', passwordRule: 'At least 10 characters.' },
   instances: {
     title: 'Instances', add: 'Add', name: 'Name', state: 'State', phone: 'Phone', open: 'Open', none: 'No instances yet. Press Add to connect a WhatsApp number.',
@@ -45,6 +45,7 @@ const en = {
       snoozed: 'Snoozed', woke: 'Back from snooze', label_added: 'Label added: {label}', label_removed: 'Label removed: {label}', priority_changed: 'Priority: {to}',
       queue_chosen: 'Chose the queue {queue}', message_deleted: 'A message was deleted', other: '{type}',
       survey_sent: 'Satisfaction survey sent', survey_rated: 'Survey answered: {rating}', survey_comment: 'Survey comment: “{comment}”',
+      trello_card_created: 'Trello card created: {name} ({list})', trello_card_linked: 'Trello card linked: {name}', trello_card_moved: 'Trello card “{name}” moved to {to}', trello_card_comment: 'Comment on the Trello card “{name}”: {text}', trello_card_archived: 'Trello card “{name}” archived', trello_card_restored: 'Trello card “{name}” restored',
     },
     contact: 'Contact', name: 'Name', phone: 'Phone', labels: 'Labels', attributes: 'Attributes', previous: 'Previous conversations', optedOut: 'Opted out: cannot be messaged', save: 'Save', saved: 'Saved',
     shortcuts: 'Keyboard shortcuts', shortcutList: 'Ctrl+Enter send · Alt+A accept · Alt+R resolve · Alt+T transfer · Alt+N note mode · Esc cancel reply',
@@ -53,6 +54,18 @@ const en = {
     quickReplies: 'Quick replies', addQuickReply: 'Add quick reply', shortcut: 'Shortcut', text: 'Text', variables: 'Variables: {vars}', personal: 'Only mine',
     addLabel: 'Add label', color: 'Colour', remove: 'Remove', routing: 'Routing per number', defaultQueue: 'Default queue', menu: 'Menu', capacity: 'Capacity',
     newMessage: 'New message from {name}', priority: 'Priority', instance: 'Instance', notifications: 'Notifications',
+  },
+  trello: {
+    cards: 'Trello cards', create: 'Create Trello card', linkExisting: 'Link an existing card', link: 'Link', cancel: 'Cancel', cardUrl: 'Card link',
+    list: 'List', name: 'Title', desc: 'Description (Markdown)', dueDate: 'Due date', labels: 'Labels', members: 'Members', board: 'Board',
+    due: 'due {when}', archived: 'archived', pending: 'Waiting for Trello (attempt {n})', retry: 'Try again',
+    connected: 'Connected to Trello as {name}', connectedAs: 'Connected as {name} ({user}).', disconnect: 'Disconnect', connect: 'Connect',
+    howTo: 'Create an API key at trello.com/power-ups/admin, generate a token for it, and paste both here. They are stored encrypted and never shown again.',
+    apiKey: 'API key', token: 'Token', secret: 'API key secret', secretHelp: '(signs the board webhooks: without it, moves and comments in Trello do not come back)',
+    revokedTitle: 'Trello refused the token', revoked: 'The token was revoked or expired. Generate a new token and connect again; the cards that failed can then be tried again.',
+    defaults: 'Where new cards go', onResolve: 'When an attendance is resolved', moveTo: 'Move its cards to',
+    resolve: { none: 'Do nothing to its cards', comment: 'Comment the resolution on its cards', move: 'Move its cards to a list' },
+    noSecret: 'Without the API key secret, changes made in Trello are not brought back to the attendances.',
   },
   surveys: {
     title: 'Satisfaction surveys', results: 'Results', responses: 'Responses', settings: 'Settings', panelTitle: 'Satisfaction survey',
@@ -101,7 +114,7 @@ const en = {
 
 const ptBR: typeof en = {
   app: { signOut: 'Sair', language: 'Idioma' },
-  nav: { inbox: 'Atendimentos', helpdeskSetup: 'Configurar atendimento', instances: 'Instâncias', plugins: 'Plugins', settings: 'Configurações', users: 'Usuários', apiKeys: 'Chaves de API', sandbox: 'Telefones sandbox', reports: 'Relatórios', surveys: 'Pesquisas' },
+  nav: { inbox: 'Atendimentos', helpdeskSetup: 'Configurar atendimento', instances: 'Instâncias', plugins: 'Plugins', settings: 'Configurações', users: 'Usuários', apiKeys: 'Chaves de API', sandbox: 'Telefones sandbox', reports: 'Relatórios', surveys: 'Pesquisas', trello: 'Trello' },
   auth: { signIn: 'Entrar', email: 'E-mail', password: 'Senha', setupTitle: 'Configurar o PlugChat', account: 'Nome da empresa', name: 'Seu nome', create: 'Criar o proprietário', passwordRule: 'No mínimo 10 caracteres.' },
   instances: {
     title: 'Instâncias', add: 'Adicionar', name: 'Nome', state: 'Estado', phone: 'Telefone', open: 'Abrir', none: 'Nenhuma instância ainda. Clique em Adicionar para conectar um número de WhatsApp.',
@@ -144,6 +157,7 @@ const ptBR: typeof en = {
       snoozed: 'Adiada', woke: 'Voltou do adiamento', label_added: 'Etiqueta adicionada: {label}', label_removed: 'Etiqueta removida: {label}', priority_changed: 'Prioridade: {to}',
       queue_chosen: 'Escolheu a fila {queue}', message_deleted: 'Uma mensagem foi apagada', other: '{type}',
       survey_sent: 'Pesquisa de satisfação enviada', survey_rated: 'Pesquisa respondida: {rating}', survey_comment: 'Comentário da pesquisa: “{comment}”',
+      trello_card_created: 'Cartão do Trello criado: {name} ({list})', trello_card_linked: 'Cartão do Trello vinculado: {name}', trello_card_moved: 'Cartão do Trello “{name}” movido para {to}', trello_card_comment: 'Comentário no cartão do Trello “{name}”: {text}', trello_card_archived: 'Cartão do Trello “{name}” arquivado', trello_card_restored: 'Cartão do Trello “{name}” restaurado',
     },
     contact: 'Contato', name: 'Nome', phone: 'Telefone', labels: 'Etiquetas', attributes: 'Atributos', previous: 'Conversas anteriores', optedOut: 'Pediu para sair: não pode receber mensagens', save: 'Salvar', saved: 'Salvo',
     shortcuts: 'Atalhos de teclado', shortcutList: 'Ctrl+Enter envia · Alt+A aceita · Alt+R resolve · Alt+T transfere · Alt+N modo nota · Esc cancela a resposta',
@@ -152,6 +166,18 @@ const ptBR: typeof en = {
     quickReplies: 'Mensagens rápidas', addQuickReply: 'Adicionar mensagem rápida', shortcut: 'Atalho', text: 'Texto', variables: 'Variáveis: {vars}', personal: 'Só minha',
     addLabel: 'Adicionar etiqueta', color: 'Cor', remove: 'Remover', routing: 'Roteamento por número', defaultQueue: 'Fila padrão', menu: 'Menu', capacity: 'Capacidade',
     newMessage: 'Nova mensagem de {name}', priority: 'Prioridade', instance: 'Instância', notifications: 'Notificações',
+  },
+  trello: {
+    cards: 'Cartões do Trello', create: 'Criar cartão no Trello', linkExisting: 'Vincular cartão existente', link: 'Vincular', cancel: 'Cancelar', cardUrl: 'Link do cartão',
+    list: 'Lista', name: 'Título', desc: 'Descrição (Markdown)', dueDate: 'Data de entrega', labels: 'Etiquetas', members: 'Membros', board: 'Quadro',
+    due: 'entrega {when}', archived: 'arquivado', pending: 'Aguardando o Trello (tentativa {n})', retry: 'Tentar de novo',
+    connected: 'Conectado ao Trello como {name}', connectedAs: 'Conectado como {name} ({user}).', disconnect: 'Desconectar', connect: 'Conectar',
+    howTo: 'Crie uma chave de API em trello.com/power-ups/admin, gere um token para ela e cole os dois aqui. Eles ficam criptografados e não são mostrados de novo.',
+    apiKey: 'Chave de API', token: 'Token', secret: 'Segredo da chave de API', secretHelp: '(assina os webhooks do quadro: sem ele, movimentações e comentários no Trello não voltam)',
+    revokedTitle: 'O Trello recusou o token', revoked: 'O token foi revogado ou expirou. Gere um novo token e conecte de novo; os cartões que falharam podem então ser tentados de novo.',
+    defaults: 'Para onde vão os novos cartões', onResolve: 'Quando um atendimento é resolvido', moveTo: 'Mover os cartões para',
+    resolve: { none: 'Não fazer nada com os cartões', comment: 'Comentar a resolução nos cartões', move: 'Mover os cartões para uma lista' },
+    noSecret: 'Sem o segredo da chave de API, as mudanças feitas no Trello não voltam para os atendimentos.',
   },
   surveys: {
     title: 'Pesquisas de satisfação', results: 'Resultados', responses: 'Respostas', settings: 'Configurações', panelTitle: 'Pesquisa de satisfação',

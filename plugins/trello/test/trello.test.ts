@@ -147,6 +147,26 @@ describe.each(STORAGE_MODES)('Trello cards from attendances (%s)', (mode) => {
     await created(att.id);
   });
 
+  // Once (the storage does not change what is written): 3,000 real messages through the sandbox.
+  it.runIf(mode === 'embedded')('sends Trello the head and the newest messages of a 3,000-message attendance within 16,384 characters', async () => {
+    expect((await h.owner.put('/api/trello/connection', { apiKey: trello.key, token: trello.token })).status).toBe(200);
+    const phone = `55219591${String(++seq).padStart(5, '0')}`;
+    const customer = h.phone(phone, 'Carla Souza');
+    for (let i = 1; i <= 3000; i++) await customer.send(BIZ, { text: `mensagem ${String(i).padStart(4, '0')}` });
+    const att = await waitFor(async () => {
+      const a = (await h.owner.get(`/api/helpdesk/attendances?q=${phone}`)).body.attendances?.[0];
+      return a?.unread >= 3000 ? a : undefined;
+    }, 120_000, '3,000 messages in the attendance');
+    expect((await ana.client.post(`/api/trello/attendances/${att.id}/cards`, { listId: 'list1' })).status).toBe(202);
+    const card = await created(att.id);
+    const desc = [...trello.cards.values()].find((c) => c.urlSource?.includes(card.id))!.desc as string;
+    expect(desc.length).toBeLessThanOrEqual(16_384);
+    const numbers = desc.split('\n').filter((l) => l.startsWith('`')).map((l) => Number(/mensagem (\d{4})/.exec(l)![1]));
+    expect(numbers.slice(0, 10)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(numbers.at(-1)).toBe(3000);
+    expect(desc).toContain(`_… ${(3000 - numbers.length).toLocaleString('pt-BR')} mensagens omitidas …_`);
+  }, 300_000);
+
   it('keeps one account out of another account’s Trello', async () => {
     const att = await attendance(['Conta A']);
     await ana.client.post(`/api/trello/attendances/${att.id}/cards`, {});
