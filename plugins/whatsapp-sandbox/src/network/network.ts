@@ -127,7 +127,7 @@ export class SandboxNetwork extends EventEmitter {
       normalizeReceiptFrom: options.normalizeReceiptFrom ?? true,
       offlineAttr: options.offlineAttr ?? true,
       oneTimePreKeys: options.oneTimePreKeys ?? true,
-      firstFrameDelayMs: options.firstFrameDelayMs ?? 10,
+      firstFrameDelayMs: options.firstFrameDelayMs ?? 50,
       traceLimit: options.traceLimit ?? 2000,
     };
     if (options.media !== false) this.media = new MediaServer({ host: this.opts.host, ...options.media });
@@ -219,7 +219,10 @@ export class SandboxNetwork extends EventEmitter {
         } catch {
           throw new NoiseError('malformed ClientPayload');
         }
-        // Baileys derives its transport keys asynchronously after sending clientFinish (§1.5).
+        // Baileys derives its transport keys asynchronously after sending clientFinish (§1.5): only
+        // once its write has completed. On loopback a busy event loop can let our answer overtake
+        // that (seen once in CI with 10 ms: "unable to authenticate data" in Baileys); a real
+        // network's round trip is longer than this anyway.
         await new Promise((r) => setTimeout(r, this.opts.firstFrameDelayMs));
         if (client.username !== null && client.username !== undefined && String(client.username) !== '0') this.login(conn, client);
         else this.register(conn, client);
