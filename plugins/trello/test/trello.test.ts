@@ -147,6 +147,32 @@ describe.each(STORAGE_MODES)('Trello cards from attendances (%s)', (mode) => {
     await created(att.id);
   });
 
+  it("uses the queue's defaults and moves the cards when the attendance is resolved", async () => {
+    const fin = (await h.owner.post('/api/helpdesk/queues', { name: `Financeiro ${mode}`, memberIds: [ana.id] })).body.id as string;
+    const saved = await h.owner.put('/api/trello/settings', {
+      defaults: { boardId: 'board1', listId: 'list1', labelIds: ['label1'], memberIds: ['member1'] },
+      queueDefaults: { [fin]: { boardId: 'board1', listId: 'list2', labelIds: ['label2'], memberIds: [] } },
+      automation: { onResolve: 'move', listId: 'list1' },
+    });
+    expect(saved.status).toBe(200);
+    const bad = await h.owner.put('/api/trello/settings', { defaults: { boardId: 'board1', listId: 'list1' }, automation: { onResolve: 'move' } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.issues[0].path).toBe('body.automation.listId');
+    try {
+      const att = await attendance(['Cobrança em dobro']);
+      expect((await h.owner.post(`/api/helpdesk/attendances/${att.id}/transfer`, { queueId: fin, assigneeId: ana.id })).status).toBe(200);
+      expect((await ana.client.post(`/api/helpdesk/attendances/${att.id}/actions/trello.createCard`, {})).status).toBeLessThan(300);
+      const card = await created(att.id);
+      expect(trello.calls('POST', '/cards').at(-1)!.form).toMatchObject({ idList: 'list2', idLabels: 'label2' });
+      expect(card.listName).toBe('Feito');
+      expect((await ana.client.post(`/api/helpdesk/attendances/${att.id}/resolve`)).status).toBe(200);
+      await waitFor(async () => (await cardsOf(att.id))[0].listName === 'A fazer', 20_000, 'the card moved on resolve');
+      expect(trello.calls('PUT', `/cards/${card.trelloId}`).at(-1)!.form).toEqual({ idList: 'list1' });
+    } finally {
+      await h.owner.put('/api/trello/settings', { defaults: { boardId: 'board1', listId: 'list1', labelIds: ['label1'], memberIds: ['member1'] }, automation: { onResolve: 'comment' } });
+    }
+  });
+
   // Once (the storage does not change what is written): 3,000 real messages through the sandbox.
   it.runIf(mode === 'embedded')('sends Trello the head and the newest messages of a 3,000-message attendance within 16,384 characters', async () => {
     expect((await h.owner.put('/api/trello/connection', { apiKey: trello.key, token: trello.token })).status).toBe(200);

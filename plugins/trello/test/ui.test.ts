@@ -48,7 +48,14 @@ describe.skipIf(!hasChromium)('Trello in the web app (Chromium)', () => {
     await page.screenshot({ path: path.join(SHOTS, 'trello-01-settings-pt.png'), fullPage: true });
     const violations = (await new AxeBuilder({ page }).disableRules(['region']).analyze()).violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
     expect(violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(' | ')}`)).toEqual([]);
-    expect((await h.owner.put('/api/trello/settings', { defaults: { boardId: 'board1', listId: 'list1', labelIds: [], memberIds: [] }, automation: { onResolve: 'none' } })).status).toBe(200);
+    // The default board and list, picked from what Trello has.
+    const defaults = page.locator('[data-test=trello-defaults]');
+    await defaults.locator('.n-select').nth(1).click();
+    await page.locator('.n-base-select-option', { hasText: 'Suporte N2' }).click();
+    await defaults.locator('.n-select').nth(2).click();
+    await page.locator('.n-base-select-option', { hasText: 'A fazer' }).click();
+    await page.click('[data-test=trello-save]');
+    await expect.poll(async () => (await h.owner.get('/api/trello/connection')).body.defaults, { timeout: 10_000 }).toEqual({ boardId: 'board1', listId: 'list1', labelIds: [], memberIds: [] });
 
     const CUSTOMER = '5521959300001';
     await h.phone(CUSTOMER, 'Carla Souza').send(BIZ, { text: 'Meu boleto veio errado' });
