@@ -2,7 +2,7 @@ import { createI18n } from 'vue-i18n';
 
 const en = {
   app: { signOut: 'Sign out', language: 'Language' },
-  nav: { inbox: 'Inbox', helpdeskSetup: 'Helpdesk setup', instances: 'Instances', plugins: 'Plugins', settings: 'Settings', users: 'Users', apiKeys: 'API keys', sandbox: 'Sandbox phones', reports: 'Reports', surveys: 'Surveys', trello: 'Trello' },
+  nav: { inbox: 'Inbox', helpdeskSetup: 'Helpdesk setup', instances: 'Instances', plugins: 'Plugins', settings: 'Settings', users: 'Users', apiKeys: 'API keys', sandbox: 'Sandbox phones', reports: 'Reports', surveys: 'Surveys', trello: 'Trello', billing: 'Billing' },
   auth: { signIn: 'Sign in', email: 'Email', password: 'Password', setupTitle: 'Set up PlugChat', account: 'Company name', name: 'Your name', create: 'Create the owner', passwordRule: 'At least 10 characters.' },
   instances: {
     title: 'Instances', add: 'Add', name: 'Name', state: 'State', phone: 'Phone', open: 'Open', none: 'No instances yet. Press Add to connect a WhatsApp number.',
@@ -54,6 +54,16 @@ const en = {
     quickReplies: 'Quick replies', addQuickReply: 'Add quick reply', shortcut: 'Shortcut', text: 'Text', variables: 'Variables: {vars}', personal: 'Only mine',
     addLabel: 'Add label', color: 'Colour', remove: 'Remove', routing: 'Routing per number', defaultQueue: 'Default queue', menu: 'Menu', capacity: 'Capacity',
     newMessage: 'New message from {name}', priority: 'Priority', instance: 'Instance', notifications: 'Notifications',
+  },
+  panels: { billing: { instanceTab: 'Subscription' } },
+  billing: {
+    title: 'Invoices', number: 'Number', period: 'Month', amount: 'Amount', due: 'Due', statusTitle: 'Status', details: 'Details', invoiceOf: 'Invoice #{n} · {month}',
+    instance: 'Instance', days: 'Days', unit: 'Monthly price', total: 'Total',
+    invoice: { open: 'Open', paid: 'Paid', overdue: 'Overdue', void: 'Void' },
+    status: { trial: 'Trial', expired: 'Trial ended', subscribed: 'Subscribed', cancelled: 'Cancelled', ended: 'Subscription ended' },
+    left: '{h} h {m} min left', runsUntil: 'runs until {date}', subscribe: 'Subscribe', cancel: 'Cancel subscription', subscribed: 'Subscribed', cancelled: 'Cancelled: it runs to the end of this month',
+    suspended: 'Suspended: an invoice is overdue. Pay it and the instance connects again.',
+    rule: '{price} a month per instance, billed on the previous month’s use: a cancelled instance runs to the end of the month, is charged for it in the next invoice, and never again.',
   },
   trello: {
     cards: 'Trello cards', create: 'Create Trello card', linkExisting: 'Link an existing card', link: 'Link', cancel: 'Cancel', cardUrl: 'Card link',
@@ -114,7 +124,7 @@ const en = {
 
 const ptBR: typeof en = {
   app: { signOut: 'Sair', language: 'Idioma' },
-  nav: { inbox: 'Atendimentos', helpdeskSetup: 'Configurar atendimento', instances: 'Instâncias', plugins: 'Plugins', settings: 'Configurações', users: 'Usuários', apiKeys: 'Chaves de API', sandbox: 'Telefones sandbox', reports: 'Relatórios', surveys: 'Pesquisas', trello: 'Trello' },
+  nav: { inbox: 'Atendimentos', helpdeskSetup: 'Configurar atendimento', instances: 'Instâncias', plugins: 'Plugins', settings: 'Configurações', users: 'Usuários', apiKeys: 'Chaves de API', sandbox: 'Telefones sandbox', reports: 'Relatórios', surveys: 'Pesquisas', trello: 'Trello', billing: 'Faturas' },
   auth: { signIn: 'Entrar', email: 'E-mail', password: 'Senha', setupTitle: 'Configurar o PlugChat', account: 'Nome da empresa', name: 'Seu nome', create: 'Criar o proprietário', passwordRule: 'No mínimo 10 caracteres.' },
   instances: {
     title: 'Instâncias', add: 'Adicionar', name: 'Nome', state: 'Estado', phone: 'Telefone', open: 'Abrir', none: 'Nenhuma instância ainda. Clique em Adicionar para conectar um número de WhatsApp.',
@@ -166,6 +176,16 @@ const ptBR: typeof en = {
     quickReplies: 'Mensagens rápidas', addQuickReply: 'Adicionar mensagem rápida', shortcut: 'Atalho', text: 'Texto', variables: 'Variáveis: {vars}', personal: 'Só minha',
     addLabel: 'Adicionar etiqueta', color: 'Cor', remove: 'Remover', routing: 'Roteamento por número', defaultQueue: 'Fila padrão', menu: 'Menu', capacity: 'Capacidade',
     newMessage: 'Nova mensagem de {name}', priority: 'Prioridade', instance: 'Instância', notifications: 'Notificações',
+  },
+  panels: { billing: { instanceTab: 'Assinatura' } },
+  billing: {
+    title: 'Faturas', number: 'Número', period: 'Mês', amount: 'Valor', due: 'Vencimento', statusTitle: 'Situação', details: 'Detalhes', invoiceOf: 'Fatura nº {n} · {month}',
+    instance: 'Instância', days: 'Dias', unit: 'Preço mensal', total: 'Total',
+    invoice: { open: 'Em aberto', paid: 'Paga', overdue: 'Vencida', void: 'Cancelada' },
+    status: { trial: 'Em teste', expired: 'Teste encerrado', subscribed: 'Assinada', cancelled: 'Cancelada', ended: 'Assinatura encerrada' },
+    left: 'faltam {h} h {m} min', runsUntil: 'funciona até {date}', subscribe: 'Assinar', cancel: 'Cancelar assinatura', subscribed: 'Assinada', cancelled: 'Cancelada: funciona até o fim deste mês',
+    suspended: 'Suspensa: há uma fatura vencida. Pague-a e a instância volta a conectar.',
+    rule: '{price} por mês por instância, cobrados pelo uso do mês anterior: uma instância cancelada funciona até o fim do mês, é cobrada por ele na fatura seguinte e nunca mais.',
   },
   trello: {
     cards: 'Cartões do Trello', create: 'Criar cartão no Trello', linkExisting: 'Vincular cartão existente', link: 'Vincular', cancel: 'Cancelar', cardUrl: 'Link do cartão',

@@ -1,4 +1,4 @@
-import type { Migration } from '@plugchat/core';
+import { timestampColumn, type Migration } from '@plugchat/core';
 
 /** The events that carry a duration; partial indexes and the queries that use them name them alike. */
 export const TIME_METRICS_SQL = "name in ('assignment_wait', 'first_response', 'reply_time', 'resolution')";
@@ -7,10 +7,7 @@ export const migrations: Migration[] = [
   {
     name: '0001_helpdesk',
     async up({ knex }) {
-      const ts = (t: import('@plugchat/core').Knex.CreateTableBuilder, name: string, nullable = false) => {
-        const c = t.timestamp(name, { useTz: true });
-        return nullable ? c.nullable() : c.notNullable();
-      };
+      const ts = timestampColumn;
       await knex.schema.createTable('helpdesk_contacts', (t) => {
         t.string('id', 36).primary();
         t.string('account_id', 36).notNullable();

@@ -1,13 +1,10 @@
-import type { Knex, Migration } from '@plugchat/core';
+import { timestampColumn, type Migration } from '@plugchat/core';
 
 export const migrations: Migration[] = [
   {
     name: '0001_trello',
     async up({ knex }) {
-      const ts = (t: Knex.CreateTableBuilder, name: string, nullable = false) => {
-        const c = t.timestamp(name, { useTz: true });
-        return nullable ? c.nullable() : c.notNullable();
-      };
+      const ts = timestampColumn;
       await knex.schema.createTable('trello_connections', (t) => {
         t.string('account_id', 36).primary();
         t.text('api_key_sealed').notNullable();

@@ -22,6 +22,16 @@ export interface InstanceInfoContribution {
   info(accountId: string, instanceId: string): Promise<Record<string, unknown>>;
 }
 
+/**
+ * What a plugin contributes to whatsapp-session.gates: asked before an instance connects (also for
+ * a QR code or a pairing code) and before each send. Throwing an HttpError refuses it with that
+ * error (billing refuses an expired instance with instance_expired).
+ */
+export interface InstanceGate {
+  id: string;
+  check(accountId: string, instanceId: string, action: 'connect' | 'send'): Promise<void>;
+}
+
 export interface ReceivedMessageEvent {
   /** Stable per event, also when it is emitted again after a crash: deduplicate by it. */
   eventId: string;
@@ -65,6 +75,8 @@ declare module '@plugchat/core' {
     'whatsapp-session.instance.qr': { instanceId: string; accountId: string; qr: string };
     'whatsapp-session.presence': { instanceId: string; accountId: string; phone: string; status: string; lastSeen: number | null };
     'whatsapp-session.optout': { instanceId: string; accountId: string; phone: string; keyword: string };
+    'whatsapp-session.instance.created': { instanceId: string; accountId: string; name: string };
+    'whatsapp-session.instance.deleted': { instanceId: string; accountId: string };
   }
 }
 
@@ -125,6 +137,12 @@ export interface WhatsAppSessionApi {
   instanceOf(caller: Caller, id: string): Promise<{ id: string; accountId: string; phone: string | null; name: string }>;
   /** A signed path (under the server's base URL) to a received message's media: a plain GET works, without credentials, until it expires (whatsapp-session.mediaLinkDays). */
   mediaPath(instanceId: string, messageId: string): Promise<string>;
+  /** The account's instances (id, name, created). */
+  instances(accountId: string): Promise<{ id: string; name: string; createdAt: string }[]>;
+  /** Closes the instance's socket and keeps it closed, keeping its pairing (connect() resumes it). */
+  pause(accountId: string, instanceId: string, reason: string): Promise<void>;
+  /** Connects the instance again with its saved pairing (or starts showing a QR code). */
+  connect(accountId: string, instanceId: string): Promise<void>;
   /** The instance's phone, when it is connected. */
   connectedPhone(instanceId: string): string | null;
 }

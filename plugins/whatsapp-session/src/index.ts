@@ -1,5 +1,5 @@
 import { definePlugin, defineJob, TOKENS, z, type Clock } from '@plugchat/core';
-import type { InstanceInfoContribution, SessionMessage, WhatsAppNetwork, WhatsAppSessionApi } from './api.js';
+import type { InstanceGate, InstanceInfoContribution, SessionMessage, WhatsAppNetwork, WhatsAppSessionApi } from './api.js';
 import { migrations } from './migrations.js';
 import { instanceApiRouter } from './routes/instanceApi.js';
 import { mediaLinkRouter } from './routes/mediaLinks.js';
@@ -11,10 +11,10 @@ import { Store } from './store.js';
 import { Outbox } from './outbox.js';
 import { InstanceLeases, leaseTiming } from './services/leases.js';
 import { resolveMedia } from './media.js';
-import { phoneOf } from './services/whatsapp.js';
+import { createdAt, phoneOf } from './services/whatsapp.js';
 import { toDate, type MessageRow } from './store.js';
 
-export type { InstanceInfoContribution, WhatsAppNetwork, WhatsAppSessionApi, ReceivedMessageEvent, SessionMessage, OutgoingRequest, MessageStatus } from './api.js';
+export type { InstanceGate, InstanceInfoContribution, WhatsAppNetwork, WhatsAppSessionApi, ReceivedMessageEvent, SessionMessage, OutgoingRequest, MessageStatus } from './api.js';
 
 export default definePlugin<WhatsAppSessionApi, Settings>({
   migrations,
@@ -28,7 +28,7 @@ export default definePlugin<WhatsAppSessionApi, Settings>({
       ctx.cluster.mode === 'cluster'
         ? new InstanceLeases(ctx.db.knex, ctx.cluster, ctx.logger, () => leaseTiming(ctx.settings.get('whatsapp-session.failoverSeconds')), () => ctx.settings.get('whatsapp-session.maxInstancesPerProcess'))
         : undefined;
-    const svc = new WhatsAppService(store, ctx, network, outbox, leases);
+    const svc = new WhatsAppService(store, ctx, network, outbox, leases, () => ctx.extensions.get<InstanceGate>('whatsapp-session.gates'));
     // A lease given up elsewhere (a process stopping or handing over) is taken at once, not on the next round.
     if (leases) ctx.subscriptions.push(ctx.cluster.on('whatsapp-session.leases', () => void leases.tick()));
     svc.sendJob = await ctx.jobs.register(
@@ -106,6 +106,9 @@ export default definePlugin<WhatsAppSessionApi, Settings>({
         return { path: r.media_path, mimetype: content.mimetype ?? 'application/octet-stream', fileName: content.fileName };
       },
       maxMediaBytes,
+      instances: async (accountId) => (await svc.list(accountId)).map((r) => ({ id: r.id, name: r.name, createdAt: createdAt(r) })),
+      pause: async (accountId, instanceId, reason) => svc.pause(await svc.get(accountId, instanceId), reason),
+      connect: async (accountId, instanceId) => svc.connect(await svc.get(accountId, instanceId)),
       sendText: async (accountId, instanceId, phone, message) => svc.enqueue(await svc.get(accountId, instanceId), phone, { kind: 'text', text: message }),
       instanceFor: async (caller, id, token) => {
         const row = await svc.authorize(caller, id, token);

@@ -4,7 +4,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { conflict, HttpError, notFound, stableUuid, tooManyRequests, unprocessable, type JobHandle, type PluginContext } from '@plugchat/core';
 import { Baileys, type WAMessage } from '../baileys.js';
-import type { ReceivedMessageEvent, WhatsAppNetwork } from '../api.js';
+import type { InstanceGate, ReceivedMessageEvent, WhatsAppNetwork } from '../api.js';
 import { PREVIOUS, nextSeq, toDate, type InstanceRow, type InstanceState, type MessageRow, type MessageStatus, type Store } from '../store.js';
 import { databaseAuthState } from '../transport/authState.js';
 import { InstanceSession, type SessionHooks } from '../transport/session.js';
@@ -27,7 +27,7 @@ export interface Settings {
 }
 
 /** What a process asks the owner of an instance to do (cluster mode). */
-type OwnerOp = 'connect' | 'disconnect' | 'qr' | 'read' | 'typing' | 'delete' | 'pairingCode' | 'exists' | 'profileName';
+type OwnerOp = 'connect' | 'disconnect' | 'pause' | 'qr' | 'read' | 'typing' | 'delete' | 'pairingCode' | 'exists' | 'profileName';
 type LiveChange = { type: string; instanceId: string; [k: string]: unknown };
 
 export type SendJob = { instanceId: string; messageId: string };
@@ -61,6 +61,7 @@ export class WhatsAppService implements LeaseHolder {
     private readonly outbox: Outbox,
     /** Set when several processes share PostgreSQL: who runs which instance. */
     private readonly leases?: InstanceLeases,
+    private readonly gates: () => InstanceGate[] = () => [],
   ) {
     // Live changes travel through the cluster, so a stream on any process sees every instance.
     ctx.subscriptions.push(
@@ -110,6 +111,7 @@ export class WhatsAppService implements LeaseHolder {
     };
     await this.store.instances().insert(row);
     await this.store.events().insert({ instance_id: id, account_id: accountId, state: 'disconnected', reason: 'created', at: now });
+    await this.ctx.events.emit('whatsapp-session.instance.created', { instanceId: id, accountId, name });
     return { row: (await this.store.instances().where({ id }).first())!, token };
   }
 
@@ -174,6 +176,7 @@ export class WhatsAppService implements LeaseHolder {
       await trx('whatsapp_session_leases').where({ instance_id: row.id }).delete();
     });
     rmSync(path.join(this.ctx.dataDir, 'media', row.id), { recursive: true, force: true });
+    await this.ctx.events.emit('whatsapp-session.instance.deleted', { instanceId: row.id, accountId: row.account_id });
   }
 
   history(row: InstanceRow) {
@@ -254,6 +257,8 @@ export class WhatsAppService implements LeaseHolder {
         return this.startLocal(row);
       case 'disconnect':
         return this.disconnectLocal(row);
+      case 'pause':
+        return this.pauseLocal(row, args[0] as string);
       case 'qr':
         return this.localQr(row.id) ?? null;
       case 'read':
@@ -278,6 +283,7 @@ export class WhatsAppService implements LeaseHolder {
 
   /** Starts (or restarts) the instance's session, in the process that runs it; shows a QR when it is not paired yet. */
   async connect(row: InstanceRow): Promise<void> {
+    await this.gate(row, 'connect');
     await this.onOwner(row, 'connect', [], true);
   }
 
@@ -374,6 +380,26 @@ export class WhatsAppService implements LeaseHolder {
     await this.connect(row);
   }
 
+  /** Closes the socket and keeps it closed (not wanted), keeping the pairing: connect() resumes without a QR. */
+  async pause(row: InstanceRow, reason: string): Promise<void> {
+    await this.onOwner(row, 'pause', [reason], false);
+  }
+
+  private async pauseLocal(row: InstanceRow, reason: string): Promise<void> {
+    const session = this.sessions.get(row.id);
+    this.sessions.delete(row.id);
+    this.qrs.delete(row.id);
+    await session?.stop();
+    await this.store.instances().where({ id: row.id }).update({ wanted: false });
+    await this.setState(row, 'disconnected', reason);
+    if (session) await this.outbox.add('whatsapp-session.instance.disconnected', { instanceId: row.id, accountId: row.account_id, state: 'disconnected', reason });
+  }
+
+  /** What another plugin says of connecting or sending through this instance (billing's veto, say). */
+  async gate(row: InstanceRow, action: 'connect' | 'send'): Promise<void> {
+    for (const g of this.gates()) await g.check(row.account_id, row.id, action);
+  }
+
   /** Logs the device out (the phone forgets it) and stops; a new QR is needed to connect again. */
   async disconnect(row: InstanceRow): Promise<void> {
     await this.onOwner(row, 'disconnect', [], false);
@@ -429,6 +455,7 @@ export class WhatsAppService implements LeaseHolder {
     };
     const earlier = await keyed();
     if (earlier) return earlier;
+    await this.gate(row, 'send');
     if (await this.isOptedOut(row.account_id, phone)) {
       throw unprocessable(`${phone} asked not to receive messages (opt-out). Remove it from the opt-out list only with the person's consent.`, 'opted_out', { phone });
     }
@@ -616,6 +643,7 @@ export class WhatsAppService implements LeaseHolder {
 
   /** A pairing code to type on the phone (Linked devices → Link with phone number) instead of scanning. */
   async pairingCode(row: InstanceRow, phone: string): Promise<string> {
+    await this.gate(row, 'connect');
     return (await this.onOwner(row, 'pairingCode', [phone], true)) as string;
   }
 

@@ -1,0 +1,67 @@
+import { badRequest, createRouter, notFound, z } from '@plugchat/core';
+import type { WhatsAppSessionApi } from '@plugchat/whatsapp-session';
+import { InvoiceLineSchema, InvoiceSchema, type BilledInstance, type Invoice } from './entities.js';
+import type { Billing } from './services/billing.js';
+
+const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
+const PERIOD = /^\d{4}-(0[1-9]|1[0-2])$/;
+
+export const instanceJson = (svc: Billing, r: BilledInstance) => {
+  const status = svc.effective(r);
+  const left = status === 'trial' ? Math.max(0, Math.round((new Date(r.trialEndsAt).getTime() - svc.clock.now().getTime()) / 1000)) : null;
+  return {
+    instanceId: r.instanceId, name: r.name, status, suspended: r.suspended, trialEndsAt: iso(r.trialEndsAt), trialSecondsLeft: left,
+    subscribedAt: iso(r.subscribedAt), cancelledAt: iso(r.cancelledAt), endsAt: iso(r.endsAt),
+  };
+};
+const invoiceJson = (i: Invoice) => ({ ...i, issuedAt: iso(i.issuedAt), dueAt: iso(i.dueAt), paidAt: iso(i.paidAt) });
+
+/** Billing for owners and admins (their instances and invoices) and operators (every account, the close, manual payments). */
+export function billingRouter(svc: Billing, session: WhatsAppSessionApi, plan: () => Record<string, unknown>) {
+  const admin = <T extends object>(summary: string, extra: T) => ({ summary, role: 'admin' as const, tags: ['billing'], ...extra });
+  const operator = <T extends object>(summary: string, extra: T) => ({ summary, operator: true, tags: ['billing'], ...extra });
+  const idParams = z.object({ id: z.string().min(1).max(64) }).strict();
+  const own = async (accountId: string, id: string) => {
+    const inst = (await session.instances(accountId)).find((i) => i.id === id);
+    if (!inst) throw notFound('Instance');
+    return svc.instance(accountId, id, inst.name);
+  };
+  const withLines = async (inv: Invoice) => ({ ...invoiceJson(inv), lines: await svc.em(inv.accountId).find(InvoiceLineSchema, { invoiceId: inv.id }, { orderBy: { description: 'asc' } }) });
+
+  return createRouter('/api/billing')
+    .get('/plan', { summary: 'The price, trial and rules every instance is billed by', tags: ['billing'] }, () => plan())
+    .get('/instances', admin('Each instance of the account with its trial or subscription', {}), async (c) => {
+      const list = await session.instances(c.auth.accountId);
+      return { instances: await Promise.all(list.map(async (i) => instanceJson(svc, await svc.instance(c.auth.accountId, i.id, i.name)))) };
+    })
+    .post('/instances/:id/subscribe', admin('Subscribes an instance ("Assinar"): charged from today in next month’s invoice', { params: idParams }), async (c) => {
+      await own(c.auth.accountId, c.params.id);
+      return instanceJson(svc, await svc.subscribe(c.auth.accountId, c.params.id));
+    })
+    .post('/instances/:id/cancel', admin('Cancels: the instance runs to the end of this month, charged in the next invoice, and never after', { params: idParams }), async (c) => {
+      await own(c.auth.accountId, c.params.id);
+      return instanceJson(svc, await svc.cancel(c.auth.accountId, c.params.id));
+    })
+    .get('/invoices', admin("The account's invoices, newest first", {}), async (c) => ({
+      invoices: (await svc.em(c.auth.accountId).find(InvoiceSchema, {}, { orderBy: { number: 'desc' } })).map(invoiceJson),
+    }))
+    .get('/invoices/:id', admin('One invoice with its lines', { params: idParams }), async (c) => {
+      const inv = await svc.em(c.auth.accountId).findOne(InvoiceSchema, { id: c.params.id });
+      if (!inv) throw notFound('Invoice');
+      return withLines(inv);
+    })
+    .get('/admin/invoices', operator("Every account's invoices", { query: z.object({ status: z.enum(['open', 'paid', 'overdue', 'void']).optional(), period: z.string().regex(PERIOD).optional() }).strict() }), async (c) => {
+      const where: Record<string, unknown> = {};
+      if (c.query.status) where.status = c.query.status;
+      if (c.query.period) where.period = c.query.period;
+      return { invoices: (await svc.allInvoices(where)).map(invoiceJson) };
+    })
+    .post('/admin/close', operator("Writes the month's invoices now (the job does it early on day 1); running it again changes nothing", { body: z.object({ period: z.string().regex(PERIOD, 'must be a month like 2027-01') }).strict() }), async (c) => {
+      if (c.body.period >= svc.currentPeriod()) throw badRequest('Only a month that has ended can be invoiced.', [{ path: 'body.period', message: 'not over yet' }]);
+      return svc.close(c.body.period);
+    })
+    .post('/admin/invoices/:id/payments', operator('Records a payment (the manual provider): the invoice is paid, a suspended account runs again', { params: idParams, body: z.object({ reference: z.string().max(200).nullable().default(null) }).strict() }), async (c) =>
+      invoiceJson(await svc.markPaid(c.params.id, c.body.reference)),
+    );
+}
+

@@ -1,0 +1,10 @@
+/** The plan the installation's operator sets, as declared in package.json. */
+export interface Settings {
+  'billing.priceCents': number;
+  'billing.currency': string;
+  'billing.trialDays': number;
+  'billing.proration': 'daily' | 'month';
+  'billing.dueDays': number;
+  'billing.graceDays': number;
+  'billing.timeZone': string;
+}
