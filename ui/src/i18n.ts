@@ -58,7 +58,7 @@ const en = {
   panels: { billing: { instanceTab: 'Subscription' } },
   billing: {
     title: 'Invoices', number: 'Number', period: 'Month', amount: 'Amount', due: 'Due', statusTitle: 'Status', details: 'Details', invoiceOf: 'Invoice #{n} · {month}',
-    instance: 'Instance', days: 'Days', unit: 'Monthly price', total: 'Total',
+    instance: 'Instance', days: 'Days', unit: 'Monthly price', total: 'Total', pay: 'Pay (boleto or Pix)', allAccounts: 'Every account (operators)', recordPayment: 'Record payment',
     invoice: { open: 'Open', paid: 'Paid', overdue: 'Overdue', void: 'Void' },
     status: { trial: 'Trial', expired: 'Trial ended', subscribed: 'Subscribed', cancelled: 'Cancelled', ended: 'Subscription ended' },
     left: '{h} h {m} min left', runsUntil: 'runs until {date}', subscribe: 'Subscribe', cancel: 'Cancel subscription', subscribed: 'Subscribed', cancelled: 'Cancelled: it runs to the end of this month',
@@ -180,7 +180,7 @@ const ptBR: typeof en = {
   panels: { billing: { instanceTab: 'Assinatura' } },
   billing: {
     title: 'Faturas', number: 'Número', period: 'Mês', amount: 'Valor', due: 'Vencimento', statusTitle: 'Situação', details: 'Detalhes', invoiceOf: 'Fatura nº {n} · {month}',
-    instance: 'Instância', days: 'Dias', unit: 'Preço mensal', total: 'Total',
+    instance: 'Instância', days: 'Dias', unit: 'Preço mensal', total: 'Total', pay: 'Pagar (boleto ou Pix)', allAccounts: 'Todas as contas (operadores)', recordPayment: 'Registrar pagamento',
     invoice: { open: 'Em aberto', paid: 'Paga', overdue: 'Vencida', void: 'Cancelada' },
     status: { trial: 'Em teste', expired: 'Teste encerrado', subscribed: 'Assinada', cancelled: 'Cancelada', ended: 'Assinatura encerrada' },
     left: 'faltam {h} h {m} min', runsUntil: 'funciona até {date}', subscribe: 'Assinar', cancel: 'Cancelar assinatura', subscribed: 'Assinada', cancelled: 'Cancelada: funciona até o fim deste mês',

@@ -1,8 +1,11 @@
 import { definePlugin, defineJob, TOKENS, type Clock, type PluginContext } from '@plugchat/core';
 import type { InstanceGate, InstanceInfoContribution, WhatsAppSessionApi } from '@plugchat/whatsapp-session';
 import { billingEntities } from './entities.js';
+
+export type { PaymentProvider } from './providers.js';
 import { migrations } from './migrations.js';
 import { billingRouter, instanceJson } from './routes.js';
+import { manualProvider, StripeProvider, type PaymentProvider } from './providers.js';
 import { Billing } from './services/billing.js';
 import { previousPeriod } from './services/usage.js';
 import type { Settings } from './settings.js';
@@ -13,7 +16,8 @@ export default definePlugin<Record<string, never>, Settings>({
   async activate(ctx) {
     const session = ctx.getApi<WhatsAppSessionApi>('whatsapp-session');
     const clock = ctx.container.resolve<Clock>(TOKENS.Clock);
-    const svc = new Billing(ctx as unknown as PluginContext<Settings>, clock, session);
+    const stripe = new StripeProvider(ctx as unknown as PluginContext<Settings>);
+    const svc = new Billing(ctx as unknown as PluginContext<Settings>, clock, session, () => [manualProvider, stripe, ...ctx.extensions.get<PaymentProvider>('billing.paymentProviders')]);
     const plan = () => ({
       priceCents: ctx.settings.get('billing.priceCents'),
       currency: ctx.settings.get('billing.currency'),
@@ -46,7 +50,7 @@ export default definePlugin<Record<string, never>, Settings>({
     ctx.subscriptions.push(
       tick,
       close,
-      ctx.http.register(billingRouter(svc, session, plan)),
+      ctx.http.register(billingRouter(svc, session, plan, stripe, ctx.secrets)),
       ctx.events.on('whatsapp-session.instance.created', async (e) => void (await svc.instance(e.accountId, e.instanceId, e.name))),
       ctx.events.on('whatsapp-session.instance.deleted', (e) => svc.deleted(e.accountId, e.instanceId)),
       ctx.extensions.contribute<InstanceGate>('whatsapp-session.gates', { id: 'billing.subscription', check: (accountId, instanceId) => svc.check(accountId, instanceId) }),

@@ -7,4 +7,7 @@ export interface Settings {
   'billing.dueDays': number;
   'billing.graceDays': number;
   'billing.timeZone': string;
+  'billing.provider': 'manual' | 'stripe';
+  'billing.stripeApiUrl': string;
+  'billing.publicBaseUrl': string;
 }

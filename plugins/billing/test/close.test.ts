@@ -70,6 +70,13 @@ describe.each(STORAGE_MODES)('the monthly close (%s)', (mode) => {
     // 9900 × days ÷ 31, rounded half up: 22 days → 7025.81 → 7026; 27 → 8622.58 → 8623; 10 → 3193.55 → 3194.
     expect(lines(jan)).toEqual({ Alfa: [31, 31, 9900, 9900], Bravo: [22, 31, 9900, 7026], Charlie: [27, 31, 9900, 8623], Delta: [10, 31, 9900, 3194] });
     expect(jan).toMatchObject({ totalCents: 28743, currency: 'BRL', status: 'open', number: 1, period: '2027-01' });
+    // The PDF of the invoice.
+    const pdf = await fetch(`${app.url}/api/billing/invoices/${jan.id}/pdf`, { headers: { cookie: owner.cookie! } });
+    expect(pdf.headers.get('content-type')).toBe('application/pdf');
+    const bytes = Buffer.from(await pdf.arrayBuffer());
+    expect(bytes.subarray(0, 5).toString()).toBe('%PDF-');
+    // Its title, as PDF stores a Unicode string (UTF-16BE with a byte order mark).
+    expect(bytes.includes(Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from('Fatura nº 1 · 2027-01', 'utf16le').swap16()]))).toBe(true);
     // Run again: nothing new, not a line more.
     expect(await close('2027-02-01T04:00:00', '2027-01')).toEqual({ created: 0, skipped: 1 });
     expect((await invoice('2027-01')).lines).toHaveLength(4);

@@ -52,5 +52,11 @@ describe.skipIf(!hasChromium)('billing in the web app (Chromium)', () => {
     const detail = page.locator('[data-test=invoice-detail]');
     await detail.locator('text=22/31').waitFor();
     expect(await detail.textContent()).toContain('Loja Centro');
+    expect(await row.locator('a', { hasText: 'PDF' }).getAttribute('href')).toMatch(/\/api\/billing\/invoices\/.+\/pdf$/);
+    // The operator records the payment from the every-account table.
+    const all = page.locator('[data-test=all-invoices]');
+    await all.locator('button', { hasText: 'Registrar pagamento' }).click();
+    await all.locator('text=Paga').waitFor();
+    expect((await owner.get('/api/billing/invoices')).body.invoices[0].status).toBe('paid');
   });
 });

@@ -3,6 +3,7 @@ import { conflict, HttpError, notFound, UniqueConstraintViolationException, type
 import type { WhatsAppSessionApi } from '@plugchat/whatsapp-session';
 import { DateTime } from 'luxon';
 import { BilledInstanceSchema, InvoiceLineSchema, InvoiceSchema, SpanSchema, type BilledInstance, type Invoice } from '../entities.js';
+import type { PaymentProvider } from '../providers.js';
 import type { Settings } from '../settings.js';
 import { daysUsed, endOfMonth, lineAmount, monthOf } from './usage.js';
 
@@ -17,6 +18,7 @@ export class Billing {
     private readonly ctx: PluginContext<Settings>,
     readonly clock: Clock,
     private readonly session: WhatsAppSessionApi,
+    private readonly providers: () => PaymentProvider[] = () => [],
   ) {}
 
   get zone() {
@@ -129,6 +131,7 @@ export class Billing {
     await stop(await sys.find(BilledInstanceSchema, { status: 'trial', trialEndsAt: { $lte: now } }), 'expired', 'trial ended: subscribe to use it again');
     await stop(await sys.find(BilledInstanceSchema, { status: 'cancelled', endsAt: { $lte: now } }), 'ended', 'subscription ended: subscribe to use it again');
     await sys.nativeUpdate(InvoiceSchema, { status: 'open', dueAt: { $lte: now } }, { status: 'overdue' });
+    for (const inv of await sys.find(InvoiceSchema, { status: { $in: ['open', 'overdue'] }, provider: { $ne: 'manual' }, payUrl: null }, { limit: 50 })) await this.requestPayment(inv);
     const grace = this.ctx.settings.get('billing.graceDays') * DAY;
     const late = await sys.find(InvoiceSchema, { status: 'overdue', dueAt: { $lte: new Date(now.getTime() - grace) } }, { fields: ['accountId'] });
     for (const accountId of new Set(late.map((i) => i.accountId))) {
@@ -160,13 +163,16 @@ export class Billing {
         skipped++;
         continue;
       }
-      if (await this.closeAccount(accountId, period, list, daysInMonth)) created++;
-      else skipped++;
+      const invoice = await this.closeAccount(accountId, period, list, daysInMonth);
+      if (invoice) {
+        created++;
+        await this.requestPayment(invoice);
+      } else skipped++;
     }
     return { created, skipped };
   }
 
-  private async closeAccount(accountId: string, period: string, spans: { instanceId: string; startAt: Date; endAt: Date | null }[], daysInMonth: number): Promise<boolean> {
+  private async closeAccount(accountId: string, period: string, spans: { instanceId: string; startAt: Date; endAt: Date | null }[], daysInMonth: number): Promise<Invoice | null> {
     const price = this.ctx.settings.get('billing.priceCents');
     const proration = this.ctx.settings.get('billing.proration');
     const names = new Map((await this.em(accountId).find(BilledInstanceSchema, {})).map((i) => [i.instanceId, i.name]));
@@ -179,17 +185,19 @@ export class Billing {
       })
       .filter((l) => l.days > 0)
       .sort((a, b) => (names.get(a.instanceId) ?? a.instanceId).localeCompare(names.get(b.instanceId) ?? b.instanceId));
-    if (!lines.length) return false;
+    if (!lines.length) return null;
     const now = this.clock.now();
     const dueAt = DateTime.fromJSDate(now, { zone: this.zone }).plus({ days: this.ctx.settings.get('billing.dueDays') }).endOf('day').toJSDate();
     for (let attempt = 0; attempt < 5; attempt++) {
       try {
+        let written: Invoice | null = null;
         await this.em(accountId).transactional(async (tx) => {
           const last = (await tx.getConnection().execute('select max(number) as n from billing_invoices', [], 'get', tx.getTransactionContext())) as unknown;
           const invoice: Invoice = {
             id: randomUUID(), accountId, number: Number((last as { n: unknown } | undefined)?.n ?? 0) + 1, period, status: 'open', currency: this.ctx.settings.get('billing.currency'),
-            totalCents: lines.reduce((a, l) => a + l.amountCents, 0), issuedAt: now, dueAt, paidAt: null, provider: 'manual', providerRef: null, payUrl: null,
+            totalCents: lines.reduce((a, l) => a + l.amountCents, 0), issuedAt: now, dueAt, paidAt: null, provider: this.ctx.settings.get('billing.provider'), providerRef: null, payUrl: null,
           };
+          written = invoice;
           await tx.insert(InvoiceSchema, invoice);
           for (const l of lines) {
             await tx.insert(InvoiceLineSchema, {
@@ -198,17 +206,41 @@ export class Billing {
             });
           }
         });
-        return true;
+        return written;
       } catch (err) {
         if (!(err instanceof UniqueConstraintViolationException)) throw err;
         // Another process wrote this account's invoice, or took the number: look again.
-        if (await this.em(accountId).findOne(InvoiceSchema, { period }, { fields: ['id'], refresh: true })) return false;
+        if (await this.em(accountId).findOne(InvoiceSchema, { period }, { fields: ['id'], refresh: true })) return null;
       }
     }
     throw new Error(`could not number the invoice of ${accountId} for ${period}`);
   }
 
   // ------------------------------------------------------------------ payments
+
+  /** Asks the invoice's provider for a way to pay it (a Stripe Checkout for boleto and Pix); retried by the tick until it has one. */
+  async requestPayment(invoice: Invoice): Promise<void> {
+    const provider = this.providers().find((p) => p.id === invoice.provider);
+    if (!provider) return;
+    try {
+      const base = this.ctx.settings.get('billing.publicBaseUrl').replace(/\/$/, '');
+      const pay = await provider.createPayment(invoice, { returnUrl: `${base}/billing` });
+      if (pay) await this.ctx.db.system().nativeUpdate(InvoiceSchema, { id: invoice.id }, { providerRef: pay.ref, payUrl: pay.url });
+    } catch (err) {
+      this.ctx.logger.warn({ err: (err as Error).message, invoice: invoice.id, provider: invoice.provider }, 'could not create the payment; retrying on the next tick');
+    }
+  }
+
+  /** A payment the provider reports (its webhook, verified): the invoice is paid unless the reference is another payment's. */
+  async providerPaid(invoiceId: string, ref: string): Promise<void> {
+    const inv = await this.ctx.db.system().findOne(InvoiceSchema, { id: invoiceId });
+    if (!inv) return;
+    if (inv.providerRef && inv.providerRef !== ref) {
+      this.ctx.logger.warn({ invoice: invoiceId, ref }, 'payment for another checkout of this invoice ignored');
+      return;
+    }
+    await this.markPaid(invoiceId, ref);
+  }
 
   /** The manual provider: the operator records that an invoice was paid; a suspended account runs again. */
   async markPaid(invoiceId: string, ref: string | null): Promise<Invoice> {
