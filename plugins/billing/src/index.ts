@@ -23,7 +23,7 @@ export default definePlugin<Record<string, never>, Settings>({
       currency: ctx.settings.get('billing.currency'),
       trialDays: ctx.settings.get('billing.trialDays'),
       proration: ctx.settings.get('billing.proration'),
-      dueDays: ctx.settings.get('billing.dueDays'),
+      dueDay: ctx.settings.get('billing.dueDay'),
       graceDays: ctx.settings.get('billing.graceDays'),
       timeZone: ctx.settings.get('billing.timeZone'),
       rule: 'Each month’s invoice charges the month before: a subscribed instance pays for the days it was subscribed; one cancelled during a month runs to its end, is charged for it in the next invoice, and never again.',

@@ -4,7 +4,7 @@ export interface Settings {
   'billing.currency': string;
   'billing.trialDays': number;
   'billing.proration': 'daily' | 'month';
-  'billing.dueDays': number;
+  'billing.dueDay': number;
   'billing.graceDays': number;
   'billing.timeZone': string;
   'billing.provider': 'manual' | 'stripe';

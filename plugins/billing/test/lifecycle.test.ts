@@ -53,6 +53,8 @@ describe.each(STORAGE_MODES)('an instance’s trial and subscription (%s)', (mod
     const agentClient = new Client(h.app.url);
     await agentClient.post('/api/auth/login', { email: 'agente@acme.test', password: 'agent password 123' });
     expect((await agentClient.post(`/api/billing/instances/${inst.id}/subscribe`, {})).status).toBe(403);
+    expect((await agentClient.post(`/api/billing/instances/${inst.id}/cancel`, {})).status).toBe(403);
+    expect((await agentClient.get('/api/billing/invoices')).status).toBe(403);
     const sub = await h.owner.post(`/api/billing/instances/${inst.id}/subscribe`, {});
     expect(sub.status).toBe(200);
     expect(sub.body).toMatchObject({ status: 'subscribed' });

@@ -53,7 +53,7 @@ describe.each(STORAGE_MODES)('invoices paid through Stripe (%s)', (mode) => {
     expect(call.form.get('success_url')).toBe('https://painel.example.com/billing');
     expect(call.idempotencyKey).toBe(`plugchat-invoice-${inv.id}`);
 
-    // Due on 11 February, 5 days of grace: on the 17th the account is suspended.
+    // Due at the end of 10 February, 5 days of grace: on the 17th the account is suspended.
     clock.set('2027-02-17T15:00:00Z');
     await app.queue.boss.send('billing.tick', {});
     await waitUntil(async () => (await alfa()).suspended === true);

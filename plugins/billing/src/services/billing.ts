@@ -187,7 +187,10 @@ export class Billing {
       .sort((a, b) => (names.get(a.instanceId) ?? a.instanceId).localeCompare(names.get(b.instanceId) ?? b.instanceId));
     if (!lines.length) return null;
     const now = this.clock.now();
-    const dueAt = DateTime.fromJSDate(now, { zone: this.zone }).plus({ days: this.ctx.settings.get('billing.dueDays') }).endOf('day').toJSDate();
+    // Due at the end of the due day of the month of issue (an invoice issued after it: 3 days later).
+    const local = DateTime.fromJSDate(now, { zone: this.zone });
+    const onDueDay = local.set({ day: this.ctx.settings.get('billing.dueDay') }).endOf('day');
+    const dueAt = (onDueDay > local.plus({ days: 3 }) ? onDueDay : local.plus({ days: 3 }).endOf('day')).toJSDate();
     for (let attempt = 0; attempt < 5; attempt++) {
       try {
         let written: Invoice | null = null;
