@@ -2,6 +2,7 @@ import { lookup as dnsLookup } from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
+import ipaddr from 'ipaddr.js';
 
 export interface SafetyOptions {
   allowHttp: boolean;
@@ -25,17 +26,17 @@ export function checkUrl(raw: string, opts: SafetyOptions): string | undefined {
   return undefined;
 }
 
-/** Loopback, private (RFC 1918, CGNAT), link-local, unique-local, multicast, unspecified and mapped forms. */
+/**
+ * Whether an address is anything but ordinary public unicast (ipaddr.js's classification): loopback,
+ * private, CGNAT, link-local, unique-local, multicast, broadcast, unspecified, documentation,
+ * benchmarking and other reserved ranges, and every IPv6 form that carries an IPv4 address inside
+ * (mapped ::ffff:0:0/96, NAT64 64:ff9b::/96, 6to4 2002::/16, Teredo 2001::/32), which a gateway
+ * may route to an internal IPv4 host. Anything that does not parse counts as private.
+ */
 export function isPrivate(ip: string): boolean {
-  if (isIP(ip) === 4) {
-    const [a, b] = ip.split('.').map(Number) as [number, number];
-    return a === 0 || a === 10 || a === 127 || (a === 100 && b >= 64 && b <= 127) || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 198 && (b === 18 || b === 19)) || a >= 224;
-  }
-  const v6 = ip.toLowerCase();
-  if (v6 === '::' || v6 === '::1') return true;
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(v6);
-  if (mapped) return isPrivate(mapped[1]!);
-  return /^(fc|fd|fe8|fe9|fea|feb|ff)/.test(v6);
+  const host = ip.replace(/^\[|\]$/g, '').replace(/%.*$/, '');
+  if (!ipaddr.isValid(host)) return true;
+  return ipaddr.parse(host).range() !== 'unicast';
 }
 
 export interface AttemptResult {

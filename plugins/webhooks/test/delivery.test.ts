@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import { lookup } from 'node:dns/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -163,6 +165,28 @@ describe('safety and configuration errors (default settings)', () => {
     ['https://169.254.169.254/latest', /private/],
     ['https://[::1]/hook', /private/],
     ['https://[fd00::1]/hook', /private/],
+    // IPv4 inside IPv6, and the rest of the special ranges, in every spelling the URL parser accepts.
+    ['https://[::ffff:127.0.0.1]/hook', /private/],
+    ['https://[::ffff:7f00:1]/hook', /private/],
+    ['https://[0:0:0:0:0:ffff:a01:203]/hook', /private/],
+    ['https://[64:ff9b::7f00:1]/hook', /private/],
+    ['https://[2002:7f00:1::]/hook', /private/],
+    ['https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/hook', /private/],
+    ['https://[2001:db8::1]/hook', /private/],
+    ['https://[fe80::1]/hook', /private/],
+    ['https://[ff02::1]/hook', /private/],
+    ['https://[::]/hook', /private/],
+    ['https://2130706433/hook', /private/],
+    ['https://0x7f.1/hook', /private/],
+    ['https://017700000001/hook', /private/],
+    ['https://0.0.0.0/hook', /private/],
+    ['https://255.255.255.255/hook', /private/],
+    ['https://100.64.0.1/hook', /private/],
+    ['https://198.18.0.1/hook', /private/],
+    ['https://192.0.2.10/hook', /private/],
+    ['https://203.0.113.5/hook', /private/],
+    ['https://240.0.0.1/hook', /private/],
+    ['https://224.0.0.1/hook', /private/],
     ['https://localhost:8443/hook', /local host name/],
     ['https://user:pw@example.com/hook', /credentials/],
     ['ftp://example.com', /http\(s\)/],
@@ -176,6 +200,33 @@ describe('safety and configuration errors (default settings)', () => {
     const zapi = await h.api(inst).put('/update-webhook-received', { value: url });
     expect(zapi.status).toBe(400);
     expect(zapi.body.error.details.issues[0].path).toBe('body.value');
+  });
+
+  it('never connects to a loopback listener through an IPv4-mapped IPv6 address', async () => {
+    const listener = createServer((_req, res) => {
+      reached++;
+      res.end('ok');
+    });
+    let reached = 0;
+    await new Promise<void>((r) => listener.listen(0, '127.0.0.1', () => r()));
+    const port = (listener.address() as AddressInfo).port;
+    try {
+      for (const host of ['[::ffff:127.0.0.1]', '[::ffff:7f00:1]', '127.0.0.1', '2130706433']) {
+        const r = await postJson(`http://${host}:${port}/hook`, '{}', {}, { allowHttp: true, allowPrivateNetworks: false, timeoutMs: 2_000 });
+        expect(r.status).toBeUndefined();
+        expect(r.error).toMatch(/private/);
+      }
+      expect(reached).toBe(0);
+      // Allowed on purpose (webhooks.allowPrivateNetworks), the same listener answers.
+      expect((await postJson(`http://127.0.0.1:${port}/hook`, '{}', {}, { allowHttp: true, allowPrivateNetworks: true, timeoutMs: 2_000 })).status).toBe(200);
+    } finally {
+      await new Promise((r) => listener.close(r));
+    }
+  });
+
+  it('classifies only public unicast addresses as public', () => {
+    for (const ip of ['8.8.8.8', '1.1.1.1', '2606:4700:4700::1111', '2800:3f0:4001:80f::200e']) expect(isPrivate(ip)).toBe(false);
+    for (const ip of ['127.0.0.1', '10.0.0.1', '172.16.0.1', '192.168.1.1', '169.254.169.254', '::1', '::ffff:8.8.8.8', '64:ff9b::808:808', 'fe80::1%eth0', 'not an ip']) expect(isPrivate(ip)).toBe(true);
   });
 
   it('refuses at connect time a host name that resolves to a private address', async () => {
