@@ -49,7 +49,7 @@ async function load(url, headers) {
 const plugchat = (dir) => start([path.join(REPO, 'core/dist/main.js')], dir, { DATA_DIR: path.join(dir, 'data'), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' }, (out) => /"url":"(http:[^"]+)"/.exec(out)?.[1]);
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'plugchat-bench-'));
-writeFileSync(path.join(dir, 'plugins.config.json'), JSON.stringify({ packages: ['plugchat-plugin-hello'] }));
+writeFileSync(path.join(dir, 'plugins.config.json'), JSON.stringify({ bundled: false, packages: ['plugchat-plugin-hello'] }));
 // Resolve the example plugin from the repository's node_modules.
 writeFileSync(path.join(dir, 'package.json'), '{"private":true}');
 const { symlinkSync } = await import('node:fs');

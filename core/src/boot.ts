@@ -69,7 +69,7 @@ export async function boot(opts: BootOptions = {}): Promise<PlugChat> {
 
   const container = rootContainer.createChildContainer();
   const host = new PluginHost(log, container);
-  const { candidates, diagnostics } = discoverPlugins(config.rootDir, config.file, CORE_VERSION);
+  const { candidates, diagnostics } = discoverPlugins(config.rootDir, config.file, CORE_VERSION, config.installDir);
   for (const d of diagnostics) log[d.severity === 'error' ? 'error' : 'warn']({ where: d.path }, d.message);
   host.prepare(candidates);
   await host.loadModules();

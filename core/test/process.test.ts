@@ -109,12 +109,12 @@ describe('configuration errors stop the process with a clear message', () => {
     expect(bad.out).toContain('plugins.hello.settings.maxItems');
     expect(bad.out).toMatch(/must be >= 1/);
 
-    writeFileSync(path.join(ws.dir, 'plugins.config.json'), '{"plugins": {"hello": {"enabeld": true}}}');
+    writeFileSync(path.join(ws.dir, 'plugins.config.json'), '{"bundled": false, "plugins": {"hello": {"enabeld": true}}}');
     const typo = await run(ws.dir, ws.env);
     expect(typo.code).toBe(78);
     expect(typo.out).toMatch(/plugins\.hello.*unknown key\(s\) "enabeld"/);
 
-    writeFileSync(path.join(ws.dir, 'plugins.config.json'), '{}');
+    writeFileSync(path.join(ws.dir, 'plugins.config.json'), '{"bundled": false}');
     const port = await run(ws.dir, { ...ws.env, PORT: 'eighty' });
     expect(port.code).toBe(78);
     expect(port.out).toContain('environment: "PORT" must be an integer from 0 to 65535');

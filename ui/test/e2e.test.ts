@@ -11,6 +11,7 @@ export const SHOTS = path.join(REPO, 'artifacts/screenshots');
 if (!hasChromium) console.warn(`UI tests skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
 
 const config = (sandbox = true) => ({
+  bundled: false,
   packages: ['@plugchat/whatsapp-session', '@plugchat/whatsapp-sandbox', '@plugchat/webhooks'],
   plugins: {
     'whatsapp-sandbox': { enabled: sandbox },

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { PluginsFile } from '../services/config.js';
@@ -46,30 +46,46 @@ function candidate(dir: string, source: PluginCandidate['source'], coreVersion: 
 }
 
 /**
- * Finds plugins: every folder under <root>/plugins/ with a package.json, plus
- * the npm packages named in plugins.config.json "packages" (resolved from the root).
+ * Finds plugins: the ones shipped with PlugChat (<install>/plugins/, unless "bundled": false),
+ * every folder under plugins/ next to plugins.config.json, and the npm packages named in its
+ * "packages" (resolved from that folder, else from the installation). A folder found twice is
+ * one plugin.
  */
-export function discoverPlugins(rootDir: string, file: PluginsFile, coreVersion: string): { candidates: PluginCandidate[]; diagnostics: Diagnostic[] } {
+export function discoverPlugins(rootDir: string, file: PluginsFile, coreVersion: string, installDir = rootDir): { candidates: PluginCandidate[]; diagnostics: Diagnostic[] } {
   const candidates: PluginCandidate[] = [];
   const diagnostics: Diagnostic[] = [];
-  const workspace = path.join(rootDir, 'plugins');
-  if (existsSync(workspace)) {
+  const seen = new Set<string>();
+  const add = (dir: string, source: PluginCandidate['source']) => {
+    const real = realpathSync(dir);
+    if (seen.has(real)) return;
+    seen.add(real);
+    candidates.push(candidate(dir, source, coreVersion, file));
+  };
+  const folders = [...(file.bundled ? [path.join(installDir, 'plugins')] : []), path.join(rootDir, 'plugins')];
+  for (const workspace of folders) {
+    if (!existsSync(workspace)) continue;
     for (const entry of readdirSync(workspace, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      if (entry.isDirectory() && existsSync(path.join(workspace, entry.name, 'package.json'))) {
-        candidates.push(candidate(path.join(workspace, entry.name), 'workspace', coreVersion, file));
-      }
+      if (entry.isDirectory() && existsSync(path.join(workspace, entry.name, 'package.json'))) add(path.join(workspace, entry.name), 'workspace');
     }
   }
-  const require = createRequire(path.join(rootDir, 'package.json'));
+  const requires = [createRequire(path.join(rootDir, 'package.json')), createRequire(path.join(installDir, 'package.json'))];
   for (const name of file.packages) {
-    let dir: string;
-    try {
-      dir = path.dirname(require.resolve(`${name}/package.json`));
-    } catch {
-      diagnostics.push({ severity: 'error', path: `packages.${name}`, message: `package "${name}" is listed in plugins.config.json but not installed; run npm install ${name}` });
+    let dir: string | undefined;
+    for (const require of requires) {
+      try {
+        dir = path.dirname(require.resolve(`${name}/package.json`));
+        break;
+      } catch {
+        /* try the next place */
+      }
+    }
+    if (dir) {
+      add(dir, 'package');
       continue;
     }
-    candidates.push(candidate(dir, 'package', coreVersion, file));
+    {
+      diagnostics.push({ severity: 'error', path: `packages.${name}`, message: `package "${name}" is listed in plugins.config.json but not installed; run npm install ${name}` });
+    }
   }
   // Two packages claiming one id: neither runs, so the choice is never silent.
   const byId = new Map<string, PluginCandidate[]>();

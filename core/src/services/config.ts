@@ -3,6 +3,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
+/** The PlugChat installation (the folder holding core/): core/dist/services → three levels up. */
+export const INSTALL_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
 /** A configuration problem: where it is, which key, and what was expected. */
 export class ConfigError extends Error {
   constructor(
@@ -26,6 +29,8 @@ const fileSchema = z
   .object({
     $schema: z.string().optional(),
     packages: z.array(z.string().min(1)).default([]),
+    /** Whether the plugins shipped with PlugChat (its own plugins/ folder) are found; false: only this file's folder's plugins/ and the packages. */
+    bundled: z.boolean().default(true),
     plugins: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/), pluginEntry).default({}),
   })
   .strict();
@@ -33,7 +38,10 @@ const fileSchema = z
 export type PluginsFile = z.infer<typeof fileSchema>;
 
 export interface AppConfig {
+  /** The folder of plugins.config.json: its plugins/ folder and its packages are found from here. */
   rootDir: string;
+  /** Where PlugChat is installed: the bundled plugins are found in its plugins/ folder. */
+  installDir: string;
   configFile: string;
   file: PluginsFile;
   port: number;
@@ -105,6 +113,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
   }
   return {
     rootDir,
+    installDir: INSTALL_DIR,
     configFile,
     file,
     port,

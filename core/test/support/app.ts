@@ -32,7 +32,8 @@ export async function createWorkspace(opts: { mode?: Mode; config?: Record<strin
   const dir = path.join(WORK, `ws-${randomBytes(5).toString('hex')}`);
   const dataDir = path.join(dir, 'data');
   mkdirSync(dataDir, { recursive: true });
-  writeFileSync(path.join(dir, 'plugins.config.json'), JSON.stringify(opts.config ?? {}, null, 2));
+  // Only what the test names: the plugins shipped in the repository are not found unless listed.
+  writeFileSync(path.join(dir, 'plugins.config.json'), JSON.stringify({ bundled: false, ...(opts.config ?? {}) }, null, 2));
   for (const [folder, p] of Object.entries(opts.plugins ?? {})) {
     const pdir = path.join(dir, 'plugins', folder);
     mkdirSync(pdir, { recursive: true });

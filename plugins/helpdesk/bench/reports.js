@@ -136,7 +136,7 @@ async function run(label, databaseUrl) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'plugchat-reports-bench-'));
   writeFileSync(path.join(dir, 'package.json'), '{"private":true}');
   symlinkSync(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'));
-  writeFileSync(path.join(dir, 'plugins.config.json'), JSON.stringify({ packages: ['@plugchat/whatsapp-session', '@plugchat/helpdesk'] }));
+  writeFileSync(path.join(dir, 'plugins.config.json'), JSON.stringify({ bundled: false, packages: ['@plugchat/whatsapp-session', '@plugchat/helpdesk'] }));
   const env = { ...process.env, DATA_DIR: path.join(dir, 'data'), PORT: '0', HOST: '127.0.0.1', APP_SECRET: 'bench-secret-'.padEnd(40, 'x'), DATABASE_URL: databaseUrl ?? '' };
   const app = await boot({ cwd: dir, env, logger: createLogger('warn') });
   const rows = [];

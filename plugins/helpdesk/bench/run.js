@@ -34,7 +34,7 @@ const now = () => Number(process.hrtime.bigint()) / 1e6;
 const dir = mkdtempSync(path.join(os.tmpdir(), 'plugchat-helpdesk-bench-'));
 writeFileSync(path.join(dir, 'package.json'), '{"private":true}');
 symlinkSync(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'));
-writeFileSync(path.join(dir, 'plugins.config.json'), JSON.stringify({ packages: ['@plugchat/whatsapp-session', '@plugchat/whatsapp-sandbox', '@plugchat/helpdesk'] }));
+writeFileSync(path.join(dir, 'plugins.config.json'), JSON.stringify({ bundled: false, packages: ['@plugchat/whatsapp-session', '@plugchat/whatsapp-sandbox', '@plugchat/helpdesk'] }));
 const app = await boot({ cwd: dir, env: { ...process.env, DATA_DIR: path.join(dir, 'data'), PORT: '0', HOST: '127.0.0.1', APP_SECRET: 'bench-secret-'.padEnd(40, 'x') }, logger: createLogger('warn') });
 const network = app.host.records.get('whatsapp-sandbox').api.network();
 const json = async (method, url, body, headers = {}) => {

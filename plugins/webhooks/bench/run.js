@@ -37,7 +37,7 @@ async function run(label, databaseUrl) {
   symlinkSync(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'));
   writeFileSync(
     path.join(dir, 'plugins.config.json'),
-    JSON.stringify({ packages: ['@plugchat/whatsapp-session', '@plugchat/webhooks'], plugins: { webhooks: { settings: { allowHttp: true, allowPrivateNetworks: true } } } }),
+    JSON.stringify({ bundled: false, packages: ['@plugchat/whatsapp-session', '@plugchat/webhooks'], plugins: { webhooks: { settings: { allowHttp: true, allowPrivateNetworks: true } } } }),
   );
   const env = { ...process.env, DATA_DIR: path.join(dir, 'data'), PORT: '0', HOST: '127.0.0.1', APP_SECRET: 'bench-secret-'.padEnd(40, 'x'), DATABASE_URL: databaseUrl ?? '' };
   const app = await boot({ cwd: dir, env, logger: createLogger('warn') });

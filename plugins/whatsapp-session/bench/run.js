@@ -32,7 +32,7 @@ writeFileSync(path.join(dir, 'package.json'), '{"private":true}');
 symlinkSync(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'));
 writeFileSync(
   path.join(dir, 'plugins.config.json'),
-  JSON.stringify({ packages: ['plugchat-plugin-hello', '@plugchat/whatsapp-session', '@plugchat/whatsapp-sandbox'], plugins: { 'whatsapp-session': { settings: { queueLimit: 100000 } } } }),
+  JSON.stringify({ bundled: false, packages: ['plugchat-plugin-hello', '@plugchat/whatsapp-session', '@plugchat/whatsapp-sandbox'], plugins: { 'whatsapp-session': { settings: { queueLimit: 100000 } } } }),
 );
 const app = await boot({ cwd: dir, env: { ...process.env, DATA_DIR: path.join(dir, 'data'), PORT: '0', HOST: '127.0.0.1', APP_SECRET: 'bench-secret-'.padEnd(40, 'x') }, logger: createLogger('warn') });
 const network = app.host.records.get('whatsapp-sandbox').api.network();

@@ -74,6 +74,7 @@ export async function createFleet(opts) {
   writeFileSync(
     path.join(dir, 'plugins.config.json'),
     JSON.stringify({
+      bundled: false,
       packages: opts.packages ?? ['@plugchat/whatsapp-session', '@plugchat/webhooks'],
       plugins: { ...(opts.plugins ?? {}), 'whatsapp-session': { settings: { waWebSocketUrl: network.url, mediaCaFile: network.media.caFile, ...(opts.sessionSettings ?? {}) } } },
     }),

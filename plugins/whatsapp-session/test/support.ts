@@ -70,7 +70,7 @@ export async function externalNetwork(ws: Workspace, packages: string[], plugins
   await network.start();
   writeFileSync(
     path.join(ws.dir, 'plugins.config.json'),
-    JSON.stringify({ packages, plugins: { ...plugins, 'whatsapp-session': { settings: { waWebSocketUrl: network.url, mediaCaFile: network.media!.caFile } } } }),
+    JSON.stringify({ bundled: false, packages, plugins: { ...plugins, 'whatsapp-session': { settings: { waWebSocketUrl: network.url, mediaCaFile: network.media!.caFile } } } }),
   );
   return network;
 }
