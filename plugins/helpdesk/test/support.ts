@@ -23,7 +23,7 @@ export interface HelpdeskHarness extends Harness {
 let seq = 0;
 
 /** PlugChat with whatsapp-session, the sandbox and the helpdesk, an owner, and one paired instance. */
-export async function helpdeskHarness(opts: { mode?: 'embedded' | 'postgresql'; clock?: ManualClock; settings?: Record<string, unknown>; sessionSettings?: Record<string, unknown>; plugins?: Parameters<typeof createWorkspace>[0]['plugins']; packages?: string[]; pluginSettings?: Record<string, Record<string, unknown>> } = {}): Promise<HelpdeskHarness> {
+export async function helpdeskHarness(opts: { mode?: 'embedded' | 'postgresql'; clock?: ManualClock; settings?: Record<string, unknown>; sessionSettings?: Record<string, unknown>; plugins?: NonNullable<Parameters<typeof createWorkspace>[0]>['plugins']; packages?: string[]; pluginSettings?: Record<string, Record<string, unknown>> } = {}): Promise<HelpdeskHarness> {
   const ws = await createWorkspace({
     mode: opts.mode,
     plugins: opts.plugins,

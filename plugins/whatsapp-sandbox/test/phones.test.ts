@@ -24,7 +24,7 @@ describe('a Baileys client and a virtual customer phone', () => {
     await network?.stop();
   });
 
-  const lastFromPhone = (kind: (m: proto.IMessage) => unknown) => biz.waitFor(() => [...biz.upserts].reverse().find((u) => u.msg.key.remoteJid === phoneJid && !u.msg.key.fromMe && kind(u.msg.message ?? {})), 'a message from the phone');
+  const lastFromPhone = (kind: (m: import('@whiskeysockets/baileys').proto.IMessage) => unknown) => biz.waitFor(() => [...biz.upserts].reverse().find((u) => u.msg.key.remoteJid === phoneJid && !u.msg.key.fromMe && kind(u.msg.message ?? {})), 'a message from the phone');
 
   it('decrypts what the business sends and reports delivered and read', async () => {
     const sent = await biz.sendText(phoneJid, 'Oi Vitória!');

@@ -100,7 +100,7 @@ describe.skipIf(!TEST_DATABASE_URL)('several processes on one PostgreSQL', () =>
     await steady(8_000);
     const per = new Map<string, number>();
     for (const o of (await leaseOwners(fleet.databaseUrl)).values()) per.set(o, (per.get(o) ?? 0) + 1);
-    expect([...per.keys()].sort()).toEqual(fleet.nodes.map((n) => n.node).sort());
+    expect([...per.keys()].sort()).toEqual(fleet.nodes.map((n) => n!.node).sort());
   }, 240_000);
 
   it('routes a send and a restart to the owner, and streams its state to a browser on a third process', async () => {
