@@ -3,6 +3,7 @@ import { HttpError, nextSeq, stableUuid, notFound, type JobHandle, type Knex, ty
 import type { WhatsAppSessionApi } from '@plugchat/whatsapp-session';
 import { EVENT_KINDS, type EventKind } from './payloads.js';
 import { checkUrl, postJson, type AttemptResult } from './safeRequest.js';
+import { LogChanges } from './logChanges.js';
 
 export interface Settings {
   'webhooks.maxAttempts': number;
@@ -85,11 +86,16 @@ function retryAfterSeconds(value: string | string[] | undefined): number | undef
 export class WebhookService {
   deliverJob?: JobHandle<DeliverJob>;
 
+  /** Tells the live delivery log what changed. */
+  readonly changes: LogChanges;
+
   constructor(
     private readonly knex: Knex,
     private readonly ctx: PluginContext<Settings>,
     private readonly session: WhatsAppSessionApi,
-  ) {}
+  ) {
+    this.changes = new LogChanges(ctx as unknown as PluginContext);
+  }
 
   private endpoints = () => this.knex<EndpointRow>('webhooks_endpoints');
   private deliveries = () => this.knex<DeliveryRow>('webhooks_deliveries');
@@ -228,6 +234,7 @@ export class WebhookService {
       lease_until: null,
       job_id: null,
     });
+    this.changes.mark(e.instance_id);
     if (!truthy(e.paused)) await this.schedule(id, 0);
   }
 
@@ -310,6 +317,7 @@ export class WebhookService {
     const ok = result.status !== undefined && result.status >= 200 && result.status < 300;
     if (ok) {
       await this.deliveries().where({ id: d.id }).update({ status: 'delivered', attempts: attempt, last_status_code: result.status, last_error: null, delivered_at: new Date(), lease_until: null });
+      this.changes.mark(d.instance_id);
       if (e.consecutive_failures || truthy(e.failing)) {
         await this.endpoints().where({ id: e.id }).update({ consecutive_failures: 0, failing: false });
         // The receiver is back: what waited for a later retry goes now, not after its backoff.
@@ -330,6 +338,7 @@ export class WebhookService {
     if (!retryable) next = 'failed';
     else if (attempt >= max) next = 'dead';
     await this.deliveries().where({ id: d.id }).update({ status: next, attempts: attempt, last_status_code: status ?? null, last_error: error.slice(0, 500), lease_until: null });
+    this.changes.mark(d.instance_id);
     const failures = e.consecutive_failures + 1;
     const failing = failures >= this.ctx.settings.get('webhooks.failingAfter');
     await this.endpoints().where({ id: e.id }).update({ consecutive_failures: failures, failing });
@@ -367,6 +376,7 @@ export class WebhookService {
     const { d } = await this.getDelivery(accountId, id);
     if (d.status === 'pending') throw new HttpError(409, 'already_pending', 'This delivery is still being attempted.');
     await this.deliveries().where({ id }).update({ status: 'pending' });
+    this.changes.mark(d.instance_id);
     await this.schedule(id, 0);
   }
 
@@ -374,6 +384,7 @@ export class WebhookService {
     const rows = await this.deliveries().where({ account_id: accountId, endpoint_id: endpointId }).whereIn('status', ['failed', 'dead']).orderBy('seq');
     for (const d of rows) {
       await this.deliveries().where({ id: d.id }).update({ status: 'pending' });
+      this.changes.mark(d.instance_id);
       await this.schedule(d.id, 0);
     }
     return rows.length;

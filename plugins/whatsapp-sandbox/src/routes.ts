@@ -1,4 +1,4 @@
-import { createRouter, conflict, notFound, HttpError, z, type Caller } from '@plugchat/core';
+import { createRouter, conflict, notFound, HttpError, openEventStream, z, type Caller } from '@plugchat/core';
 import { SandboxError, type PhoneMessage, type SandboxNetwork, type VirtualPhone } from './network/index.js';
 
 const phoneNumber = z.string().regex(/^\d{8,15}$/, 'must be 8 to 15 digits with the country code, no +');
@@ -79,6 +79,21 @@ export function sandboxRouter(network: () => SandboxNetwork) {
         }
       },
     )
+    .get('/stream', { summary: "Live changes of this account's virtual phones (Server-Sent Events: a phone to read again)", role: 'agent' }, (c) => {
+      const net = network();
+      const stream = openEventStream(c.koa);
+      // What changes a phone's page: a message in or out, a status tick, a phone created or brought online.
+      const events = ['phone-received', 'phone-sent', 'phone-status', 'phone-changed'] as const;
+      const onEvent = (p: { phone?: string }) => {
+        const phone = p.phone ? net.phone(p.phone) : undefined;
+        if (phone && phone.owner === c.auth.accountId) stream.send('phone', { phone: phone.phone });
+      };
+      for (const e of events) net.on(e, onEvent);
+      stream.onClose(() => {
+        for (const e of events) net.off(e, onEvent);
+      });
+      return undefined;
+    })
     .get('/phones/:phone', { summary: 'A virtual phone and its messages', role: 'agent', params: phoneParam, response: phoneOut }, (c) => phoneJson(own(c.auth, c.params.phone)))
     .post(
       '/phones/:phone/messages',

@@ -1,4 +1,4 @@
-import { createRouter, z } from '@plugchat/core';
+import { createRouter, openEventStream, z } from '@plugchat/core';
 import type { WhatsAppSessionApi } from '@plugchat/whatsapp-session';
 import { EVENT_KINDS } from '../payloads.js';
 import { truthy, type EndpointRow, type DeliveryRow, type WebhookService } from '../service.js';
@@ -93,6 +93,14 @@ export function nativeRouter(svc: WebhookService, session: WhatsAppSessionApi) {
       },
       async (c) => ({ deliveries: (await svc.listDeliveries(c.auth.accountId, c.query)).map(deliveryJson) }),
     )
+    .get('/stream', { summary: "Live changes of an instance's delivery log (Server-Sent Events: read the log again)", role: 'admin', query: z.object({ instanceId: z.string().min(1).max(64) }).strict() }, async (c) => {
+      const inst = await session.instanceOf(c.auth, c.query.instanceId);
+      const stream = openEventStream(c.koa);
+      const onChange = (id: string) => id === inst.id && stream.send('deliveries', { instanceId: id });
+      svc.changes.on('changed', onChange);
+      stream.onClose(() => svc.changes.off('changed', onChange));
+      return undefined;
+    })
     .get('/deliveries/:id', { summary: 'One delivery with every attempt', role: 'admin', params: uuid }, async (c) => {
       const { d, attempts } = await svc.getDelivery(c.auth.accountId, c.params.id);
       return {

@@ -953,6 +953,7 @@ export class SandboxNetwork extends EventEmitter {
     }
     const p = this.phone(phone)!;
     if (p.online) this.internals.setPhoneOnline(phone, true);
+    this.emit('phone-changed', { phone });
     return p;
   }
 

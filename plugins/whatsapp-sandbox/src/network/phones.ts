@@ -164,6 +164,7 @@ export class VirtualPhone {
     if (status && STATUS_RANK[status] > STATUS_RANK[msg.status ?? 'sent']) {
       msg.status = status;
       this.host.save();
+      this.host.emit('phone-status', { phone: this.phone, id, status });
     }
   }
 
@@ -174,6 +175,7 @@ export class VirtualPhone {
       for (const r of this.state.pendingReceipts.splice(0)) this.receipt(r.to, r.id);
     }
     this.host.save();
+    this.host.emit('phone-changed', { phone: this.phone });
   }
 
   /** Marks received messages read (all unread ones from `chat` when no ids are given). */
@@ -186,6 +188,7 @@ export class VirtualPhone {
       this.receipt(m.chat, m.id, opts.played ? 'played' : 'read');
     }
     this.host.save();
+    if (targets.length) this.host.emit('phone-changed', { phone: this.phone });
     return targets.map((m) => m.id);
   }
 
@@ -252,6 +255,7 @@ export class VirtualPhone {
     const entry: PhoneMessage = { id, chat: userJid(target.user), direction: 'out', at: now(), raw, status: 'sent', ...summarize(message) };
     this.state.messages.push(entry);
     this.host.save();
+    this.host.emit('phone-sent', { phone: this.phone, message: entry });
     return entry;
   }
 
