@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 
 const dist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist');
 const manifest = JSON.parse(readFileSync(path.join(dist, '.vite/manifest.json'), 'utf8'));
-const entry = Object.entries(manifest).find(([, c]) => c.isEntry);
+// The page's entry (the shared modules for plugin UIs are entries too, loaded only by plugins).
+const entry = Object.entries(manifest).find(([key, c]) => c.isEntry && key === 'index.html');
 const seen = new Set();
 const visit = (key) => {
   const chunk = manifest[key];

@@ -6,7 +6,9 @@ import { get } from './api';
 export interface UiPage {
   id: string;
   path: string;
+  /** The navigation label's key in the app's messages; a plugin from npm gives its own label as title. */
   titleKey: string;
+  title?: string;
   /** Position in the navigation (lower first; default 50). */
   order?: number;
   /** Use the whole width of the window (an inbox), not the reading width. */
@@ -33,7 +35,7 @@ export interface PluginInfo {
   displayName: string;
   state: string;
   reason: string | null;
-  ui: { panels: { id: string; slot: string; title: string }[]; pages: { id: string; path: string; title: string }[] };
+  ui: { panels: { id: string; slot: string; title: string }[]; pages: { id: string; path: string; title: string }[]; module?: string };
 }
 
 // First-party plugin UIs are composed at build time; only the active ones are used at run time.
@@ -47,12 +49,15 @@ export async function loadPluginUis() {
   const declaredPanels = new Set(plugins.filter((p) => p.state === 'active').flatMap((p) => p.ui.panels.map((x) => x.id)));
   const pages: UiPage[] = [];
   const panels: UiPanel[] = [];
-  for (const load of Object.values(modules)) {
+  // Plugins installed from npm ship a prebuilt module, loaded now (it imports the shell's Vue through the import map).
+  const runtime = plugins.filter((p) => p.state === 'active' && p.ui.module).map((p) => () => import(/* @vite-ignore */ p.ui.module!) as Promise<{ default: PluginUi }>);
+  for (const load of [...Object.values(modules), ...runtime]) {
     try {
       const ui = (await load()).default;
       pages.push(...(ui.pages ?? []).filter((p) => declaredPages.has(p.id)));
       panels.push(...(ui.panels ?? []).filter((p) => declaredPanels.has(p.id)));
     } catch (err) {
+      // One plugin's broken module costs its own pages and panels, never the app.
       console.error('a plugin UI failed to load', err);
     }
   }

@@ -29,6 +29,8 @@ export const manifestSchema = z
         routes: z.array(z.object({ prefix: z.string().regex(/^(\/[a-z0-9][a-z0-9_-]*)+$/, 'must be a path like /api/my-plugin') }).strict()).default([]),
         ui: z
           .object({
+            /** A prebuilt ES module (path in the package) exporting { pages, panels }: the web app loads it at run time. */
+            module: z.string().regex(/^(?!\/)(?!.*\.\.)[\w./-]+\.m?js$/, 'must be a relative path to a .js file inside the package').optional(),
             panels: z.array(z.object({ id: z.string().regex(NAME), slot: z.string().min(1), title: z.string().min(1) }).strict()).default([]),
             pages: z
               .array(z.object({ id: z.string().regex(NAME), path: z.string().regex(/^\/[a-z0-9/_-]*$/), title: z.string().min(1), icon: z.string().optional() }).strict())

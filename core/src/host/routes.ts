@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { z } from 'zod';
 import type { Knex } from '@mikro-orm/knex';
 import { createRouter } from '../api/routes.js';
@@ -17,7 +19,11 @@ const pluginOut = z.object({
   reason: z.string().nullable(),
   dependencies: z.array(z.string()),
   diagnostics: z.array(z.object({ severity: z.string(), path: z.string(), message: z.string() })),
-  ui: z.object({ panels: z.array(z.object({ id: z.string(), slot: z.string(), title: z.string() })), pages: z.array(z.object({ id: z.string(), path: z.string(), title: z.string() })) }),
+  ui: z.object({
+    panels: z.array(z.object({ id: z.string(), slot: z.string(), title: z.string() })),
+    pages: z.array(z.object({ id: z.string(), path: z.string(), title: z.string() })),
+    module: z.string().optional().describe('URL of the ES module with the pages and panels, for plugins that ship one'),
+  }),
 });
 
 /** GET /api/plugins and the settings of each plugin. */
@@ -35,9 +41,28 @@ export function pluginRouters(host: PluginHost, settings: SettingsRegistry, even
         dependencies: r.manifest?.dependencies ?? [],
         diagnostics: r.diagnostics,
         // A UI renders panels only for active plugins.
-        ui: r.state === 'active' && r.manifest ? r.manifest.contributes.ui : { panels: [], pages: [] },
+        ui:
+          r.state === 'active' && r.manifest
+            ? { ...r.manifest.contributes.ui, module: r.manifest.contributes.ui.module ? `/api/plugins/${encodeURIComponent(r.id)}/ui/${path.basename(r.manifest.contributes.ui.module)}` : undefined }
+            : { panels: [], pages: [] },
       })),
     }))
+    .get(
+      '/:id/ui/:file',
+      { summary: "A file of an active plugin's web-app module (its folder only)", tags: ['plugins'], params: z.object({ id: z.string(), file: z.string().regex(/^[\w.-]+\.m?js(\.map)?$/) }) },
+      (c) => {
+        const r = host.records.get(c.params.id);
+        const module = r?.state === 'active' ? r.manifest?.contributes.ui.module : undefined;
+        if (!r || !module) throw notFound('Plugin UI');
+        const dir = path.dirname(path.resolve(r.dir, module));
+        const file = path.resolve(dir, c.params.file);
+        if (!file.startsWith(dir + path.sep) || !existsSync(file)) throw notFound('Plugin UI file');
+        c.koa.type = file.endsWith('.map') ? 'application/json' : 'text/javascript';
+        c.koa.set('Cache-Control', 'no-cache');
+        c.koa.body = readFileSync(file);
+        return undefined;
+      },
+    )
     .get(
       '/:id/settings',
       { summary: "A plugin's settings: schema, current value and where it came from", role: 'admin', tags: ['plugins'], params: z.object({ id: z.string() }) },
