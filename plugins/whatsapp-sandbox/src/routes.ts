@@ -148,6 +148,22 @@ export function sandboxRouter(network: () => SandboxNetwork) {
         }
       },
     )
+    .post(
+      '/pairing-code',
+      {
+        summary: "Type a device's pairing code on a phone (link-code pairing): links the device that asked for it to the phone's number",
+        role: 'admin',
+        body: z.object({ phone: phoneNumber, code: z.string().regex(/^[0-9A-Za-z]{4}-?[0-9A-Za-z]{4}$/, 'must be the 8-character code the device shows, like ABCD-EFGH'), name: z.string().max(100).optional() }).strict(),
+        response: z.object({ jid: z.string() }),
+      },
+      async (c) => {
+        try {
+          return { jid: await network().enterPairingCode(c.body.phone, c.body.code, { name: c.body.name }) };
+        } catch (err) {
+          return translate(err);
+        }
+      },
+    )
     .get('/devices', { summary: 'Linked devices on the network (operators)', operator: true }, () => ({ devices: network().devices() }))
     .post(
       '/devices/:jid/faults',

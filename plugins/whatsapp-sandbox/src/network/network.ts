@@ -2,7 +2,7 @@ import { createHmac, randomBytes, randomInt } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { Curve, decodeBinaryNode, encodeBinaryNode, generateKeyPair, proto, signedKeyPair, type BinaryNode } from './baileys.js';
+import { Baileys, Curve, decodeBinaryNode, encodeBinaryNode, generateKeyPair, proto, signedKeyPair, type BinaryNode } from './baileys.js';
 import { MediaServer, type MediaServerOptions } from './media.js';
 import { NoiseError, NoiseResponder } from './noise.js';
 import { newPhoneState, VirtualPhone, type PhoneHost } from './phones.js';
@@ -103,6 +103,8 @@ export class SandboxNetwork extends EventEmitter {
   /** Logins and replacements per device, for tests and the bench (not kept across restarts). */
   private readonly loginCounts = new Map<string, { logins: number; replaced: number }>();
   private readonly pendingRefs = new Map<string, Conn>();
+  /** Devices waiting for the pairing code they show to be typed on the phone, by phone number. */
+  private readonly linkCodes = new Map<string, { conn: Conn; wrapped: Buffer; ref: Buffer; finish?: (reg: BinaryNode) => void }>();
   private readonly subscriptions = new Map<string, Set<string>>();
   private readonly msgIndex = new Map<string, string>();
   private readonly ackErrors = new Map<string, string>();
@@ -343,18 +345,108 @@ export class SandboxNetwork extends EventEmitter {
     if (conn.clientStatic.toString('base64') !== noiseB64 || conn.registration.identityKey.toString('base64') !== identityB64) {
       throw new SandboxError('invalid_qr', 'The QR code does not match the connection that showed it.');
     }
+    return this.linkDevice(conn, phone, Buffer.from(advB64, 'base64'), opts);
+  }
+
+  /**
+   * Plays the primary phone entering the pairing code a device shows (link-code pairing, as
+   * WhatsApp does it): the device's ephemeral key comes wrapped with a key derived from the code,
+   * the phone answers with its own, and the device's key bundle proves both sides used one code.
+   * A wrong code fails with wrong_code and links nothing.
+   */
+  async enterPairingCode(phone: string, code: string, opts: ScanOptions = {}): Promise<string> {
+    assertPhone(phone);
+    const pending = this.linkCodes.get(phone);
+    if (!pending || pending.conn.stage !== 'open' || !pending.conn.registration) throw new SandboxError('no_pairing_code', `No device is waiting for a pairing code for ${phone}; ask the instance for a code first.`);
+    const B = Baileys;
+    const typed = code.replace(/[^0-9A-Za-z]/g, '').toUpperCase();
+    const account = this.getOrCreateAccount(phone, opts);
+    const w = pending.wrapped;
+    const companionEphemeral = B.aesDecryptCTR(w.subarray(48, 80), await B.derivePairingCodeKey(typed, w.subarray(0, 32)), w.subarray(32, 48));
+    const primaryEphemeral = generateKeyPair();
+    const salt = randomBytes(32);
+    const iv = randomBytes(16);
+    const wrappedPrimary = Buffer.concat([salt, iv, B.aesEncryptCTR(primaryEphemeral.public, await B.derivePairingCodeKey(typed, salt), iv)]);
+    const finished = new Promise<BinaryNode>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new SandboxError('pairing_failed', 'The device did not finish the pairing.')), 15_000);
+      pending.finish = (n) => {
+        clearTimeout(timer);
+        resolve(n);
+      };
+    });
+    this.send(
+      pending.conn,
+      node('notification', { from: SERVER, type: 'link_code_companion_reg', id: serverId(), t: now() }, [
+        node('link_code_companion_reg', { stage: 'primary_hello' }, [
+          node('link_code_pairing_ref', {}, pending.ref),
+          node('primary_identity_pub', {}, account.accountKey.public),
+          node('link_code_pairing_wrapped_primary_ephemeral_pub', {}, wrappedPrimary),
+        ]),
+      ]),
+    );
+    const reg = await finished;
+    const bundle = bytes(child(reg, 'link_code_pairing_wrapped_key_bundle'));
+    const companionIdentity = bytes(child(reg, 'companion_identity_public'));
+    if (!bundle || bundle.length < 44 + 96 || !companionIdentity) throw new SandboxError('pairing_failed', 'The device sent an incomplete key bundle.');
+    const shared = Buffer.from(Curve.sharedKey(primaryEphemeral.private, companionEphemeral));
+    const key = await B.hkdf(shared, 32, { salt: bundle.subarray(0, 32), info: 'link_code_pairing_key_bundle_encryption_key' });
+    let plain: Buffer;
+    try {
+      plain = Buffer.from(B.aesDecryptGCM(bundle.subarray(44), key, bundle.subarray(32, 44), Buffer.alloc(0)));
+    } catch {
+      // The two sides derived different keys: the code typed is not the one the device showed.
+      this.linkCodes.delete(phone);
+      this.close(pending.conn, 20);
+      throw new SandboxError('wrong_code', 'That code is not the one the device shows; ask for a new code.');
+    }
+    const reg2 = pending.conn.registration;
+    if (!plain.subarray(0, 32).equals(companionIdentity) || !companionIdentity.equals(reg2.identityKey) || !plain.subarray(32, 64).equals(account.accountKey.public)) {
+      throw new SandboxError('pairing_failed', 'The key bundle does not name this device and this phone.');
+    }
+    const identityShared = Buffer.from(Curve.sharedKey(account.accountKey.private, companionIdentity));
+    const advSecret = Buffer.from(await B.hkdf(Buffer.concat([shared, identityShared, plain.subarray(64, 96)]), 32, { info: 'adv_secret' }));
+    this.linkCodes.delete(phone);
+    return this.linkDevice(pending.conn, phone, advSecret, opts);
+  }
+
+  /** A pairing device's link-code stanzas: the code request (companion_hello) and its key bundle (companion_finish). */
+  private onLinkCode(conn: Conn, iq: BinaryNode) {
+    const reg = child(iq, 'link_code_companion_reg')!;
+    const phone = parseJid(reg.attrs.jid ?? '')?.user;
+    if (reg.attrs.stage === 'companion_hello') {
+      const wrapped = bytes(child(reg, 'link_code_pairing_wrapped_companion_ephemeral_pub'));
+      if (!phone || !wrapped || wrapped.length !== 80 || !conn.registration) return this.iqError(conn, iq, '400', 'bad-request');
+      const ref = Buffer.from(randomBytes(16).toString('base64url'));
+      this.linkCodes.set(phone, { conn, wrapped: Buffer.from(wrapped), ref });
+      this.emit('pairing-code-requested', { phone });
+      return this.result(conn, iq, [node('link_code_companion_reg', {}, [node('link_code_pairing_ref', {}, ref)])]);
+    }
+    if (reg.attrs.stage === 'companion_finish') {
+      const pending = [...this.linkCodes.values()].find((p) => p.conn === conn);
+      this.result(conn, iq);
+      pending?.finish?.(reg);
+      return;
+    }
+    this.iqError(conn, iq, '400', 'bad-request');
+  }
+
+  /** Links a new companion device to `phone`'s account on `conn`, signing its identity with the ADV secret both sides share. */
+  private async linkDevice(conn: Conn, phone: string, advSecret: Buffer, opts: ScanOptions): Promise<string> {
+    if (!conn.registration || !conn.clientStatic) throw new SandboxError('qr_expired', 'This device is no longer waiting to be linked.');
     for (const r of conn.refs) this.pendingRefs.delete(r);
+    const registration = conn.registration;
+    const clientStatic = conn.clientStatic;
     const account = this.getOrCreateAccount(phone, opts);
     const deviceId = account.nextDeviceId++;
     const keyIndex = account.nextKeyIndex++;
     const jid = deviceJid(phone, deviceId);
 
     const details = Buffer.from(proto.ADVDeviceIdentity.encode({ rawId: randomInt(1, 2 ** 31), timestamp: now(), keyIndex }).finish());
-    const accountSignature = Buffer.from(Curve.sign(account.accountKey.private, Buffer.concat([Buffer.from([6, 0]), details, conn.registration.identityKey])));
+    const accountSignature = Buffer.from(Curve.sign(account.accountKey.private, Buffer.concat([Buffer.from([6, 0]), details, registration.identityKey])));
     const signed = Buffer.from(
       proto.ADVSignedDeviceIdentity.encode({ details, accountSignatureKey: account.accountKey.public, accountSignature }).finish(),
     );
-    const hmac = createHmac('sha256', Buffer.from(advB64, 'base64')).update(signed).digest();
+    const hmac = createHmac('sha256', advSecret).update(signed).digest();
     const deviceIdentity = Buffer.from(proto.ADVSignedDeviceIdentityHMAC.encode({ details: signed, hmac }).finish());
 
     const content: BinaryNode[] = [node('device-identity', {}, deviceIdentity)];
@@ -363,13 +455,13 @@ export class SandboxNetwork extends EventEmitter {
     if (opts.name) content.push(node('biz', { name: opts.name }));
     const reply = await this.query(conn, node('iq', { from: SERVER, type: 'set', id: serverId(), xmlns: 'md', t: now() }, [node('pair-success', {}, content)]));
     if (!child(reply, 'pair-device-sign')) throw new SandboxError('pairing_failed', 'The client did not sign the pairing.');
-    const reg = conn.registration;
+    const reg = registration;
     const device: Device = {
       jid,
       phone,
       deviceId,
       keyIndex,
-      noiseKey: conn.clientStatic,
+      noiseKey: clientStatic,
       identityKey: reg.identityKey,
       registrationId: reg.registrationId,
       signedPreKey: reg.signedPreKey,
@@ -470,7 +562,10 @@ export class SandboxNetwork extends EventEmitter {
       return;
     }
     // Before login only the pairing exchange is meaningful; anything else is ignored (§3.2).
-    if (!conn.device) return;
+    if (!conn.device) {
+      if (n.tag === 'iq' && n.attrs.xmlns === 'md' && child(n, 'link_code_companion_reg')) this.onLinkCode(conn, n);
+      return;
+    }
     switch (n.tag) {
       case 'iq':
         return this.onIq(conn, n);

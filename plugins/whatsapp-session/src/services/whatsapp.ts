@@ -650,7 +650,10 @@ export class WhatsAppService implements LeaseHolder {
   private async pairingCodeLocal(row: InstanceRow, phone: string): Promise<string> {
     if (!this.sessions.get(row.id)) await this.startLocal(row);
     const session = this.sessions.get(row.id)!;
-    for (let i = 0; i < 50 && !session.sock; i++) await sleep(100);
+    // WhatsApp takes the request only once the connection waits to be linked (it has offered a QR
+    // code); sent earlier, during the handshake, it is lost.
+    for (let i = 0; i < 150 && !(session.sock && this.qrs.has(row.id)); i++) await sleep(100);
+    if (!this.qrs.has(row.id)) throw new HttpError(504, 'pairing_code_failed', 'WhatsApp did not get ready to link a device in time. Try again, or scan the QR code instead.');
     try {
       return await session.sock!.requestPairingCode(phone);
     } catch (err) {
