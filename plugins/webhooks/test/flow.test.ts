@@ -96,15 +96,17 @@ describe('webhooks for the PlugMessage flow', () => {
   it('sends a poll and delivers the customer\'s vote as ReceivedCallback with pollVote', async () => {
     const phone = h.sandbox().network().phone(CUSTOMER)!;
     const api = h.api(inst);
-    const bad = await api.post('/send-poll', { phone: CUSTOMER, message: 'Qual horário?', poll: [{ name: 'Manhã' }] });
-    expect(bad.status).toBe(400);
-    expect(bad.body.error.details.issues[0].path).toBe('body.poll');
+    const one = await api.post('/send-poll', { phone: CUSTOMER, message: 'Qual horário?', poll: [{ name: 'Manhã' }] });
+    expect(one.status).toBe(400);
+    expect(one.body.error.details.issues[0].path).toBe('body.poll');
     const sent = await api.post('/send-poll', { phone: CUSTOMER, message: 'Qual horário?', poll: [{ name: 'Manhã' }, { name: 'Tarde' }, { name: 'Noite' }], pollMaxOptions: 1 });
     expect(sent.status).toBe(200);
     const poll = await waitFor(async () => phone.messages().find((m) => m.id === sent.body.messageId), 20_000, 'the poll on the phone');
     expect(poll).toMatchObject({ kind: 'poll', text: 'Qual horário?', options: ['Manhã', 'Tarde', 'Noite'] });
     // The vote travels encrypted with the poll's secret; PlugChat decrypts it and names the option.
-    await phone.vote(sent.body.messageId, ['Tarde']);
+    const bad = await h.owner.post(`/api/whatsapp-sandbox/phones/${CUSTOMER}/votes`, { messageId: sent.body.messageId, options: ['Madrugada'] });
+    expect(bad.status).toBe(400);
+    expect((await h.owner.post(`/api/whatsapp-sandbox/phones/${CUSTOMER}/votes`, { messageId: sent.body.messageId, options: ['Tarde'] })).status).toBe(201);
     const vote = await waitFor(async () => receiver.requests.find((r) => r.json.type === 'ReceivedCallback' && r.json.pollVote)?.json, 20_000, 'the vote');
     expect(vote.pollVote).toEqual({ pollMessageId: sent.body.messageId, options: [{ name: 'Tarde' }] });
     expect(vote).toMatchObject({ phone: CUSTOMER, fromMe: false, instanceId: inst.id, status: 'RECEIVED', isGroup: false, connectedPhone: BIZ, senderName: 'Gabi' });

@@ -15,6 +15,7 @@ const messageOut = z.object({
   caption: z.string().optional(),
   fileName: z.string().optional(),
   mimetype: z.string().optional(),
+  options: z.array(z.string()).optional().describe("a poll's options"),
   status: z.string().optional(),
   read: z.boolean().optional(),
 });
@@ -36,7 +37,7 @@ const sendBody = z
     message: 'give exactly one of text, image, document, audio, location, contact, reaction',
   });
 
-const summary = (m: PhoneMessage) => ({ id: m.id, chat: m.chat, direction: m.direction, at: m.at, kind: m.kind, text: m.text, caption: m.caption, fileName: m.fileName, mimetype: m.mimetype, status: m.status, read: m.read });
+const summary = (m: PhoneMessage) => ({ id: m.id, chat: m.chat, direction: m.direction, at: m.at, kind: m.kind, text: m.text, caption: m.caption, fileName: m.fileName, mimetype: m.mimetype, options: m.options, status: m.status, read: m.read });
 const phoneJson = (p: VirtualPhone) => ({ phone: p.phone, name: p.name ?? null, online: p.online, messages: p.messages().map(summary) });
 
 function translate(err: unknown): never {
@@ -122,6 +123,25 @@ export function sandboxRouter(network: () => SandboxNetwork) {
       '/phones/:phone/read',
       { summary: 'Mark received messages read (all unread, or the given ids)', role: 'agent', params: phoneParam, body: z.object({ chat: z.string().optional(), ids: z.array(z.string()).optional(), played: z.boolean().optional() }).strict() },
       (c) => ({ read: own(c.auth, c.params.phone).markRead(c.body) }),
+    )
+    .post(
+      '/phones/:phone/votes',
+      {
+        summary: 'Vote in a poll the phone received (an empty list takes the vote back)',
+        role: 'agent',
+        status: 201,
+        params: phoneParam,
+        body: z.object({ messageId: z.string().min(1).max(100), options: z.array(z.string().min(1).max(100)).max(12) }).strict(),
+        response: messageOut,
+      },
+      async (c) => {
+        try {
+          return summary(await own(c.auth, c.params.phone).vote(c.body.messageId, c.body.options));
+        } catch (err) {
+          if (err instanceof Error && !(err instanceof HttpError)) throw new HttpError(400, 'bad_vote', err.message);
+          throw err;
+        }
+      },
     )
     .put(
       '/phones/:phone/online',
