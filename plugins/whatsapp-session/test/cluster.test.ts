@@ -155,6 +155,21 @@ describe.skipIf(!TEST_DATABASE_URL)('several processes on one PostgreSQL', () =>
     // Well inside the 10 s the cache would otherwise keep it.
     await waitUntil(async () => (await onB.get('/api/whatsapp-session/instances')).status === 401, 1_000, 'the revoked key refused on another process');
 
+    // A user disabled through one process, and a session ended through another, stop at once everywhere.
+    const agent = (await owner.post('/api/users', { email: 'agente@frota.test', name: 'Agente', password: 'senha do agente 1', role: 'agent' })).body;
+    const asAgent = new Api(fleet.nodes[1]!.url);
+    await asAgent.post('/api/auth/login', { email: 'agente@frota.test', password: 'senha do agente 1' });
+    expect((await asAgent.get('/api/auth/me')).status).toBe(200); // cached on B
+    expect((await owner.req('PATCH', `/api/users/${agent.id}`, { disabled: true })).status).toBe(200);
+    await waitUntil(async () => (await asAgent.get('/api/auth/me')).status === 401, 1_000, 'the disabled user refused on another process');
+    const second = new Api(fleet.nodes[2]!.url);
+    await second.post('/api/auth/login', { email: 'dona@frota.test', password: 'uma senha comprida' });
+    const elsewhere = new Api(fleet.nodes[1]!.url);
+    elsewhere.cookie = second.cookie;
+    expect((await elsewhere.get('/api/auth/me')).status).toBe(200); // cached on B
+    expect((await second.post('/api/auth/logout')).status).toBe(204);
+    await waitUntil(async () => (await elsewhere.get('/api/auth/me')).status === 401, 1_000, 'the ended session refused on another process');
+
     expect((await owner.put('/api/plugins/whatsapp-session/settings', { 'whatsapp-session.queueLimit': 777 })).status).toBe(200);
     const onC = new Api(fleet.nodes[2]!.url);
     onC.cookie = owner.cookie;
