@@ -79,13 +79,8 @@ export function discoverPlugins(rootDir: string, file: PluginsFile, coreVersion:
         /* try the next place */
       }
     }
-    if (dir) {
-      add(dir, 'package');
-      continue;
-    }
-    {
-      diagnostics.push({ severity: 'error', path: `packages.${name}`, message: `package "${name}" is listed in plugins.config.json but not installed; run npm install ${name}` });
-    }
+    if (dir) add(dir, 'package');
+    else diagnostics.push({ severity: 'error', path: `packages.${name}`, message: `package "${name}" is listed in plugins.config.json but not installed; run npm install ${name}` });
   }
   // Two packages claiming one id: neither runs, so the choice is never silent.
   const byId = new Map<string, PluginCandidate[]>();
