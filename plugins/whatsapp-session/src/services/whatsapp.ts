@@ -3,15 +3,20 @@ import { EventEmitter } from 'node:events';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { conflict, HttpError, notFound, stableUuid, tooManyRequests, unprocessable, type JobHandle, type PluginContext } from '@plugchat/core';
-import { Baileys, type WAMessage } from '../baileys.js';
-import type { InstanceGate, ReceivedMessageEvent, WhatsAppNetwork } from '../api.js';
+import { Baileys } from '../baileys.js';
+import type { InstanceGate, WhatsAppNetwork } from '../api.js';
 import { PREVIOUS, nextSeq, toDate, type InstanceRow, type InstanceState, type MessageRow, type MessageStatus, type Store } from '../store.js';
 import { databaseAuthState } from '../transport/authState.js';
-import { InstanceSession, type SessionHooks } from '../transport/session.js';
+import { InstanceSession } from '../transport/session.js';
 import type { Outbox } from '../outbox.js';
 import type { InstanceLeases, LeaseHolder } from './leases.js';
-import { buildContent, summarizeInbound, votedOptions, type InboundSummary, type OutgoingRequest } from './content.js';
-import { pollMessage, pollOptions } from './polls.js';
+import { buildContent, type OutgoingRequest } from './content.js';
+import { pollMessage } from './polls.js';
+import { jidOf, phoneOf } from './jids.js';
+import { History } from './history.js';
+import { Receiving } from './receiving.js';
+
+export { jidOf, phoneOf } from './jids.js';
 
 export interface Settings {
   'whatsapp-session.waWebSocketUrl': string;
@@ -34,9 +39,6 @@ export type SendJob = { instanceId: string; messageId: string };
 
 const STATUS_FROM_BAILEYS: Record<number, MessageStatus | undefined> = { 0: 'FAILED', 2: 'SENT', 3: 'RECEIVED', 4: 'READ', 5: 'PLAYED' };
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
-const bool = (v: unknown) => v === true || v === 1 || v === '1';
-export const jidOf = (phone: string) => `${phone}@s.whatsapp.net`;
-export const phoneOf = (jid: string) => jid.split('@')[0]!.split(':')[0]!;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -53,6 +55,8 @@ export class WhatsAppService implements LeaseHolder {
   readonly live = new EventEmitter().setMaxListeners(0);
   private readonly draining = new Map<string, { again: boolean; promise: Promise<void> }>();
   sendJob?: JobHandle<SendJob>;
+  private readonly receiving: Receiving;
+  private readonly stored: History;
 
   constructor(
     private readonly store: Store,
@@ -63,6 +67,12 @@ export class WhatsAppService implements LeaseHolder {
     private readonly leases?: InstanceLeases,
     private readonly gates: () => InstanceGate[] = () => [],
   ) {
+    this.stored = new History(store);
+    this.receiving = new Receiving(store, ctx, outbox, {
+      log: () => this.log,
+      phoneOfInstance: (id) => this.phoneOfInstance(id),
+      mediaAgent: (id) => this.sessions.get(id)?.agent,
+    });
     // Live changes travel through the cluster, so a stream on any process sees every instance.
     ctx.subscriptions.push(
       ctx.cluster.on('whatsapp-session.live', (p: { accountId: string; change: LiveChange }) => {
@@ -361,9 +371,9 @@ export class WhatsAppService implements LeaseHolder {
             await this.outbox.add('whatsapp-session.instance.disconnected', { instanceId: row.id, accountId: row.account_id, state, reason });
           })().catch((err) => this.log.error({ err, instance: row.id }, 'after disconnect'));
         },
-        onMessages: (messages, type) => void this.onMessages(row, messages, type).catch((err) => this.log.error({ err, instance: row.id }, 'receiving failed')),
+        onMessages: (messages, type) => void this.receiving.onMessages(row, messages, type).catch((err) => this.log.error({ err, instance: row.id }, 'receiving failed')),
         onStatus: (updates) => void this.onStatus(row, updates).catch((err) => this.log.error({ err, instance: row.id }, 'status update failed')),
-        onPollVote: (vote) => void this.onPollVote(row, vote).catch((err) => this.log.error({ err, instance: row.id }, 'poll vote failed')),
+        onPollVote: (vote) => void this.receiving.onPollVote(row, vote).catch((err) => this.log.error({ err, instance: row.id }, 'poll vote failed')),
         getMessage: async (key) => {
           const sent = await this.messageByWaId(row, key.id);
           return sent ? pollMessage(sent) : undefined;
@@ -669,124 +679,6 @@ export class WhatsAppService implements LeaseHolder {
     await this.onOwner(row, 'profileName', [name], false);
   }
 
-  // ------------------------------------------------------------------ receiving
-
-  private async onMessages(row: InstanceRow, messages: WAMessage[], type: 'notify' | 'append') {
-    for (const msg of messages) {
-      const jid = msg.key.remoteJid;
-      if (!jid || !jid.endsWith('@s.whatsapp.net')) continue; // groups, status and newsletters are out of scope here
-      const phone = phoneOf(jid);
-      if (row.phone && phone === row.phone) continue; // our own phone's bootstrap and notes to self
-      const waId = msg.key.id!;
-      const fromMe = !!msg.key.fromMe;
-      if (fromMe && (await this.store.messages().where({ instance_id: row.id, wa_id: waId }).first())) continue; // our own send echoed back
-      const waiting = msg.messageStubType === Baileys.proto.WebMessageInfo.StubType.CIPHERTEXT;
-      const summary = waiting ? { type: 'waiting', hasMedia: false } : summarizeInbound(msg);
-      if (!summary) continue;
-      const existing = await this.store.messages().where({ instance_id: row.id, wa_id: waId, direction: fromMe ? 'out' : 'in' }).first();
-      if (existing && !(bool(existing.waiting) && !waiting)) continue;
-      let mediaPath: string | null = null;
-      if (summary.hasMedia) mediaPath = await this.saveMedia(row, msg).catch((err) => {
-        this.log.warn({ err, instance: row.id, messageId: waId }, 'could not download received media');
-        return null;
-      });
-      const at = Number(msg.messageTimestamp ?? Math.floor(Date.now() / 1000)) * 1000;
-      await this.storeInbound(row, { waId, phone, fromMe, summary, waiting, existing, mediaPath, pushName: msg.pushName ?? undefined, at, upsertType: type });
-    }
-  }
-
-  /** A vote on one of our polls: stored and announced like a message, with the options' names. */
-  private async onPollVote(row: InstanceRow, v: Parameters<SessionHooks['onPollVote']>[0]) {
-    const poll = await this.messageByWaId(row, v.pollId);
-    const options = poll ? pollOptions(poll) : undefined;
-    if (!options) return;
-    if (await this.store.messages().where({ instance_id: row.id, wa_id: v.voteId, direction: v.fromMe ? 'out' : 'in' }).first()) return;
-    const summary: InboundSummary = { type: 'pollVote', pollVote: { pollMessageId: v.pollId, options: votedOptions(options, v.selected) }, hasMedia: false };
-    // A vote's update carries no push name: the customer's name is the one of their latest message.
-    const latest = v.fromMe ? undefined : await this.store.messages().where({ instance_id: row.id, chat: jidOf(phoneOf(v.remoteJid)), direction: 'in' }).orderBy('seq', 'desc').first();
-    const pushName = latest ? (JSON.parse(latest.content) as { senderName?: string }).senderName : undefined;
-    await this.storeInbound(row, { waId: v.voteId, phone: phoneOf(v.remoteJid), fromMe: v.fromMe, summary, waiting: false, mediaPath: null, pushName, at: v.at, upsertType: 'notify' });
-  }
-
-  /** Stores a received message (or completes one that was waiting) and records its event in the same transaction. */
-  private async storeInbound(
-    row: InstanceRow,
-    m: { waId: string; phone: string; fromMe: boolean; summary: InboundSummary; waiting: boolean; existing?: MessageRow; mediaPath: string | null; pushName?: string; at: number; upsertType: 'notify' | 'append' },
-  ) {
-    const { waId, phone, fromMe, summary, waiting, existing, mediaPath } = m;
-    const now = new Date();
-    const values = {
-      account_id: row.account_id,
-      instance_id: row.id,
-      wa_id: waId,
-      chat: jidOf(phone),
-      direction: (fromMe ? 'out' : 'in') as 'out' | 'in',
-      type: summary.type,
-      // The customer's name as their phone sends it, for the chat list.
-      content: JSON.stringify(!fromMe && m.pushName ? { ...summary, senderName: m.pushName } : summary),
-      status: (fromMe ? 'SENT' : 'RECEIVED') as MessageStatus,
-      error: null,
-      from_me: fromMe,
-      waiting,
-      media_path: mediaPath,
-      delay_ms: null,
-      attempts: 0,
-      updated_at: now,
-      sent_at: null,
-    };
-    const text = 'text' in summary ? summary.text : undefined;
-    const rowId = existing?.id ?? randomUUID().replace(/-/g, '').toUpperCase();
-    await this.store.knex.transaction(async (trx) => {
-      if (existing) await trx('whatsapp_session_messages').where({ id: existing.id }).update(values);
-      else await trx('whatsapp_session_messages').insert({ id: rowId, seq: nextSeq(), created_at: now, ...values });
-      await this.outbox.add(
-        'whatsapp-session.message.received',
-        {
-          rowId,
-          instanceId: row.id,
-          accountId: row.account_id,
-          messageId: waId,
-          phone,
-          fromMe,
-          type: summary.type,
-          text,
-          caption: 'caption' in summary ? summary.caption : undefined,
-          fileName: 'fileName' in summary ? summary.fileName : undefined,
-          mimetype: 'mimetype' in summary ? summary.mimetype : undefined,
-          mediaPath: mediaPath ?? undefined,
-          waitingMessage: waiting,
-          senderName: m.pushName,
-          connectedPhone: this.phoneOfInstance(row.id) ?? row.phone ?? null,
-          replyTo: 'replyTo' in summary ? summary.replyTo : undefined,
-          ...inboundDetails(summary),
-          momment: m.at,
-          upsertType: m.upsertType,
-        },
-        trx,
-      );
-    });
-    await this.outbox.dispatch();
-    if (!fromMe && text) await this.checkOptOut(row, phone, text);
-  }
-
-  private async checkOptOut(row: InstanceRow, phone: string, text: string) {
-    const word = text.trim().toUpperCase();
-    const keyword = this.ctx.settings.get('whatsapp-session.optOutKeywords').find((k) => k.toUpperCase() === word);
-    if (!keyword) return;
-    await this.store.optouts().insert({ account_id: row.account_id, phone, source: 'keyword', created_at: new Date() }).onConflict(['account_id', 'phone']).ignore();
-    await this.ctx.events.emit('whatsapp-session.optout', { instanceId: row.id, accountId: row.account_id, phone, keyword });
-  }
-
-  private async saveMedia(row: InstanceRow, msg: WAMessage): Promise<string> {
-    const session = this.sessions.get(row.id);
-    const data = (await Baileys.downloadMediaMessage(msg, 'buffer', { options: session?.agent ? { httpsAgent: session.agent } : {} } as never)) as Buffer;
-    const dir = path.join(this.ctx.dataDir, 'media', row.id);
-    mkdirSync(dir, { recursive: true });
-    const file = path.join(dir, msg.key.id!.replace(/[^A-Za-z0-9_-]/g, '_'));
-    writeFileSync(file, data);
-    return file;
-  }
-
   private async onStatus(row: InstanceRow, updates: { id: string; status: number }[]) {
     for (const u of updates) {
       const status = STATUS_FROM_BAILEYS[u.status];
@@ -796,62 +688,23 @@ export class WhatsAppService implements LeaseHolder {
     }
   }
 
-  // ------------------------------------------------------------------ reading the store
+  // ------------------------------------------------------------------ reading the store (history.ts)
 
   chatMessages(row: InstanceRow, phone: string, limit = 50) {
-    return this.store.messages().where({ instance_id: row.id, chat: jidOf(phone) }).orderBy('seq', 'desc').limit(limit);
+    return this.stored.chatMessages(row, phone, limit);
   }
 
-  async chats(row: InstanceRow) {
-    const rows: { chat: string; last: number | string; unread: number | string }[] = await this.store
-      .messages()
-      .where({ instance_id: row.id })
-      .groupBy('chat')
-      .select('chat')
-      .max({ last: 'seq' })
-      .sum({ unread: this.store.knex.raw("case when direction = 'in' and status = 'RECEIVED' then 1 else 0 end") });
-    // Each chat's name: what its latest message from the customer says the sender is called.
-    const latestIn = this.store.messages().where({ instance_id: row.id, direction: 'in' }).groupBy('chat').select('chat').max({ s: 'seq' });
-    const named: { chat: string; content: string }[] = await this.store
-      .messages()
-      .join(latestIn.as('l'), (j) => j.on('l.chat', '=', 'whatsapp_session_messages.chat').andOn('l.s', '=', 'whatsapp_session_messages.seq'))
-      .where('whatsapp_session_messages.instance_id', row.id)
-      .select('whatsapp_session_messages.chat as chat', 'whatsapp_session_messages.content as content');
-    const names = new Map(named.map((n) => [n.chat, (JSON.parse(n.content) as { senderName?: string }).senderName]));
-    // Z-API's shape, numbers as strings included; muting, spam marks and pictures are not tracked (yet).
-    return rows
-      .map((r) => ({
-        name: names.get(r.chat) ?? phoneOf(r.chat),
-        phone: phoneOf(r.chat),
-        unread: String(Number(r.unread ?? 0)),
-        lastMessageTime: String(Math.floor(Number(r.last) / 1000)),
-        isMuted: '0',
-        isMarkedSpam: 'false',
-        profileThumbnail: null,
-        isGroupAnnouncement: false,
-        isGroup: false,
-        messagesUnread: 0,
-      }))
-      .sort((a, b) => Number(b.lastMessageTime) - Number(a.lastMessageTime));
+  chats(row: InstanceRow) {
+    return this.stored.chats(row);
   }
 
   recentMessages(row: InstanceRow, limit = 30) {
-    return this.store.messages().where({ instance_id: row.id }).orderBy('seq', 'desc').limit(limit);
+    return this.stored.recent(row, limit);
   }
 
   messageByWaId(row: InstanceRow, waId: string) {
-    return this.store.messages().where({ instance_id: row.id, wa_id: waId }).first();
+    return this.stored.byWaId(row, waId);
   }
 }
 
 export const createdAt = (r: { created_at: Date | number | string }) => toDate(r.created_at)!.toISOString();
-
-/** The parts of a received location, contact or reaction that its event carries. */
-function inboundDetails(s: { type: string } & Partial<InboundSummary>): Pick<ReceivedMessageEvent, 'location' | 'contact' | 'reaction' | 'poll' | 'pollVote'> {
-  if (s.type === 'location') return { location: { latitude: s.latitude, longitude: s.longitude, name: s.name, address: s.address, url: s.url } };
-  if (s.type === 'contact') return { contact: { name: s.name, vcard: s.vcard } };
-  if (s.type === 'reaction' && s.reaction) return { reaction: s.reaction };
-  if (s.type === 'poll' && s.poll) return { poll: s.poll };
-  if (s.type === 'pollVote' && s.pollVote) return { pollVote: s.pollVote };
-  return {};
-}

@@ -1,0 +1,52 @@
+import type { InstanceRow, Store } from '../store.js';
+import { jidOf, phoneOf } from './jids.js';
+
+/** What the instance's stored messages say: a chat's messages, the chat list, the latest messages, one message. */
+export class History {
+  constructor(private readonly store: Store) {}
+
+  chatMessages(row: InstanceRow, phone: string, limit = 50) {
+    return this.store.messages().where({ instance_id: row.id, chat: jidOf(phone) }).orderBy('seq', 'desc').limit(limit);
+  }
+
+  async chats(row: InstanceRow) {
+    const rows: { chat: string; last: number | string; unread: number | string }[] = await this.store
+      .messages()
+      .where({ instance_id: row.id })
+      .groupBy('chat')
+      .select('chat')
+      .max({ last: 'seq' })
+      .sum({ unread: this.store.knex.raw("case when direction = 'in' and status = 'RECEIVED' then 1 else 0 end") });
+    // Each chat's name: what its latest message from the customer says the sender is called.
+    const latestIn = this.store.messages().where({ instance_id: row.id, direction: 'in' }).groupBy('chat').select('chat').max({ s: 'seq' });
+    const named: { chat: string; content: string }[] = await this.store
+      .messages()
+      .join(latestIn.as('l'), (j) => j.on('l.chat', '=', 'whatsapp_session_messages.chat').andOn('l.s', '=', 'whatsapp_session_messages.seq'))
+      .where('whatsapp_session_messages.instance_id', row.id)
+      .select('whatsapp_session_messages.chat as chat', 'whatsapp_session_messages.content as content');
+    const names = new Map(named.map((n) => [n.chat, (JSON.parse(n.content) as { senderName?: string }).senderName]));
+    // Z-API's shape, numbers as strings included; muting, spam marks and pictures are not tracked (yet).
+    return rows
+      .map((r) => ({
+        name: names.get(r.chat) ?? phoneOf(r.chat),
+        phone: phoneOf(r.chat),
+        unread: String(Number(r.unread ?? 0)),
+        lastMessageTime: String(Math.floor(Number(r.last) / 1000)),
+        isMuted: '0',
+        isMarkedSpam: 'false',
+        profileThumbnail: null,
+        isGroupAnnouncement: false,
+        isGroup: false,
+        messagesUnread: 0,
+      }))
+      .sort((a, b) => Number(b.lastMessageTime) - Number(a.lastMessageTime));
+  }
+
+  recent(row: InstanceRow, limit = 30) {
+    return this.store.messages().where({ instance_id: row.id }).orderBy('seq', 'desc').limit(limit);
+  }
+
+  byWaId(row: InstanceRow, waId: string) {
+    return this.store.messages().where({ instance_id: row.id, wa_id: waId }).first();
+  }
+}

@@ -1,0 +1,156 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import type { Agent } from 'node:https';
+import path from 'node:path';
+import type { PluginContext } from '@plugchat/core';
+import type { Logger } from 'pino';
+import { Baileys, type WAMessage } from '../baileys.js';
+import type { ReceivedMessageEvent } from '../api.js';
+import type { Outbox } from '../outbox.js';
+import { nextSeq, type InstanceRow, type MessageRow, type MessageStatus, type Store } from '../store.js';
+import type { SessionHooks } from '../transport/session.js';
+import { summarizeInbound, votedOptions, type InboundSummary } from './content.js';
+import { pollOptions } from './polls.js';
+import { jidOf, phoneOf } from './jids.js';
+import type { Settings } from './whatsapp.js';
+
+const bool = (v: unknown) => v === true || v === 1 || v === '1';
+
+/**
+ * What the instances receive: each message (or poll vote) stored with its received event in one
+ * transaction (the outbox), media downloaded, opt-out keywords honoured.
+ */
+export class Receiving {
+  constructor(
+    private readonly store: Store,
+    private readonly ctx: PluginContext<Settings>,
+    private readonly outbox: Outbox,
+    private readonly deps: { log: () => Logger; phoneOfInstance: (id: string) => string | null; mediaAgent: (id: string) => Agent | undefined },
+  ) {}
+
+  async onMessages(row: InstanceRow, messages: WAMessage[], type: 'notify' | 'append') {
+    for (const msg of messages) {
+      const jid = msg.key.remoteJid;
+      if (!jid || !jid.endsWith('@s.whatsapp.net')) continue; // groups, status and newsletters are out of scope here
+      const phone = phoneOf(jid);
+      if (row.phone && phone === row.phone) continue; // our own phone's bootstrap and notes to self
+      const waId = msg.key.id!;
+      const fromMe = !!msg.key.fromMe;
+      if (fromMe && (await this.store.messages().where({ instance_id: row.id, wa_id: waId }).first())) continue; // our own send echoed back
+      const waiting = msg.messageStubType === Baileys.proto.WebMessageInfo.StubType.CIPHERTEXT;
+      const summary = waiting ? { type: 'waiting', hasMedia: false } : summarizeInbound(msg);
+      if (!summary) continue;
+      const existing = await this.store.messages().where({ instance_id: row.id, wa_id: waId, direction: fromMe ? 'out' : 'in' }).first();
+      if (existing && !(bool(existing.waiting) && !waiting)) continue;
+      let mediaPath: string | null = null;
+      if (summary.hasMedia) mediaPath = await this.saveMedia(row, msg).catch((err) => {
+        this.deps.log().warn({ err, instance: row.id, messageId: waId }, 'could not download received media');
+        return null;
+      });
+      const at = Number(msg.messageTimestamp ?? Math.floor(Date.now() / 1000)) * 1000;
+      await this.storeInbound(row, { waId, phone, fromMe, summary, waiting, existing, mediaPath, pushName: msg.pushName ?? undefined, at, upsertType: type });
+    }
+  }
+
+  /** A vote on one of our polls: stored and announced like a message, with the options' names. */
+  async onPollVote(row: InstanceRow, v: Parameters<SessionHooks['onPollVote']>[0]) {
+    const poll = await this.store.messages().where({ instance_id: row.id, wa_id: v.pollId }).first();
+    const options = poll ? pollOptions(poll) : undefined;
+    if (!options) return;
+    if (await this.store.messages().where({ instance_id: row.id, wa_id: v.voteId, direction: v.fromMe ? 'out' : 'in' }).first()) return;
+    const summary: InboundSummary = { type: 'pollVote', pollVote: { pollMessageId: v.pollId, options: votedOptions(options, v.selected) }, hasMedia: false };
+    // A vote's update carries no push name: the customer's name is the one of their latest message.
+    const latest = v.fromMe ? undefined : await this.store.messages().where({ instance_id: row.id, chat: jidOf(phoneOf(v.remoteJid)), direction: 'in' }).orderBy('seq', 'desc').first();
+    const pushName = latest ? (JSON.parse(latest.content) as { senderName?: string }).senderName : undefined;
+    await this.storeInbound(row, { waId: v.voteId, phone: phoneOf(v.remoteJid), fromMe: v.fromMe, summary, waiting: false, mediaPath: null, pushName, at: v.at, upsertType: 'notify' });
+  }
+
+  /** Stores a received message (or completes one that was waiting) and records its event in the same transaction. */
+  private async storeInbound(
+    row: InstanceRow,
+    m: { waId: string; phone: string; fromMe: boolean; summary: InboundSummary; waiting: boolean; existing?: MessageRow; mediaPath: string | null; pushName?: string; at: number; upsertType: 'notify' | 'append' },
+  ) {
+    const { waId, phone, fromMe, summary, waiting, existing, mediaPath } = m;
+    const now = new Date();
+    const values = {
+      account_id: row.account_id,
+      instance_id: row.id,
+      wa_id: waId,
+      chat: jidOf(phone),
+      direction: (fromMe ? 'out' : 'in') as 'out' | 'in',
+      type: summary.type,
+      // The customer's name as their phone sends it, for the chat list.
+      content: JSON.stringify(!fromMe && m.pushName ? { ...summary, senderName: m.pushName } : summary),
+      status: (fromMe ? 'SENT' : 'RECEIVED') as MessageStatus,
+      error: null,
+      from_me: fromMe,
+      waiting,
+      media_path: mediaPath,
+      delay_ms: null,
+      attempts: 0,
+      updated_at: now,
+      sent_at: null,
+    };
+    const text = 'text' in summary ? summary.text : undefined;
+    const rowId = existing?.id ?? randomUUID().replace(/-/g, '').toUpperCase();
+    await this.store.knex.transaction(async (trx) => {
+      if (existing) await trx('whatsapp_session_messages').where({ id: existing.id }).update(values);
+      else await trx('whatsapp_session_messages').insert({ id: rowId, seq: nextSeq(), created_at: now, ...values });
+      await this.outbox.add(
+        'whatsapp-session.message.received',
+        {
+          rowId,
+          instanceId: row.id,
+          accountId: row.account_id,
+          messageId: waId,
+          phone,
+          fromMe,
+          type: summary.type,
+          text,
+          caption: 'caption' in summary ? summary.caption : undefined,
+          fileName: 'fileName' in summary ? summary.fileName : undefined,
+          mimetype: 'mimetype' in summary ? summary.mimetype : undefined,
+          mediaPath: mediaPath ?? undefined,
+          waitingMessage: waiting,
+          senderName: m.pushName,
+          connectedPhone: this.deps.phoneOfInstance(row.id) ?? row.phone ?? null,
+          replyTo: 'replyTo' in summary ? summary.replyTo : undefined,
+          ...inboundDetails(summary),
+          momment: m.at,
+          upsertType: m.upsertType,
+        },
+        trx,
+      );
+    });
+    await this.outbox.dispatch();
+    if (!fromMe && text) await this.checkOptOut(row, phone, text);
+  }
+
+  private async checkOptOut(row: InstanceRow, phone: string, text: string) {
+    const word = text.trim().toUpperCase();
+    const keyword = this.ctx.settings.get('whatsapp-session.optOutKeywords').find((k) => k.toUpperCase() === word);
+    if (!keyword) return;
+    await this.store.optouts().insert({ account_id: row.account_id, phone, source: 'keyword', created_at: new Date() }).onConflict(['account_id', 'phone']).ignore();
+    await this.ctx.events.emit('whatsapp-session.optout', { instanceId: row.id, accountId: row.account_id, phone, keyword });
+  }
+
+  private async saveMedia(row: InstanceRow, msg: WAMessage): Promise<string> {
+    const agent = this.deps.mediaAgent(row.id);
+    const data = (await Baileys.downloadMediaMessage(msg, 'buffer', { options: agent ? { httpsAgent: agent } : {} } as never)) as Buffer;
+    const dir = path.join(this.ctx.dataDir, 'media', row.id);
+    mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, msg.key.id!.replace(/[^A-Za-z0-9_-]/g, '_'));
+    writeFileSync(file, data);
+    return file;
+  }
+}
+
+/** The parts of a received location, contact or reaction that its event carries. */
+function inboundDetails(s: { type: string } & Partial<InboundSummary>): Pick<ReceivedMessageEvent, 'location' | 'contact' | 'reaction' | 'poll' | 'pollVote'> {
+  if (s.type === 'location') return { location: { latitude: s.latitude, longitude: s.longitude, name: s.name, address: s.address, url: s.url } };
+  if (s.type === 'contact') return { contact: { name: s.name, vcard: s.vcard } };
+  if (s.type === 'reaction' && s.reaction) return { reaction: s.reaction };
+  if (s.type === 'poll' && s.poll) return { poll: s.poll };
+  if (s.type === 'pollVote' && s.pollVote) return { pollVote: s.pollVote };
+  return {};
+}
