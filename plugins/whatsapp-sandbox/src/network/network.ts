@@ -1,10 +1,11 @@
-import { createHmac, randomBytes, randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { Baileys, Curve, decodeBinaryNode, encodeBinaryNode, generateKeyPair, proto, signedKeyPair, type BinaryNode } from './baileys.js';
+import { decodeBinaryNode, encodeBinaryNode, generateKeyPair, proto, signedKeyPair, type BinaryNode } from './baileys.js';
 import { MediaServer, type MediaServerOptions } from './media.js';
 import { NoiseError, NoiseResponder } from './noise.js';
+import { companionFinish, primaryHello, signedDeviceIdentity } from './pairing.js';
 import { newPhoneState, VirtualPhone, type PhoneHost } from './phones.js';
 import { StateFile, type Account, type Device, type NetworkState } from './state.js';
 import { bytes, child, children, deviceJid, messageId, node, now, parseJid, render, SERVER, serverId, userJid } from './stanza.js';
@@ -358,15 +359,9 @@ export class SandboxNetwork extends EventEmitter {
     assertPhone(phone);
     const pending = this.linkCodes.get(phone);
     if (!pending || pending.conn.stage !== 'open' || !pending.conn.registration) throw new SandboxError('no_pairing_code', `No device is waiting for a pairing code for ${phone}; ask the instance for a code first.`);
-    const B = Baileys;
     const typed = code.replace(/[^0-9A-Za-z]/g, '').toUpperCase();
     const account = this.getOrCreateAccount(phone, opts);
-    const w = pending.wrapped;
-    const companionEphemeral = B.aesDecryptCTR(w.subarray(48, 80), await B.derivePairingCodeKey(typed, w.subarray(0, 32)), w.subarray(32, 48));
-    const primaryEphemeral = generateKeyPair();
-    const salt = randomBytes(32);
-    const iv = randomBytes(16);
-    const wrappedPrimary = Buffer.concat([salt, iv, B.aesEncryptCTR(primaryEphemeral.public, await B.derivePairingCodeKey(typed, salt), iv)]);
+    const hello = await primaryHello(pending.wrapped, typed);
     const finished = new Promise<BinaryNode>((resolve, reject) => {
       const timer = setTimeout(() => reject(new SandboxError('pairing_failed', 'The device did not finish the pairing.')), 15_000);
       pending.finish = (n) => {
@@ -380,7 +375,7 @@ export class SandboxNetwork extends EventEmitter {
         node('link_code_companion_reg', { stage: 'primary_hello' }, [
           node('link_code_pairing_ref', {}, pending.ref),
           node('primary_identity_pub', {}, account.accountKey.public),
-          node('link_code_pairing_wrapped_primary_ephemeral_pub', {}, wrappedPrimary),
+          node('link_code_pairing_wrapped_primary_ephemeral_pub', {}, hello.wrappedPrimary),
         ]),
       ]),
     );
@@ -388,23 +383,16 @@ export class SandboxNetwork extends EventEmitter {
     const bundle = bytes(child(reg, 'link_code_pairing_wrapped_key_bundle'));
     const companionIdentity = bytes(child(reg, 'companion_identity_public'));
     if (!bundle || bundle.length < 44 + 96 || !companionIdentity) throw new SandboxError('pairing_failed', 'The device sent an incomplete key bundle.');
-    const shared = Buffer.from(Curve.sharedKey(primaryEphemeral.private, companionEphemeral));
-    const key = await B.hkdf(shared, 32, { salt: bundle.subarray(0, 32), info: 'link_code_pairing_key_bundle_encryption_key' });
-    let plain: Buffer;
-    try {
-      plain = Buffer.from(B.aesDecryptGCM(bundle.subarray(44), key, bundle.subarray(32, 44), Buffer.alloc(0)));
-    } catch {
-      // The two sides derived different keys: the code typed is not the one the device showed.
+    const opened = await companionFinish(hello, bundle, account, companionIdentity);
+    if (!opened) {
       this.linkCodes.delete(phone);
       this.close(pending.conn, 20);
       throw new SandboxError('wrong_code', 'That code is not the one the device shows; ask for a new code.');
     }
-    const reg2 = pending.conn.registration;
-    if (!plain.subarray(0, 32).equals(companionIdentity) || !companionIdentity.equals(reg2.identityKey) || !plain.subarray(32, 64).equals(account.accountKey.public)) {
+    if (!opened.names.companion.equals(companionIdentity) || !companionIdentity.equals(pending.conn.registration.identityKey) || !opened.names.primary.equals(account.accountKey.public)) {
       throw new SandboxError('pairing_failed', 'The key bundle does not name this device and this phone.');
     }
-    const identityShared = Buffer.from(Curve.sharedKey(account.accountKey.private, companionIdentity));
-    const advSecret = Buffer.from(await B.hkdf(Buffer.concat([shared, identityShared, plain.subarray(64, 96)]), 32, { info: 'adv_secret' }));
+    const advSecret = opened.advSecret;
     this.linkCodes.delete(phone);
     return this.linkDevice(pending.conn, phone, advSecret, opts);
   }
@@ -441,13 +429,7 @@ export class SandboxNetwork extends EventEmitter {
     const keyIndex = account.nextKeyIndex++;
     const jid = deviceJid(phone, deviceId);
 
-    const details = Buffer.from(proto.ADVDeviceIdentity.encode({ rawId: randomInt(1, 2 ** 31), timestamp: now(), keyIndex }).finish());
-    const accountSignature = Buffer.from(Curve.sign(account.accountKey.private, Buffer.concat([Buffer.from([6, 0]), details, registration.identityKey])));
-    const signed = Buffer.from(
-      proto.ADVSignedDeviceIdentity.encode({ details, accountSignatureKey: account.accountKey.public, accountSignature }).finish(),
-    );
-    const hmac = createHmac('sha256', advSecret).update(signed).digest();
-    const deviceIdentity = Buffer.from(proto.ADVSignedDeviceIdentityHMAC.encode({ details: signed, hmac }).finish());
+    const deviceIdentity = signedDeviceIdentity(account, registration.identityKey, keyIndex, advSecret);
 
     const content: BinaryNode[] = [node('device-identity', {}, deviceIdentity)];
     if (opts.platform) content.push(node('platform', { name: opts.platform }));
