@@ -1,6 +1,6 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasChromium, launchChromium } from '../../core/test/support/browser.js';
+import { hasChromium, launchChromium, signIn } from '../../core/test/support/browser.js';
 import { createWorkspace, OWNER, setupOwner, startApp, type Client, type Workspace } from '../../core/test/support/app.js';
 
 /** A plugin installed from npm (core/test/fixtures/plugchat-plugin-hello) ships a prebuilt UI module. */
@@ -33,11 +33,7 @@ describe.skipIf(!hasChromium)('a third-party plugin’s pages and panels, loaded
     const page = await (await browser.newContext({ locale: 'pt-BR' })).newPage();
     const errors: string[] = [];
     page.on('pageerror', (err) => errors.push(err.message));
-    await page.goto(`${app.url}/login`);
-    await page.fill('input[name=email]', OWNER.email);
-    await page.fill('input[name=password]', OWNER.password);
-    await page.click('button[type=submit]');
-    await page.waitForURL((u) => !u.pathname.startsWith('/login'));
+    await signIn(page, app.url, OWNER.email, OWNER.password);
     await page.locator('[data-test=nav] a', { hasText: 'Hello' }).click();
     await page.locator('[data-test=hello-page] .greeting', { hasText: 'Olá' }).waitFor();
 

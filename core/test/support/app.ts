@@ -4,6 +4,7 @@ import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
+import createKnex, { type Knex } from 'knex';
 import { boot, type BootOptions, type PlugChat } from '../../src/boot.js';
 import { createLogger } from '../../src/services/logger.js';
 import { freshPostgres } from './db.js';
@@ -198,4 +199,13 @@ export async function waitFor<T>(fn: () => Promise<T | undefined | false>, timeo
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * A connection of the test's own to a workspace's database, to write the state a crash leaves
+ * behind while the server is down (SQLite file or PostgreSQL, as the workspace uses).
+ */
+export function openWorkspaceDatabase(ws: Workspace): Knex {
+  if (ws.env.DATABASE_URL) return createKnex({ client: 'pg', connection: ws.env.DATABASE_URL });
+  return createKnex({ client: 'sqlite3', connection: { filename: path.join(ws.dataDir, 'plugchat.sqlite') }, useNullAsDefault: true });
 }

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
-import createKnex, { type Knex } from 'knex';
+import type { Knex } from 'knex';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Client, createWorkspace, OWNER, setupOwner, spawnServer, waitFor, type ServerProcess, type Workspace } from '../../../core/test/support/app.js';
+import { Client, createWorkspace, openWorkspaceDatabase, OWNER, setupOwner, spawnServer, waitFor, type ServerProcess, type Workspace } from '../../../core/test/support/app.js';
 import { STORAGE_MODES } from '../../../core/test/support/db.js';
 
 const ACCOUNTS = 300;
@@ -30,7 +29,7 @@ describe.each(STORAGE_MODES)('the monthly close across a SIGKILL (%s)', (mode) =
     ws = await createWorkspace({ mode, config: { packages: ['@plugchat/whatsapp-session', '@plugchat/billing'] } });
     server = await spawnServer(ws);
     await setupOwner(server.url);
-    db = connect(ws);
+    db = openWorkspaceDatabase(ws);
     const t = (iso: string) => (mode === 'postgresql' ? new Date(iso) : Date.parse(iso));
     // October 2026's subscriptions, as the plugin records them (spans of subscribed time).
     const spans = [];
@@ -70,8 +69,3 @@ describe.each(STORAGE_MODES)('the monthly close across a SIGKILL (%s)', (mode) =
     expect(Number((await db('billing_invoice_lines').count({ n: '*' }).first())?.n)).toBe(ACCOUNTS * 3);
   }, 180_000);
 });
-
-function connect(ws: Workspace): Knex {
-  if (ws.env.DATABASE_URL) return createKnex({ client: 'pg', connection: ws.env.DATABASE_URL });
-  return createKnex({ client: 'sqlite3', connection: { filename: path.join(ws.dataDir, 'plugchat.sqlite') }, useNullAsDefault: true });
-}

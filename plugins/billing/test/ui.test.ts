@@ -1,7 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '@plugchat/core';
-import { hasChromium, launchChromium } from '../../../core/test/support/browser.js';
+import { hasChromium, launchChromium, signIn } from '../../../core/test/support/browser.js';
 import { createWorkspace, OWNER, setupOwner, startApp, type Client, type Workspace } from '../../../core/test/support/app.js';
 
 describe.skipIf(!hasChromium)('billing in the web app (Chromium)', () => {
@@ -27,11 +27,7 @@ describe.skipIf(!hasChromium)('billing in the web app (Chromium)', () => {
     const id = (await owner.post('/api/whatsapp-session/instances', { name: 'Loja Centro' })).body.id;
     const page = await (await browser.newContext({ locale: 'pt-BR', timezoneId: 'America/Sao_Paulo' })).newPage();
     page.on('pageerror', (err) => console.error('page error:', err.message));
-    await page.goto(`${app.url}/login`);
-    await page.fill('input[name=email]', OWNER.email);
-    await page.fill('input[name=password]', OWNER.password);
-    await page.click('button[type=submit]');
-    await page.waitForURL((u) => !u.pathname.startsWith('/login'));
+    await signIn(page, app.url, OWNER.email, OWNER.password);
     await page.goto(`${app.url}/instances/${id}`);
     await page.locator('.n-tabs-tab', { hasText: 'Assinatura' }).click();
     const tab = page.locator('[data-test=billing-tab]');

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
-import createKnex, { type Knex } from 'knex';
+import type { Knex } from 'knex';
 import { afterEach, describe, expect, it } from 'vitest';
 import { nextSeq } from '@plugchat/core';
 import type { SandboxNetwork } from '../../whatsapp-sandbox/src/network/index.js';
 import { externalNetwork } from '../../whatsapp-session/test/support.js';
-import { Client, createWorkspace, OWNER, setupOwner, spawnServer, waitFor, type ServerProcess, type Workspace } from '../../../core/test/support/app.js';
+import { Client, createWorkspace, openWorkspaceDatabase, OWNER, setupOwner, spawnServer, waitFor, type ServerProcess, type Workspace } from '../../../core/test/support/app.js';
 import { STORAGE_MODES } from '../../../core/test/support/db.js';
 
 const BIZ = '5511957000000';
@@ -63,7 +62,7 @@ describe.each(STORAGE_MODES)('a survey rating across a SIGKILL (%s)', (mode) => 
     server.proc.kill('SIGKILL');
     await server.exited;
 
-    db = connect(ws);
+    db = openWorkspaceDatabase(ws);
     const now = new Date();
     const t = (d: Date) => (mode === 'postgresql' ? d : d.getTime());
     const rowId = randomUUID().replace(/-/g, '').toUpperCase();
@@ -100,8 +99,3 @@ describe.each(STORAGE_MODES)('a survey rating across a SIGKILL (%s)', (mode) => 
     expect(list[0].status).toBe('resolved');
   }, 180_000);
 });
-
-function connect(ws: Workspace): Knex {
-  if (ws.env.DATABASE_URL) return createKnex({ client: 'pg', connection: ws.env.DATABASE_URL });
-  return createKnex({ client: 'sqlite3', connection: { filename: path.join(ws.dataDir, 'plugchat.sqlite') }, useNullAsDefault: true });
-}

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
 import type { Browser, Page } from 'playwright-core';
-import { hasChromium, launchChromium } from '../../../core/test/support/browser.js';
+import { hasChromium, launchChromium, signIn } from '../../../core/test/support/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OWNER, REPO } from '../../../core/test/support/app.js';
 import { helpdeskHarness, waitFor, BIZ, type Agent, type HelpdeskHarness } from '../../helpdesk/test/support.js';
@@ -26,15 +26,11 @@ describe.skipIf(!hasChromium)('surveys in the web app (Chromium)', () => {
     await h?.ws.cleanup();
   });
 
-  const signIn = async (): Promise<Page> => {
+  const ownerPage = async (): Promise<Page> => {
     const context = await browser.newContext({ locale: 'pt-BR', timezoneId: 'America/Sao_Paulo', viewport: { width: 1400, height: 1200 }, acceptDownloads: true });
     const page = await context.newPage();
     page.on('pageerror', (err) => console.error('page error:', err.message));
-    await page.goto(`${h.app.url}/login`);
-    await page.fill('input[name=email]', OWNER.email);
-    await page.fill('input[name=password]', OWNER.password);
-    await page.click('button[type=submit]');
-    await page.waitForURL((u) => !u.pathname.startsWith('/login'));
+    await signIn(page, h.app.url, OWNER.email, OWNER.password);
     return page;
   };
 
@@ -55,7 +51,7 @@ describe.skipIf(!hasChromium)('surveys in the web app (Chromium)', () => {
   }
 
   it('turns surveys on, shows the rating in the attendance, the scores, the responses and the reports card, in Portuguese', async () => {
-    const page = await signIn();
+    const page = await ownerPage();
     await page.locator('[data-test=nav] a', { hasText: 'Pesquisas' }).click();
     await page.waitForURL((u) => u.pathname === '/surveys');
     await page.locator('[data-test=surveys-empty]').waitFor();

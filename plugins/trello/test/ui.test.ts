@@ -3,7 +3,7 @@ import path from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasChromium, launchChromium } from '../../../core/test/support/browser.js';
+import { hasChromium, launchChromium, signIn } from '../../../core/test/support/browser.js';
 import { OWNER, REPO } from '../../../core/test/support/app.js';
 import { helpdeskHarness, waitForInbound, BIZ, type HelpdeskHarness } from '../../helpdesk/test/support.js';
 import { FakeTrello } from './fakeTrello.js';
@@ -33,11 +33,7 @@ describe.skipIf(!hasChromium)('Trello in the web app (Chromium)', () => {
     const context = await browser.newContext({ locale: 'pt-BR', timezoneId: 'America/Sao_Paulo', viewport: { width: 1400, height: 1000 } });
     const page = await context.newPage();
     page.on('pageerror', (err) => console.error('page error:', err.message));
-    await page.goto(`${h.app.url}/login`);
-    await page.fill('input[name=email]', OWNER.email);
-    await page.fill('input[name=password]', OWNER.password);
-    await page.click('button[type=submit]');
-    await page.waitForURL((u) => !u.pathname.startsWith('/login'));
+    await signIn(page, h.app.url, OWNER.email, OWNER.password);
 
     await page.locator('[data-test=nav] a', { hasText: 'Trello' }).click();
     await page.fill('input[name=apiKey]', trello.key);
