@@ -5,6 +5,7 @@ import { trelloEntities } from './entities.js';
 import { migrations } from './migrations.js';
 import { cardJson, trelloRouter } from './routes.js';
 import { Trello, type CallJob, type CardInput } from './services/trello.js';
+import { TrelloWebhooks } from './services/webhooks.js';
 import type { Settings } from './settings.js';
 
 /** The HTTP client for Trello's API, behind a token so a deployment or a test can swap it. */
@@ -32,7 +33,7 @@ export default definePlugin<Record<string, never>, Settings>({
 
     ctx.subscriptions.push(
       calls,
-      ctx.http.register(trelloRouter(svc, helpdesk)),
+      ctx.http.register(trelloRouter(svc, new TrelloWebhooks(svc, ctx.secrets, helpdesk), helpdesk)),
       ctx.events.on('helpdesk.attendance.resolved', (e) => svc.onResolved(e)),
       ctx.extensions.contribute<AttendanceAction>('helpdesk.attendanceActions', {
         id: 'trello.createCard',

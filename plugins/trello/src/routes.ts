@@ -3,6 +3,7 @@ import type { HelpdeskApi } from '@plugchat/helpdesk';
 import getRawBody from 'raw-body';
 import type { Card, CardDefaults, Connection } from './entities.js';
 import type { Trello } from './services/trello.js';
+import type { TrelloWebhooks } from './services/webhooks.js';
 
 const id = z.string().min(1).max(64);
 const defaults = z.object({ boardId: id.nullable().default(null), listId: id.nullable().default(null), labelIds: z.array(id).max(50).default([]), memberIds: z.array(id).max(50).default([]) }).strict();
@@ -56,7 +57,7 @@ export const cardJson = (c: Card) => ({
 });
 
 /** Trello settings (admins), pickers and cards (agents who may see the attendance), and the public board webhook. */
-export function trelloRouter(svc: Trello, helpdesk: HelpdeskApi) {
+export function trelloRouter(svc: Trello, webhooks: TrelloWebhooks, helpdesk: HelpdeskApi) {
   const spec = <T extends object>(summary: string, role: 'agent' | 'admin', extra: T) => ({ summary, role, tags: ['trello'], ...extra });
   const visible = async (caller: Caller, attendanceId: string) => helpdesk.visibleAttendance(caller, attendanceId);
 
@@ -111,7 +112,7 @@ export function trelloRouter(svc: Trello, helpdesk: HelpdeskApi) {
     .get('/webhook/:accountId', { summary: 'Trello’s check of the webhook callback', auth: 'public', tags: ['trello'], params: z.object({ accountId: id }).strict() }, () => ({}))
     .post('/webhook/:accountId', { summary: 'A board webhook delivery (signed with X-Trello-Webhook)', auth: 'public', tags: ['trello'], params: z.object({ accountId: id }).strict() }, async (c) => {
       const raw = await getRawBody(c.koa.req, { limit: '1mb', encoding: 'utf8' });
-      await svc.onWebhook(c.params.accountId, raw, c.koa.get('x-trello-webhook') || undefined);
+      await webhooks.receive(c.params.accountId, raw, c.koa.get('x-trello-webhook') || undefined);
       return {};
     });
 }

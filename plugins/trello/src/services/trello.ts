@@ -1,4 +1,4 @@
-import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { badRequest, conflict, HttpError, notFound, type Caller, type Clock, type EntityManager, type JobHandle, type JobInfo, type PluginContext } from '@plugchat/core';
 import type { HelpdeskApi } from '@plugchat/helpdesk';
 import { TrelloError, type TrelloAuth, type TrelloCardJson, type TrelloClient } from '../client.js';
@@ -127,8 +127,12 @@ export class Trello {
 
   /** The link back to the attendance; the card's row id marks it, so a retry finds a card it already made. */
   private link(conn: Connection, attendanceId: string, cardId: string) {
-    const base = this.ctx.settings.get('trello.publicBaseUrl') || conn.baseUrl;
-    return `${base.replace(/\/$/, '')}/inbox/${attendanceId}?trelloCard=${cardId}`;
+    return `${this.baseUrl(conn)}/inbox/${attendanceId}?trelloCard=${cardId}`;
+  }
+
+  /** This server as Trello and browsers reach it: the setting, else the address the admin connected from. */
+  private baseUrl(conn: Connection) {
+    return (this.ctx.settings.get('trello.publicBaseUrl') || conn.baseUrl).replace(/\/$/, '');
   }
 
   /** The form prefilled: name "[#n] contact – first line", the Markdown description, the queue's or account's defaults. */
@@ -311,8 +315,7 @@ export class Trello {
   }
 
   callbackUrl(conn: Connection) {
-    const base = this.ctx.settings.get('trello.publicBaseUrl') || conn.baseUrl;
-    return `${base.replace(/\/$/, '')}/api/trello/webhook/${conn.accountId}`;
+    return `${this.baseUrl(conn)}/api/trello/webhook/${conn.accountId}`;
   }
 
   /** One Trello webhook per board, created with the first card on it (Trello checks it with HEAD first). */
@@ -324,44 +327,6 @@ export class Trello {
       await this.em(conn.accountId).nativeUpdate(ConnectionSchema, { accountId: conn.accountId }, { webhooks: { ...fresh.webhooks, [boardId]: hook.id } });
     } catch (err) {
       this.ctx.logger.warn({ err: err instanceof TrelloError ? err.message : err, board: boardId }, 'could not create the Trello webhook; moves and comments will not come back');
-    }
-  }
-
-  // ------------------------------------------------------------------ back from Trello
-
-  /** A delivery of a board webhook: verified (HMAC-SHA1 of body + callback URL, constant time), then applied. */
-  async onWebhook(accountId: string, raw: string, signature: string | undefined): Promise<void> {
-    const conn = await this.connection(accountId);
-    if (!conn?.secretSealed || !signature) throw new HttpError(401, 'bad_signature', 'Unsigned Trello webhook refused.');
-    const expected = createHmac('sha1', this.ctx.secrets.decrypt(conn.secretSealed)).update(raw + this.callbackUrl(conn)).digest();
-    const given = Buffer.from(signature, 'base64');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new HttpError(401, 'bad_signature', 'The Trello webhook signature does not match.');
-    let body: { action?: { type?: string; data?: Record<string, any>; memberCreator?: { fullName?: string } } };
-    try {
-      body = JSON.parse(raw);
-    } catch {
-      throw badRequest('The webhook body is not JSON.');
-    }
-    const action = body.action;
-    const trelloId = action?.data?.card?.id as string | undefined;
-    if (!action?.type || !trelloId) return;
-    const em = this.em(accountId);
-    const cards = await em.find(CardSchema, { trelloId });
-    const by = action.memberCreator?.fullName ?? null;
-    for (const card of cards) {
-      if (action.type === 'updateCard') {
-        const d = action.data!;
-        const patch: Partial<Card> = { updatedAt: this.clock.now() };
-        if (d.listAfter) Object.assign(patch, { listId: d.listAfter.id, listName: d.listAfter.name });
-        if (d.card.name !== undefined && d.old?.name !== undefined) patch.name = d.card.name;
-        if (d.old && 'due' in d.old) patch.due = d.card.due ? new Date(d.card.due) : null;
-        if (d.old && 'closed' in d.old) patch.closed = !!d.card.closed;
-        await em.nativeUpdate(CardSchema, { id: card.id }, patch);
-        if (d.listAfter) await this.helpdesk.recordActivity(accountId, card.attendanceId, 'trello_card_moved', { name: patch.name ?? card.name, from: d.listBefore?.name ?? null, to: d.listAfter.name, by });
-        else if ('closed' in patch) await this.helpdesk.recordActivity(accountId, card.attendanceId, patch.closed ? 'trello_card_archived' : 'trello_card_restored', { name: card.name, by });
-      } else if (action.type === 'commentCard') {
-        await this.helpdesk.recordActivity(accountId, card.attendanceId, 'trello_card_comment', { name: card.name, text: String(action.data?.text ?? '').slice(0, 1000), by });
-      }
     }
   }
 
