@@ -10,7 +10,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { boot } from '../../../core/dist/boot.js';
 import { createLogger } from '../../../core/dist/services/logger.js';
+import { buildRollups } from '../dist/services/reports/rollups.js';
 import { freshPostgres } from '../../../core/test/support/freshPostgres.js';
+import { seededRandom } from '../../../core/test/support/random.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const ATTENDANCES = Number(process.env.BENCH_REPORT_ATTENDANCES || 100_000);
@@ -19,25 +21,15 @@ const CONTACTS = Math.max(30, Math.round(ATTENDANCES / 5));
 const AGENTS = 20;
 const QUEUES = 5;
 const RUNS = 5;
+const BUSINESS_QUEUES = Number(process.env.BENCH_REPORT_BUSINESS_QUEUES ?? 3);
 const PG_URL = process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 const YEAR_START = Date.parse('2026-01-01T03:00:00Z');
 const YEAR_MS = 365 * 86_400_000;
 
-/** A small deterministic generator, so both databases get the same history. */
-function random(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Writes the history: contacts, attendances and their reporting events, in batches. */
 async function seed(knex, kind, accountId, instanceId, agents, queues, progress) {
-  const rnd = random(42);
+  const rnd = seededRandom(42);
+  const rndHours = seededRandom(7);
   const ts = (ms) => (kind === 'postgresql' ? new Date(ms) : ms);
   const contacts = Array.from({ length: CONTACTS }, (_, i) => ({
     id: randomUUID(), account_id: accountId, phone: `55119${String(i).padStart(8, '0')}`, name: `Cliente ${i}`, push_name: null, avatar_url: null,
@@ -69,7 +61,12 @@ async function seed(knex, kind, accountId, instanceId, agents, queues, progress)
     const created = YEAR_START + Math.floor(rnd() * (YEAR_MS - 86_400_000));
     const id = randomUUID();
     const base = { account_id: accountId, attendance_id: id, contact_id: contact.id, instance_id: instanceId, queue_id: queue, from_queue_id: null, from_agent_id: null };
-    const ev = (name, at, agentId = null, value = 0) => events.push({ ...base, name, at: ts(at), value, business_value: value, agent_id: agentId });
+    // The first three queues keep business hours: a share of their durations straddles a closed
+    // stretch and counts less in business time (a generator of its own, so the rest of the
+    // history is the same with or without it).
+    const hours = queues.indexOf(queue) < BUSINESS_QUEUES;
+    const business = (value) => (hours && value && rndHours() < 0.3 ? Math.floor(value * rndHours() * 1000) / 1000 : value);
+    const ev = (name, at, agentId = null, value = 0) => events.push({ ...base, name, at: ts(at), value, business_value: business(value), agent_id: agentId });
     ev('created', created);
     const assigned = created + Math.floor(rnd() * 600_000);
     ev('assigned', assigned, agent);
@@ -98,37 +95,7 @@ async function seed(knex, kind, accountId, instanceId, agents, queues, progress)
   await flush();
   progress(ATTENDANCES, written);
   // The rollups, as the helpdesk keeps them event by event, built here in one statement each.
-  const day = kind === 'postgresql' ? "date_trunc('day', at at time zone 'UTC') at time zone 'UTC'" : '(at / 86400000) * 86400000';
-  await knex.raw(
-    `insert into helpdesk_report_daily (account_id, day, name, instance_id, queue_id, agent_id, n, s, sb)
-     select account_id, ${day}, name, instance_id, coalesce(queue_id, ''), coalesce(agent_id, ''), count(*), sum(value), sum(business_value)
-     from helpdesk_report_events where account_id = ? group by account_id, ${day}, name, instance_id, coalesce(queue_id, ''), coalesce(agent_id, '')`,
-    [accountId],
-  );
-  const month = kind === 'postgresql' ? "date_trunc('month', at at time zone 'UTC') at time zone 'UTC'" : "cast(strftime('%s', datetime(at / 1000, 'unixepoch', 'start of month')) as integer) * 1000";
-  await knex.raw(
-    `insert into helpdesk_report_monthly (account_id, month, name, instance_id, queue_id, agent_id, n, s, sb)
-     select account_id, ${month}, name, instance_id, coalesce(queue_id, ''), coalesce(agent_id, ''), count(*), sum(value), sum(business_value)
-     from helpdesk_report_events where account_id = ? group by account_id, ${month}, name, instance_id, coalesce(queue_id, ''), coalesce(agent_id, '')`,
-    [accountId],
-  );
-  const floor = (c) => (kind === 'postgresql' ? `floor(${c})::bigint` : `cast(${c} as integer)`);
-  for (const [dim, id] of [['all', "''"], ['agent', "coalesce(agent_id, '')"], ['queue', "coalesce(queue_id, '')"]]) {
-    for (const [k, column] of [['wall', 'value'], ['business', 'business_value']]) {
-      await knex.raw(
-        `insert into helpdesk_report_durations (account_id, dim, name, kind, month, dim_id, seconds, n)
-         select account_id, '${dim}', name, '${k}', ${month}, ${id}, ${floor(column)}, count(*) from helpdesk_report_events
-         where account_id = ? and name in ('assignment_wait', 'first_response', 'reply_time', 'resolution')
-         group by account_id, name, ${month}${dim === 'all' ? '' : `, ${id}`}, ${floor(column)}`,
-        [accountId],
-      );
-    }
-  }
-  await knex.raw(
-    `insert into helpdesk_report_contact_daily (account_id, day, contact_id, n, last_at)
-     select account_id, ${day}, contact_id, count(*), max(at) from helpdesk_report_events where account_id = ? and name = 'message_in' group by account_id, ${day}, contact_id`,
-    [accountId],
-  );
+  await buildRollups(knex, kind === 'postgresql' ? 'postgresql' : 'sqlite', accountId);
   return written;
 }
 
@@ -157,7 +124,7 @@ async function run(label, databaseUrl) {
     const started = Date.now();
     const written = await seed(app.db.knex, kind, accountId, inst.id, agents, queues, (n, events) => process.stdout.write(`\r  ${label}: ${n.toLocaleString('en')} attendances, ${events.toLocaleString('en')} events written`));
     // What autovacuum and SQLite's optimizer would have after a year of writes: fresh statistics.
-    if (kind === 'postgresql') for (const t of ['helpdesk_report_events', 'helpdesk_report_daily', 'helpdesk_report_monthly', 'helpdesk_report_durations', 'helpdesk_report_contact_daily']) await app.db.knex.raw(`vacuum analyze ${t}`);
+    if (kind === 'postgresql') for (const t of ['helpdesk_report_events', 'helpdesk_report_daily', 'helpdesk_report_monthly', 'helpdesk_report_durations', 'helpdesk_report_buckets', 'helpdesk_report_contact_daily']) await app.db.knex.raw(`vacuum analyze ${t}`);
     else await app.db.knex.raw('analyze');
     console.log(` in ${((Date.now() - started) / 1000).toFixed(0)} s`);
     if (process.env.BENCH_KEEP) {

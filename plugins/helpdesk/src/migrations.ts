@@ -1,4 +1,5 @@
 import { timestampColumn, type Migration } from '@plugchat/core';
+import { buildBucketRollups } from './services/reports/rollups.js';
 
 /** The events that carry a duration; partial indexes and the queries that use them name them alike. */
 export const TIME_METRICS_SQL = "name in ('assignment_wait', 'first_response', 'reply_time', 'resolution')";
@@ -236,6 +237,27 @@ export const migrations: Migration[] = [
         t.string('account_id', 36).primary();
         t.string('time_zone', 64).notNullable();
       });
+    },
+  },
+  {
+    name: '0003_report_buckets',
+    async up({ knex, dialect }) {
+      // Per agent and per queue, a month's durations counted per coarse bucket: the quantiles
+      // find their bucket from these and walk only its events. They replace the per-second
+      // histograms of agents and queues, which fold too little to be worth reading.
+      await knex.schema.createTable('helpdesk_report_buckets', (t) => {
+        t.string('account_id', 36).notNullable();
+        t.string('dim', 8).notNullable();
+        t.string('dim_id', 36).notNullable();
+        t.string('name', 20).notNullable();
+        t.string('kind', 8).notNullable();
+        t.timestamp('month', { useTz: true }).notNullable();
+        t.bigInteger('bucket').notNullable();
+        t.bigInteger('n').notNullable();
+        t.primary(['account_id', 'dim', 'name', 'kind', 'month', 'dim_id', 'bucket']);
+      });
+      await buildBucketRollups(knex, dialect);
+      await knex('helpdesk_report_durations').whereNot('dim', 'all').delete();
     },
   },
 ];

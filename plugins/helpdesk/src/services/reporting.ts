@@ -2,6 +2,7 @@ import type { PluginContext } from '@plugchat/core';
 import { PreferencesSchema, QueueSchema, ReportEventSchema, type Attendance, type ReportEvent, type ReportEventName } from '../entities.js';
 import type { Settings } from '../settings.js';
 import { businessSeconds } from './businessHours.js';
+import { bucketOf } from './reports/buckets.js';
 import type { Work } from './unit.js';
 
 /** The events that carry a duration. */
@@ -72,19 +73,23 @@ export class Reporting {
       );
     }
     if (DURATIONS.has(e.name)) {
-      for (const [dim, id] of [
-        ['all', ''],
-        ['agent', e.agentId ?? ''],
-        ['queue', e.queueId ?? ''],
+      for (const [kind, value] of [
+        ['wall', e.value],
+        ['business', e.businessValue],
       ] as const) {
-        for (const [kind, value] of [
-          ['wall', e.value],
-          ['business', e.businessValue],
+        await run(
+          `insert into helpdesk_report_durations (account_id, dim, name, kind, month, dim_id, seconds, n) values (?, 'all', ?, ?, ?, '', ?, 1)
+           on conflict (account_id, dim, name, kind, month, dim_id, seconds) do update set n = helpdesk_report_durations.n + 1`,
+          [e.accountId, e.name, kind, t(month), Math.floor(value)],
+        );
+        for (const [dim, id] of [
+          ['agent', e.agentId ?? ''],
+          ['queue', e.queueId ?? ''],
         ] as const) {
           await run(
-            `insert into helpdesk_report_durations (account_id, dim, name, kind, month, dim_id, seconds, n) values (?, ?, ?, ?, ?, ?, ?, 1)
-             on conflict (account_id, dim, name, kind, month, dim_id, seconds) do update set n = helpdesk_report_durations.n + 1`,
-            [e.accountId, dim, e.name, kind, t(month), id, Math.floor(value)],
+            `insert into helpdesk_report_buckets (account_id, dim, dim_id, name, kind, month, bucket, n) values (?, ?, ?, ?, ?, ?, ?, 1)
+             on conflict (account_id, dim, name, kind, month, dim_id, bucket) do update set n = helpdesk_report_buckets.n + 1`,
+            [e.accountId, dim, id, e.name, kind, t(month), bucketOf(value)],
           );
         }
       }
