@@ -11,7 +11,7 @@ import { Store } from './store.js';
 import { Outbox } from './outbox.js';
 import { InstanceLeases, leaseTiming } from './services/leases.js';
 import { resolveMedia } from './media.js';
-import { createdAt, phoneOf } from './services/whatsapp.js';
+import { phoneOf } from './services/whatsapp.js';
 import { toDate, type MessageRow } from './store.js';
 
 export type { InstanceGate, InstanceInfoContribution, WhatsAppNetwork, WhatsAppSessionApi, ReceivedMessageEvent, SessionMessage, OutgoingRequest, MessageStatus } from './api.js';
@@ -106,17 +106,17 @@ export default definePlugin<WhatsAppSessionApi, Settings>({
         return { path: r.media_path, mimetype: content.mimetype ?? 'application/octet-stream', fileName: content.fileName };
       },
       maxMediaBytes,
-      instances: async (accountId) => (await svc.list(accountId)).map((r) => ({ id: r.id, name: r.name, createdAt: createdAt(r) })),
+      instances: async (accountId) => (await svc.list(accountId)).map((r) => ({ id: r.id, name: r.name, createdAt: r.createdAt.toISOString() })),
       pause: async (accountId, instanceId, reason) => svc.pause(await svc.get(accountId, instanceId), reason),
       connect: async (accountId, instanceId) => svc.connect(await svc.get(accountId, instanceId)),
       sendText: async (accountId, instanceId, phone, message) => svc.enqueue(await svc.get(accountId, instanceId), phone, { kind: 'text', text: message }),
       instanceFor: async (caller, id, token) => {
         const row = await svc.authorize(caller, id, token);
-        return { id: row.id, accountId: row.account_id, phone: row.phone, name: row.name };
+        return { id: row.id, accountId: row.accountId, phone: row.phone, name: row.name };
       },
       instanceOf: async (caller, id) => {
         const row = await svc.get(caller.accountId, id);
-        return { id: row.id, accountId: row.account_id, phone: row.phone, name: row.name };
+        return { id: row.id, accountId: row.accountId, phone: row.phone, name: row.name };
       },
       mediaPath: async (instanceId, messageId) => `/api/whatsapp-session/media/${await links.sign(instanceId, messageId)}`,
       // This process's socket only; events carry the number their owner saw (ReceivedMessageEvent.connectedPhone).

@@ -5,8 +5,9 @@ import { createRouter, notFound, z, type RouteContext } from '@plugchat/core';
 import { resolveMedia } from '../media.js';
 import type { OutgoingRequest } from '../services/content.js';
 import { phoneOf, type WhatsAppService } from '../services/whatsapp.js';
-import { toDate, type InstanceRow } from '../store.js';
+import { toDate } from '../store.js';
 import type { InstanceInfoContribution } from '../api.js';
+import type { Instance } from '../services/instances.js';
 
 const phone = z.string().regex(/^\d{10,15}$/, 'must be the number with country and area code, digits only (e.g. 5511999999999)');
 const seconds = z.number().int().min(1).max(15);
@@ -30,7 +31,7 @@ type C = RouteContext<{ id: string; token: string }, unknown, unknown>;
  * with the account's API key in the Client-Token header.
  */
 export function instanceApiRouter(svc: WhatsAppService, maxBytes: () => number, infoContributions: () => InstanceInfoContribution[] = () => []) {
-  const instance = (c: C): Promise<InstanceRow> => svc.authorize(c.auth, c.params.id, c.params.token);
+  const instance = (c: C): Promise<Instance> => svc.authorize(c.auth, c.params.id, c.params.token);
   const spec = <B>(summary: string, body?: z.ZodType<B>) => ({
     summary,
     role: 'agent' as const,
@@ -39,7 +40,7 @@ export function instanceApiRouter(svc: WhatsAppService, maxBytes: () => number, 
     ...(body ? { body } : {}),
     ...(summary.startsWith('Send') || summary.startsWith('React') ? { response: ids } : {}),
   });
-  const send = async (c: C, row: InstanceRow, to: string, req: OutgoingRequest, file?: { value: string; field: string; kind?: 'image' | 'audio' | 'video' }) => {
+  const send = async (c: C, row: Instance, to: string, req: OutgoingRequest, file?: { value: string; field: string; kind?: 'image' | 'audio' | 'video' }) => {
     const m = file ? await resolveMedia(file.value, file.field, { maxBytes: maxBytes(), kind: file.kind }) : undefined;
     return svc.enqueue(row, to, req, m);
   };
@@ -74,7 +75,7 @@ export function instanceApiRouter(svc: WhatsAppService, maxBytes: () => number, 
         smartphoneConnected: connected,
         error: connected ? 'You are already connected.' : row.state === 'logged_out' || row.state === 'expired' ? 'You need to restore the session.' : 'You are not connected.',
         state: row.state,
-        reason: row.state_reason,
+        reason: row.stateReason,
       };
     })
     .get('/:id/token/:token/restart', spec('Restart the connection (no new QR needed)'), async (c) => {
@@ -94,7 +95,7 @@ export function instanceApiRouter(svc: WhatsAppService, maxBytes: () => number, 
         due: null,
         connected: await svc.connected(row),
         paymentStatus: null,
-        created: toDate(row.created_at)!.getTime(),
+        created: row.createdAt.getTime(),
         // Without the webhooks plugin there are no callbacks; it fills these in when it is on.
         connectedCallbackUrl: null,
         deliveryCallbackUrl: null,
@@ -109,7 +110,7 @@ export function instanceApiRouter(svc: WhatsAppService, maxBytes: () => number, 
         callRejectMessage: null,
         autoReadMessage: false,
       };
-      const extra = await Promise.all(infoContributions().map((k) => k.info(row.account_id, row.id).catch(() => ({}))));
+      const extra = await Promise.all(infoContributions().map((k) => k.info(row.accountId, row.id).catch(() => ({}))));
       return Object.assign(base, ...extra);
     })
     .get('/:id/token/:token/device', spec('The connected phone'), async (c) => {
@@ -119,7 +120,7 @@ export function instanceApiRouter(svc: WhatsAppService, maxBytes: () => number, 
         phone: row.phone,
         imgUrl: null,
         about: null,
-        name: row.push_name,
+        name: row.pushName,
         device: { sessionName: row.name, device_model: device },
         originalDevice: row.platform,
         sessionId: row.id,
@@ -252,7 +253,7 @@ export function instanceApiRouter(svc: WhatsAppService, maxBytes: () => number, 
 }
 
 /** The QR code now, or the session is started (where the instance runs) and its first QR awaited. */
-async function qrFor(svc: WhatsAppService, row: InstanceRow, ms = 10_000): Promise<string | undefined> {
+async function qrFor(svc: WhatsAppService, row: Instance, ms = 10_000): Promise<string | undefined> {
   const now = await svc.currentQr(row);
   if (now) return now;
   let listener: ((change: { type: string; qr?: string; connected?: boolean }) => void) | undefined;

@@ -1,7 +1,8 @@
 import QRCode from 'qrcode';
 import { createRouter, openEventStream, z } from '@plugchat/core';
-import { createdAt, phoneOf, type WhatsAppService } from '../services/whatsapp.js';
-import { toDate, type InstanceRow } from '../store.js';
+import { phoneOf, type WhatsAppService } from '../services/whatsapp.js';
+import { toDate } from '../store.js';
+import type { Instance } from '../services/instances.js';
 
 const idParam = z.object({ id: z.string().regex(/^[A-Za-z0-9]{8,64}$/, 'must be an instance id') });
 const delay = z.number().int().min(0).max(15_000);
@@ -21,21 +22,21 @@ const instanceOut = z.object({
 
 /** The management API for signed-in users (and API keys): create, list, rename, rotate, delete, connect. */
 export function managementRouter(svc: WhatsAppService) {
-  const json = (r: InstanceRow, connected: Set<string>) => ({
+  const json = (r: Instance, connected: Set<string>) => ({
     id: r.id,
     name: r.name,
     state: r.state,
-    stateReason: r.state_reason,
+    stateReason: r.stateReason,
     phone: r.phone,
-    pushName: r.push_name,
+    pushName: r.pushName,
     connected: connected.has(r.id),
-    delayMinMs: r.delay_min_ms,
-    delayMaxMs: r.delay_max_ms,
-    queueLimit: r.queue_limit,
-    createdAt: createdAt(r),
+    delayMinMs: r.delayMinMs,
+    delayMaxMs: r.delayMaxMs,
+    queueLimit: r.queueLimit,
+    createdAt: r.createdAt.toISOString(),
   });
-  const one = async (r: InstanceRow) => json(r, await svc.connectedIds([r]));
-  const many = async (rows: InstanceRow[]) => {
+  const one = async (r: Instance) => json(r, await svc.connectedIds([r]));
+  const many = async (rows: Instance[]) => {
     const connected = await svc.connectedIds(rows);
     return rows.map((r) => json(r, connected));
   };
@@ -53,13 +54,13 @@ export function managementRouter(svc: WhatsAppService) {
         response: instanceOut.extend({ token: z.string() }),
       },
       async (c) => {
-        const { row, token } = await svc.create(c.auth.accountId, c.body.name, c.body);
-        return { ...(await one(row)), token };
+        const { instance, token } = await svc.create(c.auth.accountId, c.body.name, c.body);
+        return { ...(await one(instance)), token };
       },
     )
     .get('/instances/:id', { summary: 'One instance with its token', role: 'admin', params: idParam, response: instanceOut.extend({ token: z.string() }) }, async (c) => {
       const row = await svc.get(c.auth.accountId, c.params.id);
-      return { ...(await one(row)), token: svc.token(row) };
+      return { ...(await one(row)), token: await svc.token(row) };
     })
     .patch(
       '/instances/:id',
@@ -72,7 +73,7 @@ export function managementRouter(svc: WhatsAppService) {
       },
       async (c) => {
         const row = await svc.get(c.auth.accountId, c.params.id);
-        return one(await svc.update(row, { name: c.body.name, delay_min_ms: c.body.delayMinMs, delay_max_ms: c.body.delayMaxMs, queue_limit: c.body.queueLimit }));
+        return one(await svc.update(row, { name: c.body.name, delayMinMs: c.body.delayMinMs, delayMaxMs: c.body.delayMaxMs, queueLimit: c.body.queueLimit }));
       },
     )
     .post('/instances/:id/rotate-token', { summary: 'Replace the instance token (the old one stops working)', role: 'admin', params: idParam, response: z.object({ token: z.string() }) }, async (c) => ({
@@ -109,7 +110,7 @@ export function managementRouter(svc: WhatsAppService) {
         };
         svc.live.on(row.id, onChange);
         events.onClose(() => svc.live.off(row.id, onChange));
-        events.send('state', { type: 'state', state: row.state, reason: row.state_reason, connected: await svc.connected(row), phone: row.phone });
+        events.send('state', { type: 'state', state: row.state, reason: row.stateReason, connected: await svc.connected(row), phone: row.phone });
         const qr = await svc.currentQr(row);
         if (qr) onChange({ type: 'qr', qr });
       },

@@ -1,15 +1,16 @@
-import type { InstanceRow, Store } from '../store.js';
+import type { Store } from '../store.js';
 import { jidOf, phoneOf } from './jids.js';
+import type { Instance } from './instances.js';
 
 /** What the instance's stored messages say: a chat's messages, the chat list, the latest messages, one message. */
 export class History {
   constructor(private readonly store: Store) {}
 
-  chatMessages(row: InstanceRow, phone: string, limit = 50) {
+  chatMessages(row: Instance, phone: string, limit = 50) {
     return this.store.messages().where({ instance_id: row.id, chat: jidOf(phone) }).orderBy('seq', 'desc').limit(limit);
   }
 
-  async chats(row: InstanceRow) {
+  async chats(row: Instance) {
     const rows: { chat: string; last: number | string; unread: number | string }[] = await this.store
       .messages()
       .where({ instance_id: row.id })
@@ -42,11 +43,11 @@ export class History {
       .sort((a, b) => Number(b.lastMessageTime) - Number(a.lastMessageTime));
   }
 
-  recent(row: InstanceRow, limit = 30) {
+  recent(row: Instance, limit = 30) {
     return this.store.messages().where({ instance_id: row.id }).orderBy('seq', 'desc').limit(limit);
   }
 
-  byWaId(row: InstanceRow, waId: string) {
+  byWaId(row: Instance, waId: string) {
     return this.store.messages().where({ instance_id: row.id, wa_id: waId }).first();
   }
 }

@@ -7,12 +7,13 @@ import type { Logger } from 'pino';
 import { Baileys, type WAMessage } from '../baileys.js';
 import type { ReceivedMessageEvent } from '../api.js';
 import type { Outbox } from '../outbox.js';
-import { nextSeq, type InstanceRow, type MessageRow, type MessageStatus, type Store } from '../store.js';
+import { nextSeq, type MessageRow, type MessageStatus, type Store } from '../store.js';
 import type { SessionHooks } from '../transport/session.js';
 import { summarizeInbound, votedOptions, type InboundSummary } from './content.js';
 import { pollOptions } from './polls.js';
 import { jidOf, phoneOf } from './jids.js';
-import type { Settings } from './whatsapp.js';
+import type { Settings } from './settings.js';
+import type { Instance } from './instances.js';
 
 const bool = (v: unknown) => v === true || v === 1 || v === '1';
 
@@ -28,7 +29,7 @@ export class Receiving {
     private readonly deps: { log: () => Logger; phoneOfInstance: (id: string) => string | null; mediaAgent: (id: string) => Agent | undefined },
   ) {}
 
-  async onMessages(row: InstanceRow, messages: WAMessage[], type: 'notify' | 'append') {
+  async onMessages(row: Instance, messages: WAMessage[], type: 'notify' | 'append') {
     for (const msg of messages) {
       const jid = msg.key.remoteJid;
       if (!jid || !jid.endsWith('@s.whatsapp.net')) continue; // groups, status and newsletters are out of scope here
@@ -53,7 +54,7 @@ export class Receiving {
   }
 
   /** A vote on one of our polls: stored and announced like a message, with the options' names. */
-  async onPollVote(row: InstanceRow, v: Parameters<SessionHooks['onPollVote']>[0]) {
+  async onPollVote(row: Instance, v: Parameters<SessionHooks['onPollVote']>[0]) {
     const poll = await this.store.messages().where({ instance_id: row.id, wa_id: v.pollId }).first();
     const options = poll ? pollOptions(poll) : undefined;
     if (!options) return;
@@ -67,13 +68,13 @@ export class Receiving {
 
   /** Stores a received message (or completes one that was waiting) and records its event in the same transaction. */
   private async storeInbound(
-    row: InstanceRow,
+    row: Instance,
     m: { waId: string; phone: string; fromMe: boolean; summary: InboundSummary; waiting: boolean; existing?: MessageRow; mediaPath: string | null; pushName?: string; at: number; upsertType: 'notify' | 'append' },
   ) {
     const { waId, phone, fromMe, summary, waiting, existing, mediaPath } = m;
     const now = new Date();
     const values = {
-      account_id: row.account_id,
+      account_id: row.accountId,
       instance_id: row.id,
       wa_id: waId,
       chat: jidOf(phone),
@@ -101,7 +102,7 @@ export class Receiving {
         {
           rowId,
           instanceId: row.id,
-          accountId: row.account_id,
+          accountId: row.accountId,
           messageId: waId,
           phone,
           fromMe,
@@ -126,15 +127,15 @@ export class Receiving {
     if (!fromMe && text) await this.checkOptOut(row, phone, text);
   }
 
-  private async checkOptOut(row: InstanceRow, phone: string, text: string) {
+  private async checkOptOut(row: Instance, phone: string, text: string) {
     const word = text.trim().toUpperCase();
     const keyword = this.ctx.settings.get('whatsapp-session.optOutKeywords').find((k) => k.toUpperCase() === word);
     if (!keyword) return;
-    await this.store.optouts().insert({ account_id: row.account_id, phone, source: 'keyword', created_at: new Date() }).onConflict(['account_id', 'phone']).ignore();
-    await this.ctx.events.emit('whatsapp-session.optout', { instanceId: row.id, accountId: row.account_id, phone, keyword });
+    await this.store.optouts().insert({ account_id: row.accountId, phone, source: 'keyword', created_at: new Date() }).onConflict(['account_id', 'phone']).ignore();
+    await this.ctx.events.emit('whatsapp-session.optout', { instanceId: row.id, accountId: row.accountId, phone, keyword });
   }
 
-  private async saveMedia(row: InstanceRow, msg: WAMessage): Promise<string> {
+  private async saveMedia(row: Instance, msg: WAMessage): Promise<string> {
     const agent = this.deps.mediaAgent(row.id);
     const data = (await Baileys.downloadMediaMessage(msg, 'buffer', { options: agent ? { httpsAgent: agent } : {} } as never)) as Buffer;
     const dir = path.join(this.ctx.dataDir, 'media', row.id);

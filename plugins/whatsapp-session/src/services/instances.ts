@@ -1,0 +1,180 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { HttpError, notFound, type PluginContext } from '@plugchat/core';
+import type { Settings } from './settings.js';
+import { toDate, type InstanceRow, type InstanceState, type Store } from '../store.js';
+
+/** One WhatsApp number of an account, as the services and routes see it (the token stays in the table). */
+export interface Instance {
+  id: string;
+  accountId: string;
+  name: string;
+  state: InstanceState;
+  stateReason: string | null;
+  /** Whether it should be connected: a restart reconnects it. */
+  wanted: boolean;
+  phone: string | null;
+  pushName: string | null;
+  platform: string | null;
+  delayMinMs: number | null;
+  delayMaxMs: number | null;
+  queueLimit: number | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** What an admin may change of an instance. */
+export type InstancePatch = Partial<Pick<Instance, 'name' | 'delayMinMs' | 'delayMaxMs' | 'queueLimit'>>;
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+
+export function toInstance(r: InstanceRow): Instance {
+  return {
+    id: r.id,
+    accountId: r.account_id,
+    name: r.name,
+    state: r.state,
+    stateReason: r.state_reason,
+    wanted: !!r.wanted,
+    phone: r.phone,
+    pushName: r.push_name,
+    platform: r.platform,
+    delayMinMs: r.delay_min_ms,
+    delayMaxMs: r.delay_max_ms,
+    queueLimit: r.queue_limit,
+    createdAt: toDate(r.created_at)!,
+    updatedAt: toDate(r.updated_at)!,
+  };
+}
+
+/**
+ * The instances table: create, find, authorize by token, change, delete, and the state history.
+ * Every read a user can trigger names the account.
+ */
+export class Instances {
+  constructor(
+    private readonly store: Store,
+    private readonly ctx: PluginContext<Settings>,
+  ) {}
+
+  async create(accountId: string, name: string, opts: { delayMinMs?: number; delayMaxMs?: number } = {}): Promise<{ instance: Instance; token: string }> {
+    const id = randomBytes(16).toString('hex').toUpperCase();
+    const token = randomBytes(12).toString('hex').toUpperCase();
+    const now = new Date();
+    await this.store.instances().insert({
+      id,
+      account_id: accountId,
+      name,
+      token_hash: sha256(token),
+      token_sealed: this.ctx.secrets.encrypt(token),
+      state: 'disconnected',
+      state_reason: 'created',
+      wanted: false,
+      phone: null,
+      push_name: null,
+      platform: null,
+      delay_min_ms: opts.delayMinMs ?? null,
+      delay_max_ms: opts.delayMaxMs ?? null,
+      queue_limit: null,
+      created_at: now,
+      updated_at: now,
+    });
+    await this.store.events().insert({ instance_id: id, account_id: accountId, state: 'disconnected', reason: 'created', at: now });
+    await this.ctx.events.emit('whatsapp-session.instance.created', { instanceId: id, accountId, name });
+    return { instance: (await this.find(id))!, token };
+  }
+
+  async list(accountId: string): Promise<Instance[]> {
+    return (await this.store.instances().where({ account_id: accountId }).orderBy('created_at')).map(toInstance);
+  }
+
+  /** Any account's instance by id: for the process that runs it, never for a user's request. */
+  async find(id: string): Promise<Instance | undefined> {
+    const row = await this.store.instances().where({ id }).first();
+    return row && toInstance(row);
+  }
+
+  async wanted(): Promise<Instance[]> {
+    return (await this.store.instances().where({ wanted: true })).map(toInstance);
+  }
+
+  async get(accountId: string, id: string): Promise<Instance> {
+    const row = await this.store.instances().where({ id, account_id: accountId }).first();
+    if (!row) throw notFound('Instance');
+    return toInstance(row);
+  }
+
+  async token(instance: Instance): Promise<string> {
+    const row = await this.store.instances().where({ id: instance.id }).first('token_sealed');
+    if (!row) throw notFound('Instance');
+    return this.ctx.secrets.decrypt(row.token_sealed);
+  }
+
+  /** Instance API credentials: the caller's account must own it (else 404) and the token must match (else 403). */
+  async authorize(caller: { accountId: string }, id: string, token: string): Promise<Instance> {
+    const row = await this.store.instances().where({ id }).first();
+    if (!row || row.account_id !== caller.accountId) throw notFound('Instance');
+    const expected = Buffer.from(row.token_hash);
+    const given = Buffer.from(sha256(token));
+    if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
+      throw new HttpError(403, 'invalid_instance_token', 'The instance token is wrong. Copy it again from the instance page (it changes when rotated).');
+    }
+    return toInstance(row);
+  }
+
+  async update(instance: Instance, patch: InstancePatch): Promise<Instance> {
+    const min = patch.delayMinMs ?? instance.delayMinMs;
+    const max = patch.delayMaxMs ?? instance.delayMaxMs;
+    if (min !== null && max !== null && min > max) {
+      throw new HttpError(400, 'validation_failed', 'delayMinMs must not be greater than delayMaxMs.', { issues: [{ path: 'body.delayMinMs', message: 'greater than delayMaxMs' }] });
+    }
+    const columns = { name: patch.name, delay_min_ms: patch.delayMinMs, delay_max_ms: patch.delayMaxMs, queue_limit: patch.queueLimit };
+    const changed = Object.fromEntries(Object.entries(columns).filter(([, v]) => v !== undefined));
+    await this.store.instances().where({ id: instance.id }).update({ ...changed, updated_at: new Date() });
+    return (await this.find(instance.id))!;
+  }
+
+  async rotateToken(instance: Instance): Promise<string> {
+    const token = randomBytes(12).toString('hex').toUpperCase();
+    await this.store.instances().where({ id: instance.id }).update({ token_hash: sha256(token), token_sealed: this.ctx.secrets.encrypt(token), updated_at: new Date() });
+    return token;
+  }
+
+  /** Marks whether the instance should be connected (and, logged out, forgets its number). */
+  async want(id: string, wanted: boolean, forgetPhone = false): Promise<void> {
+    await this.store.instances().where({ id }).update({ wanted, ...(forgetPhone ? { phone: null } : {}) });
+  }
+
+  /**
+   * Records a state: on the instance, and in its history when it differs from the last entry.
+   * `device` is the number and name the phone reported on connecting.
+   */
+  async recordState(instance: Instance, state: InstanceState, reason: string, device?: { phone: string; pushName: string | null; platform: string | null }): Promise<void> {
+    const now = new Date();
+    const extra = device ? { phone: device.phone, push_name: device.pushName, platform: device.platform } : {};
+    await this.store.instances().where({ id: instance.id }).update({ state, state_reason: reason, updated_at: now, ...extra });
+    const last = await this.store.events().where({ instance_id: instance.id }).orderBy('id', 'desc').first();
+    if (!last || last.state !== state || last.reason !== reason) {
+      await this.store.events().insert({ instance_id: instance.id, account_id: instance.accountId, state, reason, at: now });
+    }
+    Object.assign(instance, { state, stateReason: reason, ...(device ?? {}) });
+  }
+
+  history(instance: Instance) {
+    return this.store.events().where({ instance_id: instance.id }).orderBy('id', 'asc').select('state', 'reason', 'at');
+  }
+
+  /** Deletes the instance with its credentials, messages, history and media (its socket is closed first by the caller). */
+  async delete(instance: Instance): Promise<void> {
+    await this.store.knex.transaction(async (trx) => {
+      await trx('whatsapp_session_auth').where({ instance_id: instance.id }).delete();
+      await trx('whatsapp_session_messages').where({ instance_id: instance.id }).delete();
+      await trx('whatsapp_session_instance_events').where({ instance_id: instance.id }).delete();
+      await trx('whatsapp_session_instances').where({ id: instance.id }).delete();
+      await trx('whatsapp_session_leases').where({ instance_id: instance.id }).delete();
+    });
+    rmSync(path.join(this.ctx.dataDir, 'media', instance.id), { recursive: true, force: true });
+    await this.ctx.events.emit('whatsapp-session.instance.deleted', { instanceId: instance.id, accountId: instance.accountId });
+  }
+}

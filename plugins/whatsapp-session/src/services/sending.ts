@@ -1,0 +1,248 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { notFound, stableUuid, tooManyRequests, unprocessable, type JobHandle, type PluginContext } from '@plugchat/core';
+import { Baileys } from '../baileys.js';
+import { PREVIOUS, nextSeq, type MessageRow, type MessageStatus, type Store } from '../store.js';
+import type { InstanceSession } from '../transport/session.js';
+import type { Outbox } from '../outbox.js';
+import { buildContent, type OutgoingRequest } from './content.js';
+import type { Instance } from './instances.js';
+import { jidOf, phoneOf } from './jids.js';
+import type { InstanceLeases } from './leases.js';
+import type { Settings } from './settings.js';
+
+export type SendJob = { instanceId: string; messageId: string };
+
+const STATUS_FROM_BAILEYS: Record<number, MessageStatus | undefined> = { 0: 'FAILED', 2: 'SENT', 3: 'RECEIVED', 4: 'READ', 5: 'PLAYED' };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** What the sender needs of the rest of the service. */
+export interface SendingDeps {
+  /** This process's session of an instance, if it runs it. */
+  session(instanceId: string): InstanceSession | undefined;
+  find(instanceId: string): Promise<Instance | undefined>;
+  /** Other plugins' say on sending (billing's veto). */
+  gate(instance: Instance, action: 'send'): Promise<void>;
+  leases?: InstanceLeases;
+  log(): PluginContext['logger'];
+}
+
+/**
+ * The durable send queue. Its truth is the messages table: a pg-boss job only wakes the
+ * instance's sender, which sends its oldest queued message first, so order holds and nothing is
+ * lost when a job or process dies. Statuses move forward only, each announced once.
+ */
+export class Sending {
+  sendJob?: JobHandle<SendJob>;
+  private readonly lastWake = new Map<string, number>();
+  private readonly draining = new Map<string, { again: boolean; promise: Promise<void> }>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly ctx: PluginContext<Settings>,
+    private readonly outbox: Outbox,
+    private readonly deps: SendingDeps,
+  ) {}
+
+  /** Waits (at most `ms`) for the sends in flight to record their status. */
+  async settle(ms: number): Promise<void> {
+    const running = [...this.draining.values()].map((d) => d.promise.catch(() => {}));
+    await Promise.race([Promise.all(running), sleep(ms)]);
+  }
+
+  /** Sends what the given instances (just taken over) left queued, where this process holds their socket. */
+  async sweep(ids: string[]): Promise<void> {
+    if (!ids.length) return;
+    const rows: { instance_id: string }[] = await this.store.messages().whereIn('instance_id', ids).where({ direction: 'out' }).whereIn('status', ['QUEUED', 'SENDING']).distinct('instance_id');
+    for (const r of rows) if (this.deps.session(r.instance_id)?.open) void this.drain(r.instance_id).catch((err) => this.deps.log().error({ err, instance: r.instance_id }, 'drain failed'));
+  }
+
+  private queueLimit(instance: Instance) {
+    return instance.queueLimit ?? this.ctx.settings.get('whatsapp-session.queueLimit');
+  }
+
+  async isOptedOut(accountId: string, phone: string): Promise<boolean> {
+    return !!(await this.store.optouts().where({ account_id: accountId, phone }).first());
+  }
+
+  /** Validated request in, queued message out: answers at once with the ids (the WhatsApp id is fixed now). */
+  async enqueue(instance: Instance, phone: string, req: OutgoingRequest, media?: { data: Buffer; mimetype?: string }, key?: string): Promise<{ zaapId: string; messageId: string; id: string }> {
+    const keyed = async () => {
+      const found = key ? await this.store.messages().where({ instance_id: instance.id, client_key: key }).first() : undefined;
+      return found ? { zaapId: found.id, messageId: found.wa_id, id: found.wa_id } : undefined;
+    };
+    const earlier = await keyed();
+    if (earlier) return earlier;
+    await this.deps.gate(instance, 'send');
+    if (await this.isOptedOut(instance.accountId, phone)) {
+      throw unprocessable(`${phone} asked not to receive messages (opt-out). Remove it from the opt-out list only with the person's consent.`, 'opted_out', { phone });
+    }
+    const waiting = await this.store.messages().where({ instance_id: instance.id, direction: 'out' }).whereIn('status', ['QUEUED', 'SENDING']).count({ n: '*' }).first();
+    if (Number(waiting?.n ?? 0) >= this.queueLimit(instance)) throw tooManyRequests(60, `The queue of this instance is full (${this.queueLimit(instance)} messages). Wait for it to drain or clear it.`);
+    const zaapId = randomUUID().replace(/-/g, '').toUpperCase();
+    const waId = Baileys.generateMessageIDV2(instance.phone ? jidOf(instance.phone) : undefined);
+    let mediaPath: string | null = null;
+    if (media) {
+      const dir = path.join(this.ctx.dataDir, 'outbox', instance.id);
+      mkdirSync(dir, { recursive: true });
+      mediaPath = path.join(dir, zaapId);
+      writeFileSync(mediaPath, media.data);
+      if (!req.mimetype && media.mimetype) req.mimetype = media.mimetype;
+    }
+    const now = new Date();
+    const insert = this.store.messages().insert({
+      id: zaapId,
+      account_id: instance.accountId,
+      instance_id: instance.id,
+      wa_id: waId,
+      chat: jidOf(phone),
+      direction: 'out',
+      type: req.kind,
+      content: JSON.stringify(req),
+      status: 'QUEUED',
+      error: null,
+      seq: nextSeq(),
+      from_me: true,
+      waiting: null,
+      media_path: mediaPath,
+      delay_ms: req.delayMessageMs ?? null,
+      attempts: 0,
+      created_at: now,
+      updated_at: now,
+      sent_at: null,
+      ...(key ? { client_key: key } : {}),
+    });
+    try {
+      await insert;
+    } catch (err) {
+      // The same key queued meanwhile (another process, a replayed event): that message stands.
+      const raced = await keyed();
+      if (raced) return raced;
+      throw err;
+    }
+    // The row is durable already; the job wakes the instance's sender (in whichever process owns it).
+    // One waiting wake-up per instance is enough (the queue is "stately"), so a burst sends one per second.
+    const last = this.lastWake.get(instance.id) ?? 0;
+    if (Date.now() - last > 1000) {
+      this.lastWake.set(instance.id, Date.now());
+      await this.sendJob?.send({ instanceId: instance.id, messageId: zaapId }, { singletonKey: instance.id }).catch((err) => {
+        this.deps.log().warn({ err, instance: instance.id }, 'could not queue the wake-up job; the message waits for the next drain');
+      });
+    }
+    this.wake(instance.id);
+    return { zaapId, messageId: waId, id: waId };
+  }
+
+  /** Nudges the instance's sender: here when this process holds the session, else on its owner. */
+  wake(instanceId: string): void {
+    if (this.deps.session(instanceId)?.open) void this.drain(instanceId).catch((err) => this.deps.log().error({ err, instance: instanceId }, 'drain failed'));
+    else if (this.deps.leases) void this.ctx.cluster.broadcast('whatsapp-session.wake', { instanceId }).catch((err) => this.deps.log().warn({ err }, 'could not wake the owner; its next lease round sends'));
+  }
+
+  /** Sends the instance's queued messages in order, one at a time, with its pacing. */
+  drain(instanceId: string): Promise<void> {
+    const running = this.draining.get(instanceId);
+    if (running) {
+      // Coalesce: the running sender looks once more before it stops.
+      running.again = true;
+      return running.promise;
+    }
+    const state = { again: false, promise: Promise.resolve() };
+    state.promise = (async () => {
+      do {
+        state.again = false;
+        await this.drainNow(instanceId);
+      } while (state.again);
+    })().finally(() => this.draining.delete(instanceId));
+    this.draining.set(instanceId, state);
+    return state.promise;
+  }
+
+  private async drainNow(instanceId: string): Promise<void> {
+    const instance = await this.deps.find(instanceId);
+    if (!instance) return;
+    for (;;) {
+      const session = this.deps.session(instanceId);
+      if (!session?.open || !session.sock) return;
+      // A lease that may have lapsed may be another process's now: it sends, not us.
+      if (this.deps.leases && !this.deps.leases.valid()) return;
+      const msg = await this.store.messages().where({ instance_id: instanceId, direction: 'out' }).whereIn('status', ['QUEUED', 'SENDING']).orderBy('seq', 'asc').first();
+      if (!msg) return;
+      const req = JSON.parse(msg.content) as OutgoingRequest;
+      // A retry after a crash resends with the same WhatsApp id, so the customer sees it once.
+      await this.store.messages().where({ id: msg.id }).whereIn('status', ['QUEUED', 'SENDING']).update({ status: 'SENDING', attempts: msg.attempts + 1, updated_at: new Date() });
+      const min = instance.delayMinMs ?? this.ctx.settings.get('whatsapp-session.defaultDelayMinMs');
+      const max = instance.delayMaxMs ?? this.ctx.settings.get('whatsapp-session.defaultDelayMaxMs');
+      const delay = req.delayMessageMs ?? Math.round(min + Math.random() * Math.max(0, max - min));
+      if (delay > 0) await sleep(delay);
+      try {
+        if (req.delayTypingMs) {
+          await session.sock.sendPresenceUpdate('composing', msg.chat);
+          await sleep(req.delayTypingMs);
+          await session.sock.sendPresenceUpdate('paused', msg.chat);
+        }
+        const { content, quoted } = buildContent(req, msg.chat, msg.media_path);
+        if (!session.open) return;
+        await session.sock.sendMessage(msg.chat, content, { messageId: msg.wa_id, quoted });
+      } catch (err) {
+        const message = (err as Error).message;
+        if (!session.open) return; // disconnected mid-send: it stays queued and goes out after the reconnect
+        await this.markStatus(instance, msg, 'FAILED', message);
+        continue;
+      }
+      await this.markStatus(instance, msg, 'SENT');
+    }
+  }
+
+  /**
+   * Moves a message to `status` only from a status it advances from, in one conditional
+   * update: however many paths observe the same transition (the send loop, the server's
+   * ack, a receipt replayed after a reconnect), it happens and is announced once, with an
+   * event id derived from (message, status).
+   */
+  private async markStatus(instance: Instance, msg: MessageRow, status: MessageStatus, error?: string) {
+    // A receipt can overtake the send's own acknowledgement (after a crash, say): the message was
+    // sent all the same, so SENT (and its DeliveryCallback) is recorded first.
+    if (status === 'RECEIVED' || status === 'READ' || status === 'PLAYED') await this.markStatus(instance, msg, 'SENT');
+    const from = PREVIOUS[status];
+    const values = { status, error: error ?? null, updated_at: new Date(), ...(status === 'SENT' ? { sent_at: new Date() } : {}) };
+    const event = { instanceId: instance.id, accountId: instance.accountId, zaapId: msg.id, messageId: msg.wa_id, phone: phoneOf(msg.chat), status, ...(error ? { error } : {}) };
+    const eventId = stableUuid(`${msg.id}:${status}`);
+    if (!this.outbox.needed('whatsapp-session.message.status')) {
+      const n = await this.store.messages().where({ id: msg.id }).whereIn('status', from).update(values);
+      if (n) await this.outbox.add('whatsapp-session.message.status', event, undefined, eventId);
+      return;
+    }
+    // The status and its event commit together, so a crash cannot lose the webhook that follows.
+    const changed = await this.store.knex.transaction(async (trx) => {
+      const n = await trx('whatsapp_session_messages').where({ id: msg.id }).whereIn('status', from).update(values);
+      if (n) await this.outbox.add('whatsapp-session.message.status', event, trx, eventId);
+      return n > 0;
+    });
+    if (changed) await this.outbox.dispatch();
+  }
+
+  queue(instance: Instance) {
+    return this.store.messages().where({ instance_id: instance.id, direction: 'out' }).whereIn('status', ['QUEUED', 'SENDING']).orderBy('seq', 'asc');
+  }
+
+  async removeFromQueue(instance: Instance, zaapId: string): Promise<void> {
+    const n = await this.store.messages().where({ instance_id: instance.id, id: zaapId, status: 'QUEUED' }).delete();
+    if (!n) throw notFound('Queued message');
+  }
+
+  async clearQueue(instance: Instance): Promise<number> {
+    return this.store.messages().where({ instance_id: instance.id, status: 'QUEUED', direction: 'out' }).delete();
+  }
+
+
+  async onStatus(instance: Instance, updates: { id: string; status: number }[]) {
+    for (const u of updates) {
+      const status = STATUS_FROM_BAILEYS[u.status];
+      if (!status) continue;
+      const msg = await this.store.messages().where({ instance_id: instance.id, wa_id: u.id, direction: 'out' }).first();
+      if (msg) await this.markStatus(instance, msg, status);
+    }
+  }
+}
