@@ -6,24 +6,24 @@ import type { Instance } from './instances.js';
 export class History {
   constructor(private readonly store: Store) {}
 
-  chatMessages(row: Instance, phone: string, limit = 50) {
-    return this.store.messages().where({ instance_id: row.id, chat: jidOf(phone) }).orderBy('seq', 'desc').limit(limit);
+  chatMessages(instance: Instance, phone: string, limit = 50) {
+    return this.store.messages().where({ instance_id: instance.id, chat: jidOf(phone) }).orderBy('seq', 'desc').limit(limit);
   }
 
-  async chats(row: Instance) {
+  async chats(instance: Instance) {
     const rows: { chat: string; last: number | string; unread: number | string }[] = await this.store
       .messages()
-      .where({ instance_id: row.id })
+      .where({ instance_id: instance.id })
       .groupBy('chat')
       .select('chat')
       .max({ last: 'seq' })
       .sum({ unread: this.store.knex.raw("case when direction = 'in' and status = 'RECEIVED' then 1 else 0 end") });
     // Each chat's name: what its latest message from the customer says the sender is called.
-    const latestIn = this.store.messages().where({ instance_id: row.id, direction: 'in' }).groupBy('chat').select('chat').max({ s: 'seq' });
+    const latestIn = this.store.messages().where({ instance_id: instance.id, direction: 'in' }).groupBy('chat').select('chat').max({ s: 'seq' });
     const named: { chat: string; content: string }[] = await this.store
       .messages()
       .join(latestIn.as('l'), (j) => j.on('l.chat', '=', 'whatsapp_session_messages.chat').andOn('l.s', '=', 'whatsapp_session_messages.seq'))
-      .where('whatsapp_session_messages.instance_id', row.id)
+      .where('whatsapp_session_messages.instance_id', instance.id)
       .select('whatsapp_session_messages.chat as chat', 'whatsapp_session_messages.content as content');
     const names = new Map(named.map((n) => [n.chat, (JSON.parse(n.content) as { senderName?: string }).senderName]));
     // Z-API's shape, numbers as strings included; muting, spam marks and pictures are not tracked (yet).
@@ -43,11 +43,11 @@ export class History {
       .sort((a, b) => Number(b.lastMessageTime) - Number(a.lastMessageTime));
   }
 
-  recent(row: Instance, limit = 30) {
-    return this.store.messages().where({ instance_id: row.id }).orderBy('seq', 'desc').limit(limit);
+  recent(instance: Instance, limit = 30) {
+    return this.store.messages().where({ instance_id: instance.id }).orderBy('seq', 'desc').limit(limit);
   }
 
-  byWaId(row: Instance, waId: string) {
-    return this.store.messages().where({ instance_id: row.id, wa_id: waId }).first();
+  byWaId(instance: Instance, waId: string) {
+    return this.store.messages().where({ instance_id: instance.id, wa_id: waId }).first();
   }
 }

@@ -29,53 +29,53 @@ export class Receiving {
     private readonly deps: { log: () => Logger; phoneOfInstance: (id: string) => string | null; mediaAgent: (id: string) => Agent | undefined },
   ) {}
 
-  async onMessages(row: Instance, messages: WAMessage[], type: 'notify' | 'append') {
+  async onMessages(instance: Instance, messages: WAMessage[], type: 'notify' | 'append') {
     for (const msg of messages) {
       const jid = msg.key.remoteJid;
       if (!jid || !jid.endsWith('@s.whatsapp.net')) continue; // groups, status and newsletters are out of scope here
       const phone = phoneOf(jid);
-      if (row.phone && phone === row.phone) continue; // our own phone's bootstrap and notes to self
+      if (instance.phone && phone === instance.phone) continue; // our own phone's bootstrap and notes to self
       const waId = msg.key.id!;
       const fromMe = !!msg.key.fromMe;
-      if (fromMe && (await this.store.messages().where({ instance_id: row.id, wa_id: waId }).first())) continue; // our own send echoed back
+      if (fromMe && (await this.store.messages().where({ instance_id: instance.id, wa_id: waId }).first())) continue; // our own send echoed back
       const waiting = msg.messageStubType === Baileys.proto.WebMessageInfo.StubType.CIPHERTEXT;
       const summary = waiting ? { type: 'waiting', hasMedia: false } : summarizeInbound(msg);
       if (!summary) continue;
-      const existing = await this.store.messages().where({ instance_id: row.id, wa_id: waId, direction: fromMe ? 'out' : 'in' }).first();
+      const existing = await this.store.messages().where({ instance_id: instance.id, wa_id: waId, direction: fromMe ? 'out' : 'in' }).first();
       if (existing && !(bool(existing.waiting) && !waiting)) continue;
       let mediaPath: string | null = null;
-      if (summary.hasMedia) mediaPath = await this.saveMedia(row, msg).catch((err) => {
-        this.deps.log().warn({ err, instance: row.id, messageId: waId }, 'could not download received media');
+      if (summary.hasMedia) mediaPath = await this.saveMedia(instance, msg).catch((err) => {
+        this.deps.log().warn({ err, instance: instance.id, messageId: waId }, 'could not download received media');
         return null;
       });
       const at = Number(msg.messageTimestamp ?? Math.floor(Date.now() / 1000)) * 1000;
-      await this.storeInbound(row, { waId, phone, fromMe, summary, waiting, existing, mediaPath, pushName: msg.pushName ?? undefined, at, upsertType: type });
+      await this.storeInbound(instance, { waId, phone, fromMe, summary, waiting, existing, mediaPath, pushName: msg.pushName ?? undefined, at, upsertType: type });
     }
   }
 
   /** A vote on one of our polls: stored and announced like a message, with the options' names. */
-  async onPollVote(row: Instance, v: Parameters<SessionHooks['onPollVote']>[0]) {
-    const poll = await this.store.messages().where({ instance_id: row.id, wa_id: v.pollId }).first();
+  async onPollVote(instance: Instance, v: Parameters<SessionHooks['onPollVote']>[0]) {
+    const poll = await this.store.messages().where({ instance_id: instance.id, wa_id: v.pollId }).first();
     const options = poll ? pollOptions(poll) : undefined;
     if (!options) return;
-    if (await this.store.messages().where({ instance_id: row.id, wa_id: v.voteId, direction: v.fromMe ? 'out' : 'in' }).first()) return;
+    if (await this.store.messages().where({ instance_id: instance.id, wa_id: v.voteId, direction: v.fromMe ? 'out' : 'in' }).first()) return;
     const summary: InboundSummary = { type: 'pollVote', pollVote: { pollMessageId: v.pollId, options: votedOptions(options, v.selected) }, hasMedia: false };
     // A vote's update carries no push name: the customer's name is the one of their latest message.
-    const latest = v.fromMe ? undefined : await this.store.messages().where({ instance_id: row.id, chat: jidOf(phoneOf(v.remoteJid)), direction: 'in' }).orderBy('seq', 'desc').first();
+    const latest = v.fromMe ? undefined : await this.store.messages().where({ instance_id: instance.id, chat: jidOf(phoneOf(v.remoteJid)), direction: 'in' }).orderBy('seq', 'desc').first();
     const pushName = latest ? (JSON.parse(latest.content) as { senderName?: string }).senderName : undefined;
-    await this.storeInbound(row, { waId: v.voteId, phone: phoneOf(v.remoteJid), fromMe: v.fromMe, summary, waiting: false, mediaPath: null, pushName, at: v.at, upsertType: 'notify' });
+    await this.storeInbound(instance, { waId: v.voteId, phone: phoneOf(v.remoteJid), fromMe: v.fromMe, summary, waiting: false, mediaPath: null, pushName, at: v.at, upsertType: 'notify' });
   }
 
   /** Stores a received message (or completes one that was waiting) and records its event in the same transaction. */
   private async storeInbound(
-    row: Instance,
+    instance: Instance,
     m: { waId: string; phone: string; fromMe: boolean; summary: InboundSummary; waiting: boolean; existing?: MessageRow; mediaPath: string | null; pushName?: string; at: number; upsertType: 'notify' | 'append' },
   ) {
     const { waId, phone, fromMe, summary, waiting, existing, mediaPath } = m;
     const now = new Date();
     const values = {
-      account_id: row.accountId,
-      instance_id: row.id,
+      account_id: instance.accountId,
+      instance_id: instance.id,
       wa_id: waId,
       chat: jidOf(phone),
       direction: (fromMe ? 'out' : 'in') as 'out' | 'in',
@@ -101,8 +101,8 @@ export class Receiving {
         'whatsapp-session.message.received',
         {
           rowId,
-          instanceId: row.id,
-          accountId: row.accountId,
+          instanceId: instance.id,
+          accountId: instance.accountId,
           messageId: waId,
           phone,
           fromMe,
@@ -114,7 +114,7 @@ export class Receiving {
           mediaPath: mediaPath ?? undefined,
           waitingMessage: waiting,
           senderName: m.pushName,
-          connectedPhone: this.deps.phoneOfInstance(row.id) ?? row.phone ?? null,
+          connectedPhone: this.deps.phoneOfInstance(instance.id) ?? instance.phone ?? null,
           replyTo: 'replyTo' in summary ? summary.replyTo : undefined,
           ...inboundDetails(summary),
           momment: m.at,
@@ -124,21 +124,21 @@ export class Receiving {
       );
     });
     await this.outbox.dispatch();
-    if (!fromMe && text) await this.checkOptOut(row, phone, text);
+    if (!fromMe && text) await this.checkOptOut(instance, phone, text);
   }
 
-  private async checkOptOut(row: Instance, phone: string, text: string) {
+  private async checkOptOut(instance: Instance, phone: string, text: string) {
     const word = text.trim().toUpperCase();
     const keyword = this.ctx.settings.get('whatsapp-session.optOutKeywords').find((k) => k.toUpperCase() === word);
     if (!keyword) return;
-    await this.store.optouts().insert({ account_id: row.accountId, phone, source: 'keyword', created_at: new Date() }).onConflict(['account_id', 'phone']).ignore();
-    await this.ctx.events.emit('whatsapp-session.optout', { instanceId: row.id, accountId: row.accountId, phone, keyword });
+    await this.store.optouts().insert({ account_id: instance.accountId, phone, source: 'keyword', created_at: new Date() }).onConflict(['account_id', 'phone']).ignore();
+    await this.ctx.events.emit('whatsapp-session.optout', { instanceId: instance.id, accountId: instance.accountId, phone, keyword });
   }
 
-  private async saveMedia(row: Instance, msg: WAMessage): Promise<string> {
-    const agent = this.deps.mediaAgent(row.id);
+  private async saveMedia(instance: Instance, msg: WAMessage): Promise<string> {
+    const agent = this.deps.mediaAgent(instance.id);
     const data = (await Baileys.downloadMediaMessage(msg, 'buffer', { options: agent ? { httpsAgent: agent } : {} } as never)) as Buffer;
-    const dir = path.join(this.ctx.dataDir, 'media', row.id);
+    const dir = path.join(this.ctx.dataDir, 'media', instance.id);
     mkdirSync(dir, { recursive: true });
     const file = path.join(dir, msg.key.id!.replace(/[^A-Za-z0-9_-]/g, '_'));
     writeFileSync(file, data);
