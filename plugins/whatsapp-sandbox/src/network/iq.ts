@@ -1,0 +1,203 @@
+import { generateKeyPair, type BinaryNode } from './baileys.js';
+import type { Conn } from './conn.js';
+import type { NetworkCore } from './core.js';
+import type { Login } from './login.js';
+import type { Device } from './state.js';
+import { bytes, child, children, deviceJid, node, now, parseJid, SERVER, serverId, userJid } from './stanza.js';
+
+const PRIVACY = ['readreceipts', 'last', 'online', 'profile', 'status', 'groupadd', 'calladd', 'messages'];
+
+/** The IQs a logged-in device sends (§4, §6): pre-keys and bundles, usync, app state, media hosts, logout. */
+export class IqHandlers {
+  constructor(
+    private readonly net: NetworkCore,
+    private readonly login: Login,
+  ) {}
+
+  onIq(conn: Conn, iq: BinaryNode) {
+    const device = conn.device!;
+    const first = children(iq)[0];
+    switch (iq.attrs.xmlns) {
+      case 'encrypt':
+        if (first?.tag === 'count') return this.net.result(conn, iq, [node('count', { value: Object.keys(device.preKeys).length })]);
+        if (first?.tag === 'key') return this.net.result(conn, iq, [node('list', {}, children(first, 'user').map((u) => this.bundle(u.attrs.jid!)))]);
+        if (iq.attrs.type === 'set') return this.onPreKeyUpload(conn, iq);
+        break;
+      case 'passive':
+        this.net.result(conn, iq);
+        if (first?.tag === 'active' && !conn.ready) this.login.onReady(conn);
+        return;
+      case 'w:p':
+        return this.net.result(conn, iq);
+      case 'w':
+        if (first?.tag === 'props') return this.net.result(conn, iq, [node('props', { protocol: '2', hash: 'sim' })]);
+        break;
+      case 'blocklist':
+        return this.net.result(conn, iq, [node('list')]);
+      case 'privacy':
+        if (iq.attrs.type === 'get') return this.net.result(conn, iq, [node('privacy', {}, PRIVACY.map((name) => node('category', { name, value: name === 'readreceipts' ? 'all' : 'all' })))]);
+        return this.net.result(conn, iq);
+      case 'w:sync:app:state':
+        // The client only syncs app state once it holds the key from the bootstrap: it is set up.
+        if (!device.bootstrapped) {
+          device.bootstrapped = true;
+          this.net.save();
+          this.net.emit('synced', { jid: device.jid });
+        }
+        // Echo every collection at its version, never with snapshots or external patches (§4.2 #7).
+        return this.net.result(conn, iq, [
+          node('sync', {}, children(first, 'collection').map((c) => node('collection', { name: c.attrs.name, version: c.attrs.version ?? '0' }))),
+        ]);
+      case 'w:m':
+        if (first?.tag === 'media_conn') {
+          const host = this.net.media?.host || '127.0.0.1:1';
+          return this.net.result(conn, iq, [
+            node('media_conn', { auth: 'sandbox', ttl: '3600' }, [node('host', { hostname: host, maxContentLengthBytes: '104857600' })]),
+          ]);
+        }
+        break;
+      case 'usync':
+        return this.net.result(conn, iq, [this.usync(first!)]);
+      case 'md':
+        if (first?.tag === 'remove-companion-device') return this.logout(conn, iq);
+        break;
+      case 'urn:xmpp:whatsapp:dirty':
+      case 'status':
+        return this.net.result(conn, iq);
+    }
+    this.net.iqError(conn, iq, '501', 'feature-not-implemented');
+  }
+
+  private onPreKeyUpload(conn: Conn, iq: BinaryNode) {
+    const device = conn.device!;
+    const registration = bytes(child(iq, 'registration'));
+    const identity = bytes(child(iq, 'identity'));
+    const skey = child(iq, 'skey');
+    if (registration?.length === 4) device.registrationId = registration;
+    if (identity?.length === 32) device.identityKey = identity;
+    if (skey) {
+      const id = bytes(child(skey, 'id'));
+      const value = bytes(child(skey, 'value'));
+      const signature = bytes(child(skey, 'signature'));
+      if (id && value && signature) device.signedPreKey = { id, value, signature };
+    }
+    for (const k of children(child(iq, 'list'), 'key')) {
+      const id = bytes(child(k, 'id'));
+      const value = bytes(child(k, 'value'));
+      if (id?.length === 3 && value) device.preKeys[id.readUIntBE(0, 3)] = value;
+    }
+    this.net.save();
+    this.net.result(conn, iq);
+  }
+
+  /** §6.2: a bundle for one address; a one-time prekey is never served twice. */
+  bundle(jid: string): BinaryNode {
+    const parsed = parseJid(jid);
+    const user = node('user', { jid });
+    if (!parsed) return user;
+    const id3 = (n: number) => Buffer.from([(n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff]);
+    const reg4 = (n: number) => {
+      const b = Buffer.alloc(4);
+      b.writeUInt32BE(n);
+      return b;
+    };
+    if (parsed.device === 0) {
+      const account = this.net.getOrCreateAccount(parsed.user);
+      const content: BinaryNode[] = [
+        node('registration', {}, reg4(account.registrationId)),
+        node('type', {}, Buffer.from([5])),
+        node('identity', {}, account.accountKey.public),
+        node('skey', {}, [
+          node('id', {}, id3(account.signedPreKey.keyId)),
+          node('value', {}, account.signedPreKey.keyPair.public),
+          node('signature', {}, account.signedPreKey.signature),
+        ]),
+      ];
+      if (this.net.opts.oneTimePreKeys) {
+        // The phone mints a fresh prekey per request and keeps its private half for decryption (§11).
+        const keyId = account.nextPreKeyId++;
+        const kp = generateKeyPair();
+        account.preKeys[keyId] = kp;
+        content.push(node('key', {}, [node('id', {}, id3(keyId)), node('value', {}, kp.public)]));
+        this.net.save();
+      }
+      return node('user', { jid }, content);
+    }
+    const device = this.net.state.devices[deviceJid(parsed.user, parsed.device)];
+    if (!device) {
+      // Never answer an error for a requested address: it would fail the whole send (§6.2).
+      this.net.log.warn({ jid }, 'bundle requested for an unknown device');
+      return user;
+    }
+    const content: BinaryNode[] = [
+      node('registration', {}, device.registrationId),
+      node('type', {}, Buffer.from([5])),
+      node('identity', {}, device.identityKey),
+      node('skey', {}, [node('id', {}, device.signedPreKey.id), node('value', {}, device.signedPreKey.value), node('signature', {}, device.signedPreKey.signature)]),
+    ];
+    if (this.net.opts.oneTimePreKeys) {
+      const ids = Object.keys(device.preKeys).map(Number).sort((a, b) => a - b);
+      const keyId = ids[0];
+      if (keyId !== undefined) {
+        const value = device.preKeys[keyId]!;
+        delete device.preKeys[keyId];
+        content.push(node('key', {}, [node('id', {}, id3(keyId)), node('value', {}, value)]));
+      }
+      if (ids.length - 1 < 5) this.requestPreKeyRefill(device);
+      this.net.save();
+    }
+    return node('user', { jid }, content);
+  }
+
+  /** Asks an idle, ready device to upload more prekeys (§6.2); pushed later so it never overlaps a send. */
+  private requestPreKeyRefill(device: Device) {
+    setTimeout(() => {
+      const c = this.net.live.get(device.jid);
+      if (c?.ready) this.net.send(c, node('notification', { from: SERVER, type: 'encrypt', id: serverId(), t: now() }, [node('count', { value: Object.keys(device.preKeys).length })]));
+    }, 1_000).unref();
+  }
+
+  /** §6.1: device lists, contacts (onWhatsApp) and status. */
+  private usync(usyncNode: BinaryNode): BinaryNode {
+    const query = child(usyncNode, 'query');
+    const protocols = children(query).map((c) => c.tag);
+    const users = children(child(usyncNode, 'list'), 'user');
+    const out: BinaryNode[] = [];
+    for (const u of users) {
+      let jid = u.attrs.jid;
+      const contact = child(u, 'contact');
+      let known = false;
+      if (!jid && contact) {
+        const digits = String(typeof contact.content === 'string' ? contact.content : bytes(contact)?.toString() ?? '').replace(/\D/g, '');
+        jid = userJid(digits);
+      }
+      const parsed = parseJid(jid);
+      if (!jid || !parsed) continue;
+      const account = this.net.state.accounts[parsed.user];
+      known = !!account;
+      const content: BinaryNode[] = [];
+      for (const p of protocols) {
+        if (p === 'devices') {
+          const list = [node('device', { id: '0' })];
+          for (const d of this.net.companions(parsed.user)) list.push(node('device', { id: d.deviceId, 'key-index': d.keyIndex }));
+          content.push(node('devices', {}, [node('device-list', {}, list)]));
+        } else if (p === 'contact') {
+          content.push(node('contact', { type: known ? 'in' : 'out' }, contact ? bytes(contact) ?? '' : undefined));
+        } else if (p === 'status') {
+          content.push(node('status', { t: now() }, known ? 'Hey there! I am using WhatsApp.' : undefined));
+        } else if (p === 'disappearing_mode') {
+          content.push(node('disappearing_mode', { duration: '0', t: now() }));
+        }
+      }
+      out.push(node('user', { jid: userJid(parsed.user) }, content));
+    }
+    return node('usync', usyncNode.attrs, [node('result', {}, protocols.map((p) => node(p))), node('list', {}, out)]);
+  }
+
+  private logout(conn: Conn, iq: BinaryNode) {
+    const device = conn.device!;
+    this.net.result(conn, iq);
+    this.net.removeDevice(device.jid);
+    this.net.close(conn, 20);
+  }
+}
