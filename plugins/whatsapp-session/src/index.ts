@@ -12,7 +12,7 @@ import { Outbox } from './outbox.js';
 import { InstanceLeases, leaseTiming } from './services/leases.js';
 import { resolveMedia } from './media.js';
 import { phoneOf } from './services/whatsapp.js';
-import { toDate, type MessageRow } from './store.js';
+import type { Message } from './services/messages.js';
 
 export type { InstanceGate, InstanceInfoContribution, WhatsAppNetwork, WhatsAppSessionApi, ReceivedMessageEvent, SessionMessage, OutgoingRequest, MessageStatus } from './api.js';
 
@@ -67,19 +67,19 @@ export default definePlugin<WhatsAppSessionApi, Settings>({
       }),
     );
     const maxMediaBytes = () => ctx.settings.get('whatsapp-session.maxMediaBytes');
-    const toMessage = (r: MessageRow): SessionMessage => ({
-      id: r.id,
-      waId: r.wa_id,
-      phone: phoneOf(r.chat),
-      direction: r.direction,
-      fromMe: !!Number(r.from_me),
-      type: r.type,
-      content: JSON.parse(r.content),
-      status: r.status,
-      error: r.error,
-      waiting: !!Number(r.waiting),
-      hasMedia: !!r.media_path,
-      createdAt: toDate(r.created_at)!.toISOString(),
+    const toSessionMessage = (m: Message): SessionMessage => ({
+      id: m.id,
+      waId: m.waId,
+      phone: phoneOf(m.chat),
+      direction: m.direction,
+      fromMe: m.fromMe,
+      type: m.type,
+      content: m.content,
+      status: m.status,
+      error: m.error,
+      waiting: m.waiting,
+      hasMedia: !!m.mediaPath,
+      createdAt: m.createdAt.toISOString(),
     });
     return {
       send: async (accountId, instanceId, phone, request, media, opts) => {
@@ -93,7 +93,7 @@ export default definePlugin<WhatsAppSessionApi, Settings>({
       deleteForEveryone: async (accountId, instanceId, phone, waId) => svc.deleteMessage(await svc.get(accountId, instanceId), phone, waId, true),
       typing: async (accountId, instanceId, phone, on) => svc.typing(await svc.get(accountId, instanceId), phone, on ? 'composing' : 'paused'),
       isOptedOut: (accountId, phone) => svc.isOptedOut(accountId, phone),
-      messages: async (accountId, instanceId, ids) => (await svc.messagesByRowId(await svc.get(accountId, instanceId), ids)).map(toMessage),
+      messages: async (accountId, instanceId, ids) => (await svc.messagesByRowId(await svc.get(accountId, instanceId), ids)).map(toSessionMessage),
       searchMessages: async (accountId, text, limit) => {
         // % and _ in the text act as wildcards: a looser search, never an error.
         const rows: { id: string }[] = await store.messages().where({ account_id: accountId }).whereILike('content', `%${text}%`).orderBy('seq', 'desc').limit(limit).select('id');
@@ -101,9 +101,9 @@ export default definePlugin<WhatsAppSessionApi, Settings>({
       },
       mediaFile: async (accountId, instanceId, id) => {
         const [r] = await svc.messagesByRowId(await svc.get(accountId, instanceId), [id]);
-        if (!r?.media_path) return undefined;
-        const content = JSON.parse(r.content) as { mimetype?: string; fileName?: string };
-        return { path: r.media_path, mimetype: content.mimetype ?? 'application/octet-stream', fileName: content.fileName };
+        if (!r?.mediaPath) return undefined;
+        const content = r.content as { mimetype?: string; fileName?: string };
+        return { path: r.mediaPath, mimetype: content.mimetype ?? 'application/octet-stream', fileName: content.fileName };
       },
       maxMediaBytes,
       instances: async (accountId) => (await svc.list(accountId)).map((r) => ({ id: r.id, name: r.name, createdAt: r.createdAt.toISOString() })),

@@ -229,20 +229,20 @@ export function instanceApiRouter(svc: WhatsAppService, maxBytes: () => number, 
     .get('/:id/token/:token/chats', spec('Chats with their last message time'), async (c) => svc.chats(await instance(c)))
     .get('/:id/token/:token/chat-messages/:phone', { ...spec('Messages of one chat, newest first'), params: params.extend({ phone }), query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) }) }, async (c) => {
       const rows = await svc.chatMessages(await instance(c as unknown as C), c.params.phone, c.query.limit);
-      return rows.map((r) => ({ messageId: r.wa_id, zaapId: r.direction === 'out' ? r.id : undefined, phone: phoneOf(r.chat), fromMe: !!r.from_me, status: r.status, type: r.type, waitingMessage: !!r.waiting, content: JSON.parse(r.content), error: r.error ?? undefined }));
+      return rows.map((r) => ({ messageId: r.waId, zaapId: r.direction === 'out' ? r.id : undefined, phone: phoneOf(r.chat), fromMe: r.fromMe, status: r.status, type: r.type, waitingMessage: r.waiting, content: r.content, error: r.error ?? undefined }));
     })
     .get('/:id/token/:token/media/:messageId', { ...spec('Download the media of a received message'), params: params.extend({ messageId: z.string().min(1).max(100) }) }, async (c) => {
       const row = await instance(c as unknown as C);
       const msg = await svc.messageByWaId(row, c.params.messageId);
-      if (!msg?.media_path || !existsSync(msg.media_path)) throw notFound('Media');
-      const content = JSON.parse(msg.content) as { mimetype?: string; fileName?: string };
+      if (!msg?.mediaPath || !existsSync(msg.mediaPath)) throw notFound('Media');
+      const content = msg.content as { mimetype?: string; fileName?: string };
       c.koa.type = content.mimetype ?? 'application/octet-stream';
       if (content.fileName) c.koa.attachment(content.fileName);
-      c.koa.body = createReadStream(msg.media_path);
+      c.koa.body = createReadStream(msg.mediaPath);
     })
     .get('/:id/token/:token/queue', spec('Messages waiting to be sent, oldest first'), async (c) => {
       const rows = await svc.queue(await instance(c));
-      return rows.map((r) => ({ _id: r.id, ZaapId: r.id, MessageId: r.wa_id, Phone: phoneOf(r.chat), InstanceId: r.instance_id, DelayMessage: r.delay_ms, Message: JSON.parse(r.content), Created: new Date(r.created_at as string).getTime(), Status: r.status }));
+      return rows.map((r) => ({ _id: r.id, ZaapId: r.id, MessageId: r.waId, Phone: phoneOf(r.chat), InstanceId: r.instanceId, DelayMessage: r.delayMs, Message: r.content, Created: r.createdAt.getTime(), Status: r.status }));
     })
     .get('/:id/token/:token/queue/count', spec('How many messages wait'), async (c) => ({ count: (await svc.queue(await instance(c))).length }))
     .delete('/:id/token/:token/queue', spec('Clear the queue (messages not yet being sent)'), async (c) => ({ removed: await svc.clearQueue(await instance(c)) }))

@@ -120,7 +120,7 @@ export function managementRouter(svc: WhatsAppService) {
       { summary: 'Recent messages of every chat, newest first', role: 'agent', params: idParam, query: z.object({ limit: z.coerce.number().int().min(1).max(200).default(30) }) },
       async (c) => {
         const rows = await svc.recentMessages(await svc.get(c.auth.accountId, c.params.id), c.query.limit);
-        return { messages: rows.map((r) => ({ messageId: r.wa_id, zaapId: r.direction === 'out' ? r.id : undefined, phone: phoneOf(r.chat), fromMe: !!r.from_me, status: r.status, type: r.type, content: JSON.parse(r.content), error: r.error ?? undefined })) };
+        return { messages: rows.map((r) => ({ messageId: r.waId, zaapId: r.direction === 'out' ? r.id : undefined, phone: phoneOf(r.chat), fromMe: r.fromMe, status: r.status, type: r.type, content: r.content, error: r.error ?? undefined })) };
       },
     )
     .get('/events', { summary: "A live Server-Sent Events stream of every instance's state in the account", role: 'agent' }, (c) => {

@@ -1,13 +1,14 @@
 import type { Store } from '../store.js';
 import { jidOf, phoneOf } from './jids.js';
+import { toMessage, type Message } from './messages.js';
 import type { Instance } from './instances.js';
 
 /** What the instance's stored messages say: a chat's messages, the chat list, the latest messages, one message. */
 export class History {
   constructor(private readonly store: Store) {}
 
-  chatMessages(instance: Instance, phone: string, limit = 50) {
-    return this.store.messages().where({ instance_id: instance.id, chat: jidOf(phone) }).orderBy('seq', 'desc').limit(limit);
+  async chatMessages(instance: Instance, phone: string, limit = 50): Promise<Message[]> {
+    return (await this.store.messages().where({ instance_id: instance.id, chat: jidOf(phone) }).orderBy('seq', 'desc').limit(limit)).map(toMessage);
   }
 
   async chats(instance: Instance) {
@@ -43,11 +44,17 @@ export class History {
       .sort((a, b) => Number(b.lastMessageTime) - Number(a.lastMessageTime));
   }
 
-  recent(instance: Instance, limit = 30) {
-    return this.store.messages().where({ instance_id: instance.id }).orderBy('seq', 'desc').limit(limit);
+  async recent(instance: Instance, limit = 30): Promise<Message[]> {
+    return (await this.store.messages().where({ instance_id: instance.id }).orderBy('seq', 'desc').limit(limit)).map(toMessage);
   }
 
-  byWaId(instance: Instance, waId: string) {
-    return this.store.messages().where({ instance_id: instance.id, wa_id: waId }).first();
+  /** Our message (or theirs) by WhatsApp id. */
+  async byWaId(instance: Instance, waId: string): Promise<Message | undefined> {
+    const row = await this.store.messages().where({ instance_id: instance.id, wa_id: waId }).first();
+    return row && toMessage(row);
+  }
+
+  async byIds(instance: Instance, ids: string[]): Promise<Message[]> {
+    return ids.length ? (await this.store.messages().where({ instance_id: instance.id }).whereIn('id', ids)).map(toMessage) : [];
   }
 }

@@ -7,15 +7,14 @@ import type { Logger } from 'pino';
 import { Baileys, type WAMessage } from '../baileys.js';
 import type { ReceivedMessageEvent } from '../api.js';
 import type { Outbox } from '../outbox.js';
-import { nextSeq, type MessageRow, type MessageStatus, type Store } from '../store.js';
+import { nextSeq, type MessageStatus, type Store } from '../store.js';
 import type { SessionHooks } from '../transport/session.js';
 import { summarizeInbound, votedOptions, type InboundSummary } from './content.js';
+import { toMessage, type Message } from './messages.js';
 import { pollOptions } from './polls.js';
 import { jidOf, phoneOf } from './jids.js';
 import type { Settings } from './settings.js';
 import type { Instance } from './instances.js';
-
-const bool = (v: unknown) => v === true || v === 1 || v === '1';
 
 /**
  * What the instances receive: each message (or poll vote) stored with its received event in one
@@ -41,8 +40,9 @@ export class Receiving {
       const waiting = msg.messageStubType === Baileys.proto.WebMessageInfo.StubType.CIPHERTEXT;
       const summary = waiting ? { type: 'waiting', hasMedia: false } : summarizeInbound(msg);
       if (!summary) continue;
-      const existing = await this.store.messages().where({ instance_id: instance.id, wa_id: waId, direction: fromMe ? 'out' : 'in' }).first();
-      if (existing && !(bool(existing.waiting) && !waiting)) continue;
+      const stored = await this.store.messages().where({ instance_id: instance.id, wa_id: waId, direction: fromMe ? 'out' : 'in' }).first();
+      const existing = stored && toMessage(stored);
+      if (existing && !(existing.waiting && !waiting)) continue;
       let mediaPath: string | null = null;
       if (summary.hasMedia) mediaPath = await this.saveMedia(instance, msg).catch((err) => {
         this.deps.log().warn({ err, instance: instance.id, messageId: waId }, 'could not download received media');
@@ -56,20 +56,20 @@ export class Receiving {
   /** A vote on one of our polls: stored and announced like a message, with the options' names. */
   async onPollVote(instance: Instance, v: Parameters<SessionHooks['onPollVote']>[0]) {
     const poll = await this.store.messages().where({ instance_id: instance.id, wa_id: v.pollId }).first();
-    const options = poll ? pollOptions(poll) : undefined;
+    const options = poll ? pollOptions(toMessage(poll)) : undefined;
     if (!options) return;
     if (await this.store.messages().where({ instance_id: instance.id, wa_id: v.voteId, direction: v.fromMe ? 'out' : 'in' }).first()) return;
     const summary: InboundSummary = { type: 'pollVote', pollVote: { pollMessageId: v.pollId, options: votedOptions(options, v.selected) }, hasMedia: false };
     // A vote's update carries no push name: the customer's name is the one of their latest message.
     const latest = v.fromMe ? undefined : await this.store.messages().where({ instance_id: instance.id, chat: jidOf(phoneOf(v.remoteJid)), direction: 'in' }).orderBy('seq', 'desc').first();
-    const pushName = latest ? (JSON.parse(latest.content) as { senderName?: string }).senderName : undefined;
+    const pushName = latest ? (toMessage(latest).content as { senderName?: string }).senderName : undefined;
     await this.storeInbound(instance, { waId: v.voteId, phone: phoneOf(v.remoteJid), fromMe: v.fromMe, summary, waiting: false, mediaPath: null, pushName, at: v.at, upsertType: 'notify' });
   }
 
   /** Stores a received message (or completes one that was waiting) and records its event in the same transaction. */
   private async storeInbound(
     instance: Instance,
-    m: { waId: string; phone: string; fromMe: boolean; summary: InboundSummary; waiting: boolean; existing?: MessageRow; mediaPath: string | null; pushName?: string; at: number; upsertType: 'notify' | 'append' },
+    m: { waId: string; phone: string; fromMe: boolean; summary: InboundSummary; waiting: boolean; existing?: Message; mediaPath: string | null; pushName?: string; at: number; upsertType: 'notify' | 'append' },
   ) {
     const { waId, phone, fromMe, summary, waiting, existing, mediaPath } = m;
     const now = new Date();

@@ -3,12 +3,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { notFound, stableUuid, tooManyRequests, unprocessable, type JobHandle, type PluginContext } from '@plugchat/core';
 import { Baileys } from '../baileys.js';
-import { PREVIOUS, nextSeq, type MessageRow, type MessageStatus, type Store } from '../store.js';
+import { PREVIOUS, nextSeq, type MessageStatus, type Store } from '../store.js';
 import type { InstanceSession } from '../transport/session.js';
 import type { Outbox } from '../outbox.js';
 import { buildContent, type OutgoingRequest } from './content.js';
 import type { Instance } from './instances.js';
 import { jidOf, phoneOf } from './jids.js';
+import { toMessage, type Message } from './messages.js';
 import type { InstanceLeases } from './leases.js';
 import type { Settings } from './settings.js';
 
@@ -167,9 +168,10 @@ export class Sending {
       if (!session?.open || !session.sock) return;
       // A lease that may have lapsed may be another process's now: it sends, not us.
       if (this.deps.leases && !this.deps.leases.valid()) return;
-      const msg = await this.store.messages().where({ instance_id: instanceId, direction: 'out' }).whereIn('status', ['QUEUED', 'SENDING']).orderBy('seq', 'asc').first();
-      if (!msg) return;
-      const req = JSON.parse(msg.content) as OutgoingRequest;
+      const row = await this.store.messages().where({ instance_id: instanceId, direction: 'out' }).whereIn('status', ['QUEUED', 'SENDING']).orderBy('seq', 'asc').first();
+      if (!row) return;
+      const msg = toMessage(row);
+      const req = msg.content as unknown as OutgoingRequest;
       // A retry after a crash resends with the same WhatsApp id, so the customer sees it once.
       await this.store.messages().where({ id: msg.id }).whereIn('status', ['QUEUED', 'SENDING']).update({ status: 'SENDING', attempts: msg.attempts + 1, updated_at: new Date() });
       const min = instance.delayMinMs ?? this.ctx.settings.get('whatsapp-session.defaultDelayMinMs');
@@ -182,9 +184,9 @@ export class Sending {
           await sleep(req.delayTypingMs);
           await session.sock.sendPresenceUpdate('paused', msg.chat);
         }
-        const { content, quoted } = buildContent(req, msg.chat, msg.media_path);
+        const { content, quoted } = buildContent(req, msg.chat, msg.mediaPath);
         if (!session.open) return;
-        await session.sock.sendMessage(msg.chat, content, { messageId: msg.wa_id, quoted });
+        await session.sock.sendMessage(msg.chat, content, { messageId: msg.waId, quoted });
       } catch (err) {
         const message = (err as Error).message;
         if (!session.open) return; // disconnected mid-send: it stays queued and goes out after the reconnect
@@ -201,13 +203,13 @@ export class Sending {
    * ack, a receipt replayed after a reconnect), it happens and is announced once, with an
    * event id derived from (message, status).
    */
-  private async markStatus(instance: Instance, msg: MessageRow, status: MessageStatus, error?: string) {
+  private async markStatus(instance: Instance, msg: Pick<Message, 'id' | 'waId' | 'chat'>, status: MessageStatus, error?: string) {
     // A receipt can overtake the send's own acknowledgement (after a crash, say): the message was
     // sent all the same, so SENT (and its DeliveryCallback) is recorded first.
     if (status === 'RECEIVED' || status === 'READ' || status === 'PLAYED') await this.markStatus(instance, msg, 'SENT');
     const from = PREVIOUS[status];
     const values = { status, error: error ?? null, updated_at: new Date(), ...(status === 'SENT' ? { sent_at: new Date() } : {}) };
-    const event = { instanceId: instance.id, accountId: instance.accountId, zaapId: msg.id, messageId: msg.wa_id, phone: phoneOf(msg.chat), status, ...(error ? { error } : {}) };
+    const event = { instanceId: instance.id, accountId: instance.accountId, zaapId: msg.id, messageId: msg.waId, phone: phoneOf(msg.chat), status, ...(error ? { error } : {}) };
     const eventId = stableUuid(`${msg.id}:${status}`);
     if (!this.outbox.needed('whatsapp-session.message.status')) {
       const n = await this.store.messages().where({ id: msg.id }).whereIn('status', from).update(values);
@@ -223,8 +225,9 @@ export class Sending {
     if (changed) await this.outbox.dispatch();
   }
 
-  queue(instance: Instance) {
-    return this.store.messages().where({ instance_id: instance.id, direction: 'out' }).whereIn('status', ['QUEUED', 'SENDING']).orderBy('seq', 'asc');
+  /** The messages waiting to be sent, oldest first. */
+  async queue(instance: Instance): Promise<Message[]> {
+    return (await this.store.messages().where({ instance_id: instance.id, direction: 'out' }).whereIn('status', ['QUEUED', 'SENDING']).orderBy('seq', 'asc')).map(toMessage);
   }
 
   async removeFromQueue(instance: Instance, zaapId: string): Promise<void> {
@@ -241,8 +244,8 @@ export class Sending {
     for (const u of updates) {
       const status = STATUS_FROM_BAILEYS[u.status];
       if (!status) continue;
-      const msg = await this.store.messages().where({ instance_id: instance.id, wa_id: u.id, direction: 'out' }).first();
-      if (msg) await this.markStatus(instance, msg, status);
+      const row = await this.store.messages().where({ instance_id: instance.id, wa_id: u.id, direction: 'out' }).first();
+      if (row) await this.markStatus(instance, toMessage(row), status);
     }
   }
 }

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { conflict, HttpError, notFound, type PluginContext } from '@plugchat/core';
 import type { InstanceGate, WhatsAppNetwork } from '../api.js';
-import type { InstanceState, MessageRow, Store } from '../store.js';
+import type { InstanceState, Store } from '../store.js';
 import { databaseAuthState } from '../transport/authState.js';
 import { InstanceSession } from '../transport/session.js';
 import type { Outbox } from '../outbox.js';
@@ -432,7 +432,7 @@ export class WhatsAppService implements LeaseHolder {
   }
 
   messagesByRowId(instance: Instance, ids: string[]) {
-    return ids.length ? this.store.messages().where({ instance_id: instance.id }).whereIn('id', ids) : Promise.resolve([] as MessageRow[]);
+    return this.stored.byIds(instance, ids);
   }
 
   async deleteMessage(instance: Instance, phone: string, messageId: string, owner: boolean) {
