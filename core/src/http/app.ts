@@ -3,7 +3,7 @@ import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Koa from 'koa';
 import { createRequire } from 'node:module';
-import { requestContext, type Logger } from '../services/logger.js';
+import { accessLogger, requestContext, type Logger } from '../services/logger.js';
 import { errorMiddleware } from './errors.js';
 import type { RouteTable } from './routeTable.js';
 
@@ -40,55 +40,56 @@ export function createApp(deps: AppDeps): Koa {
   const swaggerDir = path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
 
   // Request id, context for log lines, and an access log line per request.
+  const access = accessLogger(log);
   app.use(async (ctx, next) => {
     const incoming = ctx.get('x-request-id');
     const requestId = REQUEST_ID.test(incoming) ? incoming : randomUUID();
     ctx.state.requestId = requestId;
     ctx.set('X-Request-Id', requestId);
-    const started = process.hrtime.bigint();
-    await requestContext.run({ requestId }, async () => {
-      try {
-        await next();
-      } finally {
-        const ms = Number(process.hrtime.bigint() - started) / 1e6;
-        log.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 10) / 10 }, 'request');
-      }
-    });
+    const started = performance.now();
+    try {
+      await requestContext.run({ requestId }, next);
+    } finally {
+      if (access.isLevelEnabled('info')) access.info({ reqId: requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round((performance.now() - started) * 10) / 10 }, 'request');
+    }
   });
   app.use(errorMiddleware(log, (p) => deps.routes.methodsFor(p)));
   app.use(async (ctx, next) => {
     ctx.set('X-Content-Type-Options', 'nosniff');
-    if (ctx.method === 'GET' && ctx.path === '/health') {
+    // The core's own fixed pages, matched once on the path; everything else goes on to the routes.
+    const p = ctx.path;
+    if (ctx.method !== 'GET' || !(p === '/' || p === '/health' || p === '/ready' || p.startsWith('/api/openapi') || p.startsWith('/api/docs'))) return next();
+    if (p === '/health') {
       ctx.body = { status: 'ok' };
       return;
     }
-    if (ctx.method === 'GET' && ctx.path === '/ready') {
+    if (p === '/ready') {
       const r = await deps.ready();
       ctx.status = r.ok ? 200 : 503;
       ctx.body = { status: r.ok ? 'ready' : 'not_ready', checks: r.checks };
       return;
     }
-    if (ctx.method === 'GET' && ctx.path === '/' && !uiIndex) {
+    if (p === '/' && !uiIndex) {
       // Without a built web app, send people to the browsable API.
       ctx.redirect('/api/docs');
       return;
     }
-    if (ctx.method === 'GET' && ctx.path === '/api/openapi.json') {
+    if (p === '/api/openapi.json') {
       ctx.body = deps.openapi();
       return;
     }
-    if (ctx.method === 'GET' && (ctx.path === '/api/docs' || ctx.path === '/api/docs/')) {
+    if (p === '/api/docs' || p === '/api/docs/') {
       ctx.type = 'html';
       ctx.body = DOCS_HTML;
       return;
     }
-    if (ctx.method === 'GET' && ctx.path === '/api/docs/init.js') {
+    if (p === '/api/docs/init.js') {
       ctx.type = 'application/javascript';
       ctx.body = DOCS_INIT;
       return;
     }
-    const asset = /^\/api\/docs\/(swagger-ui\.css|swagger-ui-bundle\.js)$/.exec(ctx.path);
-    if (ctx.method === 'GET' && asset) {
+    const asset = /^\/api\/docs\/(swagger-ui\.css|swagger-ui-bundle\.js)$/.exec(p);
+    if (asset) {
       ctx.type = path.extname(asset[1]!);
       ctx.set('Cache-Control', 'public, max-age=86400');
       ctx.body = readFileSync(path.join(swaggerDir, asset[1]!));

@@ -1,5 +1,4 @@
 import Router from '@koa/router';
-import compose from 'koa-compose';
 import type { Context, Middleware, Next } from 'koa';
 import type { EntityManager } from '@mikro-orm/knex';
 import type { Caller, PluginRouter, RouteDefinition } from '../api/routes.js';
@@ -32,7 +31,7 @@ export interface RouteDeps {
  */
 export class RouteTable {
   private mounted: MountedRouter[] = [];
-  private composed: Middleware = compose([]);
+  private composed: Middleware = (_ctx, next) => next();
 
   constructor(private readonly deps: RouteDeps) {}
 
@@ -63,8 +62,24 @@ export class RouteTable {
     return (ctx, next) => this.composed(ctx, next);
   }
 
+  /**
+   * One dispatcher over the routers, entering only those whose prefix the path starts with (a
+   * router matches every request against each of its routes, so walking all of them cost a
+   * tenth of a request). Lower case both: routes match without regard to case.
+   */
   private recompose() {
-    this.composed = compose(this.mounted.map((m) => m.middleware));
+    const entries = this.mounted.map((m) => ({ prefix: m.router.prefix.toLowerCase(), middleware: m.middleware }));
+    this.composed = (ctx, next) => {
+      const path = ctx.path.toLowerCase();
+      const dispatch = (i: number): Promise<unknown> => {
+        for (; i < entries.length; i++) {
+          const entry = entries[i]!;
+          if (path.startsWith(entry.prefix)) return Promise.resolve(entry.middleware(ctx, () => dispatch(i + 1)));
+        }
+        return next();
+      };
+      return dispatch(0);
+    };
   }
 
   private handler(owner: string, def: RouteDefinition) {

@@ -22,6 +22,16 @@ const REDACT = [
   'req.headers["client-token"]',
 ];
 
+/**
+ * A logger for the access log's one line per request, writing to the same stream as `log`: its
+ * fields (method, path, status, time, request id) hold no secrets, so it skips the redaction and
+ * the context lookup every other line pays for, which on a busy route cost a tenth of a request.
+ */
+export function accessLogger(log: Logger): Logger {
+  const stream = (log as unknown as Record<symbol, pino.DestinationStream>)[pino.symbols.streamSym];
+  return pino({ level: log.level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, stream);
+}
+
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   return pino(
     {

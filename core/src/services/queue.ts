@@ -4,6 +4,9 @@ import PgBoss from 'pg-boss';
 import type { PGlite } from '@electric-sql/pglite';
 import type { Logger } from './logger.js';
 
+/** The embedded queue database's buffer cache (see createQueue). */
+const PGLITE_SHARED_BUFFERS = '16MB';
+
 export interface Queue {
   boss: PgBoss;
   kind: 'pglite' | 'postgresql';
@@ -56,7 +59,9 @@ export async function openQueue(opts: QueueOptions): Promise<Queue> {
     const dir = path.join(opts.dataDir, 'queue');
     mkdirSync(dir, { recursive: true });
     const { PGlite } = await import('@electric-sql/pglite');
-    pglite = await PGlite.create(dir);
+    // PostgreSQL's default 128 MB of shared buffers sit inside PGlite's WebAssembly memory and
+    // made up most of an idle process; the queue's tables fit in a fraction of 16 MB.
+    pglite = await PGlite.create(dir, { startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`] });
     boss = new PgBoss({ ...common, db: pgliteAdapter(pglite) } as PgBoss.ConstructorOptions);
   }
   boss.on('error', (err) => opts.logger.error({ err }, 'queue error'));
