@@ -61,7 +61,7 @@ describe('sending every message type and receiving', () => {
   const statusOf = async (id: string) => (await chat()).find((m) => m.messageId === id)?.status;
   const network = () => h.sandbox().network();
 
-  it('sends image, document (from a URL), voice note, video, location, contact and reaction with the right content', async () => {
+  it('sends image, document (from a URL), voice note, video, location, contact and reaction (and removes the reaction) with the right content', async () => {
     const api = h.api(inst);
     const image = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), randomBytes(5_000)]);
     const img = await api.post('/send-image', { phone: CUSTOMER, image: `data:image/png;base64,${image.toString('base64')}`, caption: 'catálogo' });
@@ -87,6 +87,12 @@ describe('sending every message type and receiving', () => {
 
     const reaction = await api.post('/send-reaction', { phone: CUSTOMER, reaction: '❤️', messageId: img.body.messageId });
     expect(await onPhone(reaction.body.messageId)).toMatchObject({ kind: 'reaction', text: '❤️' });
+    // Removing it sends an empty reaction to the same message.
+    const removed = await api.post('/send-remove-reaction', { phone: CUSTOMER, messageId: img.body.messageId });
+    expect(removed.status).toBe(200);
+    const onPhoneRemoved = await onPhone(removed.body.messageId);
+    expect(onPhoneRemoved).toMatchObject({ kind: 'reaction' });
+    expect(onPhoneRemoved.text ?? '').toBe('');
 
     // Statuses progress: delivered for all, READ after reading, PLAYED for the voice note.
     for (const id of [img.body.messageId, doc.body.messageId, loc.body.messageId]) await waitFor(async () => (await statusOf(id)) === 'RECEIVED', 20_000, 'RECEIVED');

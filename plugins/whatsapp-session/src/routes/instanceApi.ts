@@ -210,6 +210,16 @@ export function instanceApiRouter(svc: WhatsAppService, maxBytes: () => number, 
         return send(c, row, b.phone, { kind: 'reaction', reaction: { emoji: b.reaction, messageId: b.messageId, fromMe: target?.direction === 'out' }, ...pacing(b) });
       },
     )
+    .post(
+      '/:id/token/:token/send-remove-reaction',
+      spec('Send the removal of our reaction to a message (an empty reaction, as WhatsApp does it)', z.object({ phone, messageId: z.string().min(1), delayMessage: seconds.optional() }).strict()),
+      async (c) => {
+        const row = await instance(c);
+        const b = c.body;
+        const target = await svc.messageByWaId(row, b.messageId);
+        return send(c, row, b.phone, { kind: 'reaction', reaction: { emoji: '', messageId: b.messageId, fromMe: target?.direction === 'out' }, ...pacing(b) });
+      },
+    )
     .post('/:id/token/:token/read-message', spec('Mark a received message read', z.object({ phone, messageId: z.string().min(1) }).strict()), async (c) => {
       await svc.readMessage(await instance(c), c.body.phone, c.body.messageId);
       return {};
