@@ -61,7 +61,7 @@ describe('sending every message type and receiving', () => {
   const statusOf = async (id: string) => (await chat()).find((m) => m.messageId === id)?.status;
   const network = () => h.sandbox().network();
 
-  it('sends image, document (from a URL), voice note, video, location, contact and reaction (and removes the reaction) with the right content', async () => {
+  it('sends image, document (from a URL), voice note, video, location, contact, several contacts and reaction (and removes the reaction) with the right content', async () => {
     const api = h.api(inst);
     const image = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), randomBytes(5_000)]);
     const img = await api.post('/send-image', { phone: CUSTOMER, image: `data:image/png;base64,${image.toString('base64')}`, caption: 'catálogo' });
@@ -84,6 +84,15 @@ describe('sending every message type and receiving', () => {
 
     const contact = await api.post('/send-contact', { phone: CUSTOMER, contactName: 'Suporte', contactPhone: '5511988887777' });
     expect(await onPhone(contact.body.messageId)).toMatchObject({ kind: 'contact', text: 'Suporte' });
+
+    // Several cards in one message, Z-API's send-contacts body; an empty list says which field.
+    const cards = await api.post('/send-contacts', { phone: CUSTOMER, contacts: [{ name: 'Suporte', phones: ['5511988887777', '5511977776666'] }, { name: 'Vendas', businessDescription: 'Loja Centro', phones: ['5511966665555'] }] });
+    expect(cards.status).toBe(200);
+    expect(cards.body).toEqual({ zaapId: expect.any(String), messageId: expect.any(String), id: cards.body.messageId });
+    expect(await onPhone(cards.body.messageId)).toMatchObject({ kind: 'contacts', text: 'Suporte, Vendas' });
+    const none = await api.post('/send-contacts', { phone: CUSTOMER, contacts: [] });
+    expect(none.status).toBe(400);
+    expect(none.body.error.details.issues[0].path).toBe('body.contacts');
 
     const reaction = await api.post('/send-reaction', { phone: CUSTOMER, reaction: '❤️', messageId: img.body.messageId });
     expect(await onPhone(reaction.body.messageId)).toMatchObject({ kind: 'reaction', text: '❤️' });

@@ -44,6 +44,7 @@ function summarize(msg: ReturnType<typeof proto.Message.decode>): Pick<PhoneMess
   if (m.documentMessage) return { kind: 'document', fileName: m.documentMessage.fileName ?? undefined, caption: m.documentMessage.caption ?? undefined, mimetype: m.documentMessage.mimetype ?? undefined };
   if (m.locationMessage) return { kind: 'location', text: `${m.locationMessage.degreesLatitude},${m.locationMessage.degreesLongitude}` };
   if (m.contactMessage) return { kind: 'contact', text: m.contactMessage.displayName ?? undefined };
+  if (m.contactsArrayMessage) return { kind: 'contacts', text: (m.contactsArrayMessage.contacts ?? []).map((c) => c.displayName ?? '').join(', ') };
   if (m.reactionMessage) return { kind: 'reaction', text: m.reactionMessage.text ?? undefined };
   const poll = m.pollCreationMessage ?? m.pollCreationMessageV2 ?? m.pollCreationMessageV3;
   if (poll) return { kind: 'poll', text: poll.name ?? undefined, options: (poll.options ?? []).map((o) => o.optionName ?? '') };

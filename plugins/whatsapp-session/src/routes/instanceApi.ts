@@ -201,6 +201,25 @@ export function instanceApiRouter(svc: WhatsAppService, maxBytes: () => number, 
       },
     )
     .post(
+      '/:id/token/:token/send-contacts',
+      spec(
+        'Send several contact cards in one message',
+        z
+          .object({
+            ...common,
+            contacts: z
+              .array(z.object({ name: z.string().trim().min(1).max(200), phones: z.array(phone).min(1).max(10), businessDescription: z.string().max(256).optional() }).strict())
+              .min(1)
+              .max(50),
+          })
+          .strict(),
+      ),
+      async (c) => {
+        const b = c.body;
+        return send(c, await instance(c), b.phone, { kind: 'contacts', contacts: b.contacts, ...pacing(b) });
+      },
+    )
+    .post(
       '/:id/token/:token/send-reaction',
       spec('React to a message', z.object({ phone, reaction: z.string().min(1).max(16), messageId: z.string().min(1), delayMessage: seconds.optional() }).strict()),
       async (c) => {

@@ -4,7 +4,7 @@ import { Baileys, type AnyMessageContent, type WAMessage } from '../baileys.js';
 
 /** An outgoing message as validated by the API and kept in the queue. */
 export interface OutgoingRequest {
-  kind: 'text' | 'image' | 'document' | 'audio' | 'video' | 'location' | 'contact' | 'reaction' | 'poll';
+  kind: 'text' | 'image' | 'document' | 'audio' | 'video' | 'location' | 'contact' | 'contacts' | 'reaction' | 'poll';
   text?: string;
   caption?: string;
   fileName?: string;
@@ -12,6 +12,8 @@ export interface OutgoingRequest {
   ptt?: boolean;
   location?: { latitude: number; longitude: number; name?: string; address?: string };
   contact?: { name: string; phone: string; businessDescription?: string };
+  /** Several cards in one message (send-contacts), each with one or more numbers. */
+  contacts?: { name: string; phones: string[]; businessDescription?: string }[];
   reaction?: { emoji: string; messageId: string; fromMe: boolean };
   /** selectableCount 0: any number of options; secret: the poll's message secret (base64), which votes are encrypted with. */
   poll?: { name: string; options: string[]; selectableCount: number; secret: string };
@@ -19,6 +21,12 @@ export interface OutgoingRequest {
   editMessageId?: string;
   delayMessageMs?: number;
   delayTypingMs?: number;
+}
+
+/** A contact card as WhatsApp writes it: each number with its WhatsApp id, so the app offers to message it. */
+function vcard(name: string, phones: string[], note?: string): string {
+  const tels = phones.map((p) => p.replace(/\D/g, '')).map((d) => `TEL;type=CELL;waid=${d}:+${d}\n`);
+  return `BEGIN:VCARD\nVERSION:3.0\nFN:${name}\n${note ? `NOTE:${note}\n` : ''}${tels.join('')}END:VCARD`;
 }
 
 export function buildContent(req: OutgoingRequest, jid: string, mediaPath: string | null): { content: AnyMessageContent; quoted?: WAMessage } {
@@ -47,9 +55,12 @@ export function buildContent(req: OutgoingRequest, jid: string, mediaPath: strin
       break;
     case 'contact': {
       const c = req.contact!;
-      const digits = c.phone.replace(/\D/g, '');
-      const vcard = `BEGIN:VCARD\nVERSION:3.0\nFN:${c.name}\n${c.businessDescription ? `NOTE:${c.businessDescription}\n` : ''}TEL;type=CELL;waid=${digits}:+${digits}\nEND:VCARD`;
-      content = { contacts: { displayName: c.name, contacts: [{ displayName: c.name, vcard }] } };
+      content = { contacts: { displayName: c.name, contacts: [{ displayName: c.name, vcard: vcard(c.name, [c.phone], c.businessDescription) }] } };
+      break;
+    }
+    case 'contacts': {
+      const list = req.contacts!;
+      content = { contacts: { displayName: `${list.length} contacts`, contacts: list.map((c) => ({ displayName: c.name, vcard: vcard(c.name, c.phones, c.businessDescription) })) } };
       break;
     }
     case 'reaction':
