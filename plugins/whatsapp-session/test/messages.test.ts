@@ -61,7 +61,7 @@ describe('sending every message type and receiving', () => {
   const statusOf = async (id: string) => (await chat()).find((m) => m.messageId === id)?.status;
   const network = () => h.sandbox().network();
 
-  it('sends image, document (from a URL), voice note, video, location, contact, several contacts and reaction (and removes the reaction) with the right content', async () => {
+  it('sends image, document (from a URL), voice note, video, GIF, video note, location, contact, several contacts and reaction (and removes the reaction) with the right content', async () => {
     const api = h.api(inst);
     const image = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), randomBytes(5_000)]);
     const img = await api.post('/send-image', { phone: CUSTOMER, image: `data:image/png;base64,${image.toString('base64')}`, caption: 'catálogo' });
@@ -78,6 +78,13 @@ describe('sending every message type and receiving', () => {
 
     const video = await api.post('/send-video', { phone: CUSTOMER, video: `data:video/mp4;base64,${randomBytes(4_000).toString('base64')}`, caption: 'demo' });
     expect(await onPhone(video.body.messageId)).toMatchObject({ kind: 'video', caption: 'demo' });
+
+    const gif = await api.post('/send-gif', { phone: CUSTOMER, gif: `data:video/mp4;base64,${randomBytes(3_000).toString('base64')}`, caption: 'oba' });
+    expect(gif.status).toBe(200);
+    expect(await onPhone(gif.body.messageId)).toMatchObject({ kind: 'gif', caption: 'oba', mimetype: 'video/mp4' });
+    const ptv = await api.post('/send-ptv', { phone: CUSTOMER, ptv: `data:video/mp4;base64,${randomBytes(3_000).toString('base64')}` });
+    expect(ptv.status).toBe(200);
+    expect(await onPhone(ptv.body.messageId)).toMatchObject({ kind: 'ptv', mimetype: 'video/mp4' });
 
     const loc = await api.post('/send-location', { phone: CUSTOMER, title: 'Loja Centro', address: 'Rua A, 1', latitude: '-23.55', longitude: '-46.63' });
     expect(await onPhone(loc.body.messageId)).toMatchObject({ kind: 'location', text: '-23.55,-46.63' });

@@ -39,7 +39,8 @@ function summarize(msg: ReturnType<typeof proto.Message.decode>): Pick<PhoneMess
   if (m.conversation) return { kind: 'text', text: m.conversation };
   if (m.extendedTextMessage) return { kind: 'text', text: m.extendedTextMessage.text ?? undefined };
   if (m.imageMessage) return { kind: 'image', caption: m.imageMessage.caption ?? undefined, mimetype: m.imageMessage.mimetype ?? undefined };
-  if (m.videoMessage) return { kind: 'video', caption: m.videoMessage.caption ?? undefined, mimetype: m.videoMessage.mimetype ?? undefined };
+  if (m.videoMessage) return { kind: m.videoMessage.gifPlayback ? 'gif' : 'video', caption: m.videoMessage.caption ?? undefined, mimetype: m.videoMessage.mimetype ?? undefined };
+  if (m.ptvMessage) return { kind: 'ptv', mimetype: m.ptvMessage.mimetype ?? undefined };
   if (m.audioMessage) return { kind: m.audioMessage.ptt ? 'voice' : 'audio', mimetype: m.audioMessage.mimetype ?? undefined };
   if (m.documentMessage) return { kind: 'document', fileName: m.documentMessage.fileName ?? undefined, caption: m.documentMessage.caption ?? undefined, mimetype: m.documentMessage.mimetype ?? undefined };
   if (m.locationMessage) return { kind: 'location', text: `${m.locationMessage.degreesLatitude},${m.locationMessage.degreesLongitude}` };

@@ -143,6 +143,14 @@ export function instanceApiRouter(svc: WhatsAppService, maxBytes: () => number, 
       const b = c.body;
       return send(c, await instance(c), b.phone, { kind: 'video', caption: b.caption, ...pacing(b) }, { value: b.video, field: 'video', kind: 'video' });
     })
+    .post('/:id/token/:token/send-gif', spec('Send a GIF (an MP4 that plays as a GIF; URL or data URI)', z.object({ ...common, gif: media, caption: z.string().max(1024).optional() }).strict()), async (c) => {
+      const b = c.body;
+      return send(c, await instance(c), b.phone, { kind: 'video', gif: true, caption: b.caption, ...pacing(b) }, { value: b.gif, field: 'gif', kind: 'video' });
+    })
+    .post('/:id/token/:token/send-ptv', spec('Send a video note (a round video; URL or data URI)', z.object({ ...common, ptv: media }).strict()), async (c) => {
+      const b = c.body;
+      return send(c, await instance(c), b.phone, { kind: 'video', ptv: true, ...pacing(b) }, { value: b.ptv, field: 'ptv', kind: 'video' });
+    })
     .post('/:id/token/:token/send-audio', spec('Send a voice note (URL or data URI)', z.object({ ...common, audio: media, ptt: z.boolean().default(true) }).strict()), async (c) => {
       const b = c.body;
       return send(c, await instance(c), b.phone, { kind: 'audio', ptt: b.ptt, ...pacing(b) }, { value: b.audio, field: 'audio', kind: 'audio' });

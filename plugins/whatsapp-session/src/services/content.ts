@@ -10,6 +10,9 @@ export interface OutgoingRequest {
   fileName?: string;
   mimetype?: string;
   ptt?: boolean;
+  /** A video that plays as a GIF (send-gif), or as a round video note (send-ptv). */
+  gif?: boolean;
+  ptv?: boolean;
   location?: { latitude: number; longitude: number; name?: string; address?: string };
   contact?: { name: string; phone: string; businessDescription?: string };
   /** Several cards in one message (send-contacts), each with one or more numbers. */
@@ -42,7 +45,7 @@ export function buildContent(req: OutgoingRequest, jid: string, mediaPath: strin
       content = { image: media(), caption: req.caption, mimetype: req.mimetype };
       break;
     case 'video':
-      content = { video: media(), caption: req.caption, mimetype: req.mimetype };
+      content = { video: media(), caption: req.caption, mimetype: req.mimetype, ...(req.gif ? { gifPlayback: true } : {}), ...(req.ptv ? { ptv: true } : {}) };
       break;
     case 'audio':
       content = { audio: media(), ptt: req.ptt ?? true, mimetype: req.mimetype ?? 'audio/ogg; codecs=opus' };
