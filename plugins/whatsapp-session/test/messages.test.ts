@@ -118,6 +118,20 @@ describe('sending every message type and receiving', () => {
     await waitFor(async () => (await statusOf(audio.body.messageId)) === 'PLAYED', 20_000, 'PLAYED');
   });
 
+  it("changes the profile's About on WhatsApp and reads it back through /device", async () => {
+    const api = h.api(inst);
+    expect((await api.get('/device')).body.about).toBe('Hey there! I am using WhatsApp.');
+    const set = await api.put('/profile-description', { value: 'Atendimento de segunda a sexta, 8h às 18h' });
+    expect(set.status).toBe(200);
+    expect(set.body).toEqual({ value: true });
+    // The network holds it for the number (what every contact's WhatsApp shows), and usync answers it.
+    expect(h.sandbox().network().account(BIZ)?.about?.text).toBe('Atendimento de segunda a sexta, 8h às 18h');
+    expect((await api.get('/device')).body.about).toBe('Atendimento de segunda a sexta, 8h às 18h');
+    const long = await api.put('/profile-description', { value: 'x'.repeat(140) });
+    expect(long.status).toBe(400);
+    expect(long.body.error.details.issues[0].path).toBe('body.value');
+  });
+
   it('replies to a message', async () => {
     const first = await h.api(inst).post('/send-text', { phone: CUSTOMER, message: 'primeira' });
     await onPhone(first.body.messageId);

@@ -61,8 +61,17 @@ export class IqHandlers {
       case 'md':
         if (first?.tag === 'remove-companion-device') return this.logout(conn, iq);
         break;
-      case 'urn:xmpp:whatsapp:dirty':
       case 'status':
+        // A linked device sets the account's About (§6.1): what usync's status protocol answers from now on.
+        if (iq.attrs.type === 'set' && first?.tag === 'status') {
+          const account = this.net.state.accounts[device.phone];
+          if (account) {
+            account.about = { text: bytes(first)?.toString('utf8') ?? (typeof first.content === 'string' ? first.content : ''), t: now() };
+            this.net.save();
+          }
+        }
+        return this.net.result(conn, iq);
+      case 'urn:xmpp:whatsapp:dirty':
         return this.net.result(conn, iq);
     }
     this.net.iqError(conn, iq, '501', 'feature-not-implemented');
@@ -184,7 +193,8 @@ export class IqHandlers {
         } else if (p === 'contact') {
           content.push(node('contact', { type: known ? 'in' : 'out' }, contact ? bytes(contact) ?? '' : undefined));
         } else if (p === 'status') {
-          content.push(node('status', { t: now() }, known ? 'Hey there! I am using WhatsApp.' : undefined));
+          const about = account?.about;
+          content.push(node('status', { t: about?.t ?? now() }, known ? (about ? about.text : 'Hey there! I am using WhatsApp.') : undefined));
         } else if (p === 'disappearing_mode') {
           content.push(node('disappearing_mode', { duration: '0', t: now() }));
         }

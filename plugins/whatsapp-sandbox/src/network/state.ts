@@ -24,6 +24,8 @@ export interface Account {
   /** App-state sync key shared with every companion of the account (bootstrap). */
   appStateKey: { keyId: Buffer; keyData: Buffer };
   lastSeen?: number;
+  /** The profile's About text and when it was set (seconds), as usync's status protocol answers it. */
+  about?: { text: string; t: number };
   /** Signal sessions of the simulated phone (device 0), for virtual phones. */
   signalSessions?: Record<string, unknown>;
 }

@@ -119,7 +119,7 @@ export function instanceApiRouter(svc: WhatsAppService, maxBytes: () => number, 
       return {
         phone: row.phone,
         imgUrl: null,
-        about: null,
+        about: await svc.about(row).catch(() => null),
         name: row.pushName,
         device: { sessionName: row.name, device_model: device },
         originalDevice: row.platform,
@@ -129,6 +129,10 @@ export function instanceApiRouter(svc: WhatsAppService, maxBytes: () => number, 
     })
     .put('/:id/token/:token/update-name', spec('Rename the instance', z.object({ value: z.string().trim().min(1).max(200) }).strict()), async (c) => {
       await svc.update(await instance(c), { name: c.body.value });
+      return { value: true };
+    })
+    .put('/:id/token/:token/profile-description', spec("Change the profile's About text on WhatsApp", z.object({ value: z.string().max(139) }).strict()), async (c) => {
+      await svc.setAbout(await instance(c), c.body.value);
       return { value: true };
     })
     .post('/:id/token/:token/send-text', spec('Send a text', z.object({ ...common, message: z.string().min(1).max(65_536), editMessageId: z.string().optional() }).strict()), async (c) => {

@@ -21,7 +21,7 @@ export type { SendJob } from './sending.js';
 export type { Instance } from './instances.js';
 
 /** What a process asks the owner of an instance to do (cluster mode). */
-type OwnerOp = 'connect' | 'disconnect' | 'pause' | 'qr' | 'read' | 'typing' | 'delete' | 'pairingCode' | 'exists' | 'profileName';
+type OwnerOp = 'connect' | 'disconnect' | 'pause' | 'qr' | 'read' | 'typing' | 'delete' | 'pairingCode' | 'exists' | 'profileName' | 'setAbout' | 'about';
 type LiveChange = { type: string; instanceId: string; [k: string]: unknown };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -224,6 +224,15 @@ export class WhatsAppService implements LeaseHolder {
       }
       case 'profileName':
         return this.openSocket(instance).updateProfileName(args[0] as string);
+      case 'setAbout':
+        return this.openSocket(instance).updateProfileStatus(args[0] as string);
+      case 'about': {
+        const sock = this.openSocket(instance);
+        const me = sock.user?.id;
+        if (!me) return null;
+        const [found] = (await sock.fetchStatus(jidOf(phoneOf(me)))) ?? [];
+        return (found?.status as { status?: string | null } | undefined)?.status ?? null;
+      }
     }
   }
 
@@ -465,6 +474,17 @@ export class WhatsAppService implements LeaseHolder {
 
   async profileName(instance: Instance, name: string) {
     await this.onOwner(instance, 'profileName', [name], false);
+  }
+
+  /** The profile's About text (Z-API's profile description), on WhatsApp. */
+  async setAbout(instance: Instance, text: string) {
+    await this.onOwner(instance, 'setAbout', [text], false);
+  }
+
+  /** The About text WhatsApp holds for the connected number, or null (none, or not connected). */
+  async about(instance: Instance): Promise<string | null> {
+    if (!(await this.connected(instance))) return null;
+    return ((await this.onOwner(instance, 'about', [], false)) as string | null) ?? null;
   }
 
   // ------------------------------------------------------------------ reading the store (history.ts)
