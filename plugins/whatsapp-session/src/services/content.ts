@@ -28,8 +28,10 @@ export interface OutgoingRequest {
 
 /** A contact card as WhatsApp writes it: each number with its WhatsApp id, so the app offers to message it. */
 function vcard(name: string, phones: string[], note?: string): string {
+  // A line break in a name or note would start a field of its own in the card.
+  const line = (s: string) => s.replace(/[\r\n]+/g, ' ');
   const tels = phones.map((p) => p.replace(/\D/g, '')).map((d) => `TEL;type=CELL;waid=${d}:+${d}\n`);
-  return `BEGIN:VCARD\nVERSION:3.0\nFN:${name}\n${note ? `NOTE:${note}\n` : ''}${tels.join('')}END:VCARD`;
+  return `BEGIN:VCARD\nVERSION:3.0\nFN:${line(name)}\n${note ? `NOTE:${line(note)}\n` : ''}${tels.join('')}END:VCARD`;
 }
 
 export function buildContent(req: OutgoingRequest, jid: string, mediaPath: string | null): { content: AnyMessageContent; quoted?: WAMessage } {
@@ -63,7 +65,7 @@ export function buildContent(req: OutgoingRequest, jid: string, mediaPath: strin
     }
     case 'contacts': {
       const list = req.contacts!;
-      content = { contacts: { displayName: `${list.length} contacts`, contacts: list.map((c) => ({ displayName: c.name, vcard: vcard(c.name, c.phones, c.businessDescription) })) } };
+      content = { contacts: { displayName: list.map((c) => c.name).join(', '), contacts: list.map((c) => ({ displayName: c.name, vcard: vcard(c.name, c.phones, c.businessDescription) })) } };
       break;
     }
     case 'reaction':
