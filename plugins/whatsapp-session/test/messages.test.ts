@@ -118,6 +118,21 @@ describe('sending every message type and receiving', () => {
     await waitFor(async () => (await statusOf(audio.body.messageId)) === 'PLAYED', 20_000, 'PLAYED');
   });
 
+  it('checks many numbers at once, in the order asked', async () => {
+    const api = h.api(inst);
+    const res = await api.post('/phone-exists-batch', { phones: [CUSTOMER, '5511900000001', BIZ, CUSTOMER] });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual([
+      { exists: true, inputPhone: CUSTOMER, outputPhone: CUSTOMER, lid: null },
+      { exists: false, inputPhone: '5511900000001', outputPhone: '5511900000001', lid: null },
+      { exists: true, inputPhone: BIZ, outputPhone: BIZ, lid: null },
+      { exists: true, inputPhone: CUSTOMER, outputPhone: CUSTOMER, lid: null },
+    ]);
+    const bad = await api.post('/phone-exists-batch', { phones: ['55 11 9999'] });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.issues[0].path).toBe('body.phones.0');
+  });
+
   it("changes the profile's About on WhatsApp and reads it back through /device", async () => {
     const api = h.api(inst);
     expect((await api.get('/device')).body.about).toBe('Hey there! I am using WhatsApp.');

@@ -267,6 +267,10 @@ export function instanceApiRouter(svc: WhatsAppService, maxBytes: () => number, 
       const row = await instance(c as unknown as C);
       return [{ exists: await svc.phoneExists(row, c.params.phone), phone: c.params.phone, lid: null }];
     })
+    .post('/:id/token/:token/phone-exists-batch', spec('Which of many numbers are on WhatsApp (up to 50,000)', z.object({ phones: z.array(phone).min(1).max(50_000) }).strict()), async (c) => {
+      const existing = await svc.existingPhones(await instance(c), [...new Set(c.body.phones)]);
+      return c.body.phones.map((p) => ({ exists: existing.has(p), inputPhone: p, outputPhone: p, lid: null }));
+    })
     .get('/:id/token/:token/chats', spec('Chats with their last message time'), async (c) => svc.chats(await instance(c)))
     .get('/:id/token/:token/chat-messages/:phone', { ...spec('Messages of one chat, newest first'), params: params.extend({ phone }), query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) }) }, async (c) => {
       const rows = await svc.chatMessages(await instance(c as unknown as C), c.params.phone, c.query.limit);

@@ -21,10 +21,12 @@ export type { SendJob } from './sending.js';
 export type { Instance } from './instances.js';
 
 /** What a process asks the owner of an instance to do (cluster mode). */
-type OwnerOp = 'connect' | 'disconnect' | 'pause' | 'qr' | 'read' | 'typing' | 'delete' | 'pairingCode' | 'exists' | 'profileName' | 'setAbout' | 'about';
+type OwnerOp = 'connect' | 'disconnect' | 'pause' | 'qr' | 'read' | 'typing' | 'delete' | 'pairingCode' | 'exists' | 'existing' | 'profileName' | 'setAbout' | 'about';
 type LiveChange = { type: string; instanceId: string; [k: string]: unknown };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Numbers per contact query in a batch check. */
+const EXISTS_BATCH = 500;
 
 /**
  * Instances (one WhatsApp number each) and their Baileys sessions: which process runs each
@@ -221,6 +223,10 @@ export class WhatsAppService implements LeaseHolder {
       case 'exists': {
         const result = await this.openSocket(instance).onWhatsApp(args[0] as string);
         return !!result?.[0]?.exists;
+      }
+      case 'existing': {
+        const found = (await this.openSocket(instance).onWhatsApp(...(args[0] as string[]))) ?? [];
+        return found.filter((r) => r.exists).map((r) => phoneOf(r.jid));
       }
       case 'profileName':
         return this.openSocket(instance).updateProfileName(args[0] as string);
@@ -470,6 +476,15 @@ export class WhatsAppService implements LeaseHolder {
 
   async phoneExists(instance: Instance, phone: string): Promise<boolean> {
     return (await this.onOwner(instance, 'exists', [phone], false)) as boolean;
+  }
+
+  /** Which of many numbers are on WhatsApp, as WhatsApp writes them: one contact query per few hundred. */
+  async existingPhones(instance: Instance, phones: string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (let i = 0; i < phones.length; i += EXISTS_BATCH) {
+      for (const p of (await this.onOwner(instance, 'existing', [phones.slice(i, i + EXISTS_BATCH)], false)) as string[]) found.add(p);
+    }
+    return found;
   }
 
   async profileName(instance: Instance, name: string) {
