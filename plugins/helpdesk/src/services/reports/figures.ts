@@ -1,6 +1,7 @@
 import type { ReportEventName } from '../../entities.js';
 import { TIME_METRICS_SQL } from '../../migrations.js';
-import { bucketSql, bucketWidth } from './buckets.js';
+import { BucketQuantiles } from './bucketQuantiles.js';
+import { EPSILON, inBatches, QUANTILES, quantile, TIME_METRICS, type TimeMetric } from './metrics.js';
 import type { Grouping, ReportFilter, ReportSql } from './sql.js';
 
 /** Seconds: mean, median and 90th percentile (linear interpolation, as percentile_cont). */
@@ -28,8 +29,6 @@ export interface Figures {
   assignmentWait: Stat;
 }
 
-const TIME_METRICS = { first_response: 'firstResponse', reply_time: 'replyTime', resolution: 'resolution', assignment_wait: 'assignmentWait' } as const;
-type TimeMetric = keyof typeof TIME_METRICS;
 const COUNTS: Partial<Record<ReportEventName, keyof Figures>> = {
   created: 'created',
   reopened: 'reopened',
@@ -54,8 +53,6 @@ export const DRILL: Record<string, ReportEventName> = {
   assignmentWait: 'assignment_wait',
 };
 
-const EPSILON = 1e-9;
-
 const emptyStat = (): Stat => ({ count: 0, avg: null, median: null, p90: null, business: { avg: null, median: null, p90: null } });
 export const emptyFigures = (): Figures => ({
   created: 0,
@@ -72,16 +69,18 @@ export const emptyFigures = (): Figures => ({
   assignmentWait: emptyStat(),
 });
 
-/** The quantiles every duration figure reports: the median and the 90th percentile. */
-const QUANTILES = [0.5, 0.9];
-
 /**
  * The figures of a period: counts and sums from the rollups and the events at the edges;
- * medians and p90 from the duration histograms (the whole account), the rank indexes (per
- * agent or queue) or a window over the events (labels).
+ * medians and p90 from the duration histograms (the whole account), the bucket counts (per
+ * agent or queue, bucketQuantiles.ts), the rank indexes (other filter mixes) or a window over the
+ * events (labels).
  */
 export class ReportFigures {
-  constructor(private readonly sql: ReportSql) {}
+  private readonly buckets: BucketQuantiles;
+
+  constructor(private readonly sql: ReportSql) {
+    this.buckets = new BucketQuantiles(sql);
+  }
 
   /** Every figure of the period, for the whole selection or per agent, queue or label. */
   async figures(accountId: string, f: ReportFilter, grouping: Grouping): Promise<Map<string | null, Figures>> {
@@ -96,8 +95,8 @@ export class ReportFigures {
 
     const all = Object.keys(COUNTS).concat(Object.keys(TIME_METRICS).filter((n) => !(n in COUNTS)));
     // Per agent or queue the quantiles need nothing of the counts: they run alongside.
-    const buckets = this.bucketDim(f, grouping);
-    const bucketed = buckets ? this.bucketQuantiles(accountId, f, grouping, buckets, of) : undefined;
+    const byBucket = this.buckets.dim(f, grouping);
+    const bucketed = byBucket ? this.buckets.quantiles(accountId, f, grouping, byBucket, of) : undefined;
     bucketed?.catch(() => {}); // awaited below; this only keeps an early failure from going unhandled meanwhile
     for (const r of await this.counts(accountId, f, grouping, all)) {
       const fig = of(r.k);
@@ -125,12 +124,11 @@ export class ReportFigures {
     // A duration within business hours never exceeds its wall-clock one, so equal sums mean every
     // one is equal (no business hours on the queues): the business quantiles are the wall ones.
     const sameClock = (st: Stat) => st.avg === st.business.avg;
-    const histogram = this.histogramDim(f, grouping);
     if (grouping === 'label' || f.labelId) await this.windowQuantiles(accountId, f, grouping, of);
-    else if (histogram) {
+    else if (this.wholeAccount(f, grouping)) {
       const total = of('total');
       const jobs = (Object.keys(TIME_METRICS) as TimeMetric[]).flatMap((name) =>
-        (['wall', 'business'] as const).filter((kind) => kind === 'wall' || !sameClock(total[TIME_METRICS[name]])).map((kind) => () => this.histogramQuantiles(accountId, f, grouping, histogram, name, kind, of)),
+        (['wall', 'business'] as const).filter((kind) => kind === 'wall' || !sameClock(total[TIME_METRICS[name]])).map((kind) => () => this.histogramQuantiles(accountId, f, name, kind, of)),
       );
       await inBatches(jobs, this.sql.pg ? 4 : 1);
     } else if (bucketed) {
@@ -191,201 +189,59 @@ export class ReportFigures {
     return this.sql.rows<CountRow>(`select x.k as k, x.name as name, sum(x.n) as n, sum(x.s) as s, sum(x.sb) as sb from (${parts.join(' union all ')}) x group by x.k, x.name`, params);
   }
 
-  /** Which duration histogram answers these quantiles (all, per agent or per queue), or none for other filter mixes. */
-  private histogramDim(f: ReportFilter, grouping: Grouping): { dim: 'all' | 'agent' | 'queue'; id?: string } | null {
-    // Measured on a year of 100,000 attendances: the histogram wins for the whole account, where
-    // it folds many durations into each second; per agent or queue it hardly folds anything and
-    // walking the rank indexes is faster.
-    if (grouping !== 'total' || f.instanceId || f.labelId || f.agentId || f.queueId) return null;
-    return { dim: 'all' };
-  }
-
-  /** Which bucket counts answer these quantiles (per agent or per queue, at most filtered to one of them), or none. */
-  private bucketDim(f: ReportFilter, grouping: Grouping): { dim: 'agent' | 'queue'; id?: string } | null {
-    if (f.instanceId || f.labelId) return null;
-    if (grouping === 'agent' && !f.queueId) return { dim: 'agent', id: f.agentId };
-    if (grouping === 'queue' && !f.agentId) return { dim: 'queue', id: f.queueId };
-    if (grouping !== 'total' || !f.agentId === !f.queueId) return null;
-    return f.agentId ? { dim: 'agent', id: f.agentId } : { dim: 'queue', id: f.queueId };
+  /**
+   * Whether the whole account's per-second histogram answers these quantiles: it folds many
+   * durations into each second; per agent or queue it would fold almost nothing, and the bucket
+   * counts answer those (bucketQuantiles.ts).
+   */
+  private wholeAccount(f: ReportFilter, grouping: Grouping): boolean {
+    return grouping === 'total' && !f.instanceId && !f.labelId && !f.agentId && !f.queueId;
   }
 
   /**
-   * Median and p90 per agent or queue: the bucket counts of the whole UTC months in the period
-   * plus the events of the rest say which bucket holds each rank wanted and how far into it;
-   * then only those buckets' events are walked in value order (one statement per clock on
-   * PostgreSQL, a short indexed walk each on SQLite).
+   * Median and p90 of whole seconds for the whole account: the histogram of the whole UTC
+   * months in the period plus the events of the rest, summed per second, walked by a running
+   * count to the ranks the quantiles interpolate between.
    */
-  private async bucketQuantiles(accountId: string, f: ReportFilter, grouping: Grouping, b: { dim: 'agent' | 'queue'; id?: string }, of: (k: unknown) => Figures) {
-    const column = b.dim === 'agent' ? 'agent_id' : 'queue_id';
-    const { months } = this.sql.segments(f);
-    const raw: [Date, Date][] = months ? ([[f.from, months[0]], [months[1], f.to]] as [Date, Date][]).filter(([x, y]) => x < y) : [[f.from, f.to]];
-    type Counted = { k: string; name: TimeMetric; kind: 'wall' | 'business'; b: unknown; n: unknown };
-    const queries: Promise<Counted[]>[] = [];
-    if (months) {
-      queries.push(
-        this.sql.rows<Counted>(
-          `select r.dim_id as k, r.name as name, r.kind as kind, r.bucket as b, sum(r.n) as n from helpdesk_report_buckets r
-           where r.account_id = ? and r.dim = ? and r.month >= ? and r.month < ?${b.id ? ' and r.dim_id = ?' : ''} group by r.dim_id, r.name, r.kind, r.bucket`,
-          [accountId, b.dim, this.sql.t(months[0]), this.sql.t(months[1]), ...(b.id ? [b.id] : [])],
-        ),
-      );
-    }
-    for (const [kind, value] of raw.length ? ([['wall', 'e.value'], ['business', 'e.business_value']] as const) : []) {
-      const w = this.sql.where(accountId, f, Object.keys(TIME_METRICS), raw);
-      const bucket = bucketSql(this.sql.floor(value), (x) => this.sql.floor(x));
-      queries.push(this.sql.rows<Counted>(`select coalesce(e.${column}, '') as k, e.name as name, '${kind}' as kind, ${bucket} as b, count(*) as n from helpdesk_report_events e where ${w.sql} group by coalesce(e.${column}, ''), e.name, ${bucket}`, w.params));
-    }
-    // The months' counts and the edges' are separate statements, which PostgreSQL answers side by side.
-    type Group = { k: string; name: TimeMetric; kind: 'wall' | 'business'; buckets: Map<number, number>; values: Map<number, number> };
-    const groups = new Map<string, Group>();
-    for (const r of (await Promise.all(queries)).flat()) {
-      const id = `${r.k}\u0000${r.name}\u0000${r.kind}`;
-      let g = groups.get(id);
-      if (!g) groups.set(id, (g = { k: r.k, name: r.name, kind: r.kind, buckets: new Map(), values: new Map() }));
-      g.buckets.set(Number(r.b), (g.buckets.get(Number(r.b)) ?? 0) + Number(r.n));
-    }
-    // Which ranks each group needs, and the walks that read them.
-    const walks: Walk[] = [];
-    const totals = new Map<Group, number>();
-    for (const g of groups.values()) {
-      const buckets = [...g.buckets].sort(([x], [y]) => x - y);
-      const total = buckets.reduce((sum, [, n]) => sum + n, 0);
-      totals.set(g, total);
-      const ranks = [...new Set(QUANTILES.flatMap((p) => [0, 1].map((plus) => Math.floor((total - 1) * p + EPSILON) + 1 + plus)))].filter((r) => r <= total);
-      let before = 0;
-      for (const [start, n] of buckets) {
-        // Neighbouring ranks share a walk; the median's and the p90's each get their own even in one bucket.
-        for (const r of ranks.filter((x) => x > before && x <= before + n)) {
-          const last = walks.at(-1);
-          if (last?.group === g && last.before === before && last.offset + last.limit === r - before - 1) last.limit++;
-          else walks.push({ group: g, before, from: start, to: start + bucketWidth(start), offset: r - before - 1, limit: 1 });
-        }
-        before += n;
-      }
-    }
-    await this.walk(accountId, f, column, walks);
-    for (const g of groups.values()) {
-      const total = totals.get(g)!;
-      const st = of(grouping === 'total' ? 'total' : g.k === '' ? null : g.k)[TIME_METRICS[g.name]];
-      const target = g.kind === 'wall' ? st : st.business;
-      target.median = quantile(total, g.values, 0.5);
-      target.p90 = quantile(total, g.values, 0.9);
-    }
-  }
-
-  /** Reads each walk's values (its bucket's events of the period in value order, from its offset) into its group. */
-  private async walk(accountId: string, f: ReportFilter, dim: 'agent_id' | 'queue_id', walks: Walk[]) {
-    const period = [this.sql.t(f.from), this.sql.t(f.to)];
-    const statements: (() => Promise<void>)[] = [];
-    for (const kind of ['wall', 'business'] as const) {
-      const column = kind === 'wall' ? 'value' : 'business_value';
-      for (const isNull of [false, true]) {
-        const these = walks.filter((w) => w.group.kind === kind && (w.group.k === '') === isNull);
-        if (these.length) statements.push(() => this.walkSome(accountId, period, dim, kind, column, isNull, these));
-      }
-    }
-    // PostgreSQL answers the clocks side by side on its pool; SQLite has one connection anyway.
-    await inBatches(statements, this.sql.pg ? 4 : 1);
-  }
-
-  /** The walks of one clock and one kind of group key (an id, or none: the events without agent or queue). */
-  private async walkSome(accountId: string, period: unknown[], dim: 'agent_id' | 'queue_id', kind: 'wall' | 'business', column: 'value' | 'business_value', isNull: boolean, these: Walk[]) {
-    const keep = (w: Walk, values: unknown[]) =>
-      values
-        .map(Number)
-        .sort((x, y) => x - y)
-        .forEach((v, i) => w.group.values.set(w.before + w.offset + 1 + i, Math.floor(v)));
-    const key = isNull ? `e.${dim} is null` : `e.${dim} = ${this.sql.pg ? 't.gk' : '?'}`;
-    if (!this.sql.pg) {
-      const index = `helpdesk_report_rank_${dim.replace('_id', '')}_${kind}`;
-      for (const w of these) {
-        const picked = await this.sql.rows<{ v: unknown }>(
-          `select e.${column} as v from helpdesk_report_events e indexed by ${index}
-           where e.${TIME_METRICS_SQL} and e.account_id = ? and e.name = ? and ${key} and e.${column} >= ? and e.${column} < ? and e.at >= ? and e.at < ?
-           order by e.${column} limit ? offset ?`,
-          [accountId, w.group.name, ...(isNull ? [] : [w.group.k]), w.from, w.to, ...period, w.limit, w.offset],
-        );
-        keep(w, picked.map((r) => r.v));
-      }
-      return;
-    }
-    // One statement: a lateral walk per bucket. The metric names are repeated literally so the
-    // planner proves the rank index's condition from them.
-    const rows = these.map((_, i) => `(${i}, ?::text, ?::text, ?::float8, ?::float8, ?::int, ?::int)`).join(', ');
-    const picked = await this.sql.rows<{ i: number; v: unknown }>(
-      `select t.i as i, x.v as v from (values ${rows}) t(i, gk, gname, lo, hi, off, lim)
-       cross join lateral (select e.${column} as v from helpdesk_report_events e
-         where e.${TIME_METRICS_SQL} and e.account_id = ? and e.name = t.gname and ${key} and e.${column} >= t.lo and e.${column} < t.hi and e.at >= ? and e.at < ?
-         order by e.${column} offset t.off limit t.lim) x`,
-      [...these.flatMap((w) => [w.group.k, w.group.name, w.from, w.to, w.offset, w.limit]), accountId, ...period],
-    );
-    const byWalk = new Map<number, unknown[]>();
-    for (const r of picked) {
-      const list = byWalk.get(Number(r.i));
-      if (list) list.push(r.v);
-      else byWalk.set(Number(r.i), [r.v]);
-    }
-    these.forEach((w, i) => keep(w, byWalk.get(i) ?? []));
-  }
-
-  /**
-   * Median and p90 of whole seconds per group: the histogram of the whole UTC months in the
-   * period plus the events of the rest, summed per second, walked by a running count to the
-   * ranks the quantiles interpolate between.
-   */
-  private async histogramQuantiles(
-    accountId: string,
-    f: ReportFilter,
-    grouping: Grouping,
-    h: { dim: 'all' | 'agent' | 'queue'; id?: string },
-    name: TimeMetric,
-    kind: 'wall' | 'business',
-    of: (k: unknown) => Figures,
-  ) {
+  private async histogramQuantiles(accountId: string, f: ReportFilter, name: TimeMetric, kind: 'wall' | 'business', of: (k: unknown) => Figures) {
     const { months } = this.sql.segments(f);
     const raw: [Date, Date][] = months ? ([[f.from, months[0]], [months[1], f.to]] as [Date, Date][]).filter(([a, b]) => a < b) : [[f.from, f.to]];
     const parts: string[] = [];
     const params: unknown[] = [];
     if (months) {
-      parts.push(`select h.dim_id as k, h.seconds as v, h.n as n from helpdesk_report_durations h where h.account_id = ? and h.dim = ? and h.name = ? and h.kind = ? and h.month >= ? and h.month < ?${h.id ? ' and h.dim_id = ?' : ''}`);
-      params.push(accountId, h.dim, name, kind, this.sql.t(months[0]), this.sql.t(months[1]), ...(h.id ? [h.id] : []));
+      parts.push(`select h.seconds as v, h.n as n from helpdesk_report_durations h where h.account_id = ? and h.dim = 'all' and h.name = ? and h.kind = ? and h.month >= ? and h.month < ?`);
+      params.push(accountId, name, kind, this.sql.t(months[0]), this.sql.t(months[1]));
     }
     if (raw.length) {
       const column = kind === 'wall' ? 'e.value' : 'e.business_value';
-      const key = h.dim === 'agent' ? "coalesce(e.agent_id, '')" : h.dim === 'queue' ? "coalesce(e.queue_id, '')" : "''";
-      const w = this.sql.where(accountId, { ...f, agentId: h.dim === 'agent' ? h.id : undefined, queueId: h.dim === 'queue' ? h.id : undefined }, [name], raw);
-      parts.push(`select ${key} as k, ${this.sql.floor(column)} as v, 1 as n from helpdesk_report_events e where ${w.sql}`);
+      const w = this.sql.where(accountId, f, [name], raw);
+      parts.push(`select ${this.sql.floor(column)} as v, 1 as n from helpdesk_report_events e where ${w.sql}`);
       params.push(...w.params);
     }
     const rank = (p: number, plus: number) => `${this.sql.floor(`(x.total - 1) * ${p} + ${EPSILON}`)} + ${plus}`;
     const hits = QUANTILES.flatMap((p) => [1, 2].map((plus) => `(x.cum - x.n < ${rank(p, plus)} and ${rank(p, plus)} <= x.cum)`)).join(' or ');
-    const picked = await this.sql.rows<{ k: string; v: unknown; n: unknown; cum: unknown; total: unknown }>(
-      `select x.k as k, x.v as v, x.n as n, x.cum as cum, x.total as total from (
-         select u.k, u.v, u.n, sum(u.n) over (partition by u.k order by u.v) as cum, sum(u.n) over (partition by u.k) as total
-         from (select g.k as k, g.v as v, sum(g.n) as n from (${parts.join(' union all ')}) g group by g.k, g.v) u
+    const picked = await this.sql.rows<{ v: unknown; n: unknown; cum: unknown; total: unknown }>(
+      `select x.v as v, x.n as n, x.cum as cum, x.total as total from (
+         select u.v, u.n, sum(u.n) over (order by u.v) as cum, sum(u.n) over () as total
+         from (select g.v as v, sum(g.n) as n from (${parts.join(' union all ')}) g group by g.v) u
        ) x where ${hits}`,
       params,
     );
-    const groups = new Map<string, { total: number; rows: { v: number; from: number; to: number }[] }>();
-    for (const r of picked) {
-      let g = groups.get(r.k);
-      if (!g) groups.set(r.k, (g = { total: Number(r.total), rows: [] }));
-      g.rows.push({ v: Number(r.v), from: Number(r.cum) - Number(r.n) + 1, to: Number(r.cum) });
-    }
-    for (const [k, g] of groups) {
-      const ranks = new Map<number, number>();
-      for (const p of QUANTILES) {
-        const lo = Math.floor((g.total - 1) * p + EPSILON);
-        for (const r of [lo + 1, lo + 2]) {
-          const row = g.rows.find((x) => x.from <= r && r <= x.to);
-          if (row) ranks.set(r, row.v);
-        }
+    if (!picked.length) return;
+    const total = Number(picked[0]!.total);
+    const rows = picked.map((r) => ({ v: Number(r.v), from: Number(r.cum) - Number(r.n) + 1, to: Number(r.cum) }));
+    const ranks = new Map<number, number>();
+    for (const p of QUANTILES) {
+      const lo = Math.floor((total - 1) * p + EPSILON);
+      for (const r of [lo + 1, lo + 2]) {
+        const row = rows.find((x) => x.from <= r && r <= x.to);
+        if (row) ranks.set(r, row.v);
       }
-      const st = of(grouping === 'total' ? 'total' : k === '' ? null : k)[TIME_METRICS[name]];
-      const target = kind === 'wall' ? st : st.business;
-      target.median = quantile(g.total, ranks, 0.5);
-      target.p90 = quantile(g.total, ranks, 0.9);
     }
+    const st = of('total')[TIME_METRICS[name]];
+    const target = kind === 'wall' ? st : st.business;
+    target.median = quantile(total, ranks, 0.5);
+    target.p90 = quantile(total, ranks, 0.9);
   }
 
   /**
@@ -459,33 +315,4 @@ export class ReportFigures {
       }
     }
   }
-}
-
-/** One bucket's events to read in value order: `limit` of them from `offset`, the group's ranks past `before`. */
-interface Walk {
-  group: { k: string; name: string; kind: 'wall' | 'business'; values: Map<number, number> };
-  before: number;
-  from: number;
-  to: number;
-  offset: number;
-  limit: number;
-}
-
-/** Runs jobs with at most `width` at a time. */
-async function inBatches(jobs: (() => Promise<void>)[], width: number): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(width, jobs.length) }, async () => {
-    while (next < jobs.length) await jobs[next++]!();
-  }));
-}
-
-/** The p-quantile of n sorted values by linear interpolation, from the (1-based) rows it needs. */
-export function quantile(n: number, values: Map<number, number>, p: number): number | null {
-  if (!n) return null;
-  const h = (n - 1) * p;
-  const lo = Math.floor(h + EPSILON);
-  const a = values.get(lo + 1);
-  if (a === undefined) return null;
-  const b = values.get(lo + 2) ?? a;
-  return a + Math.max(0, h - lo) * (b - a);
 }

@@ -5,7 +5,8 @@ import { ReportFigures, type Figures } from './figures.js';
 import { ReportSql, type Grouping, type ReportFilter } from './sql.js';
 import { ReportTimes, type Granularity } from './time.js';
 
-export { DRILL, emptyFigures, quantile, type Figures, type Stat } from './figures.js';
+export { DRILL, emptyFigures, type Figures, type Stat } from './figures.js';
+export { quantile } from './metrics.js';
 export type { Grouping, ReportFilter } from './sql.js';
 export type { Granularity } from './time.js';
 
