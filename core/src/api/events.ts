@@ -30,3 +30,5 @@ export interface EmitResult {
   failed: number;
 }
 export type EventListener<K extends EventName> = (payload: EventMap[K]) => void | Promise<void>;
+/** Takes a run of one event's payloads at once, in order (one write for many, say). */
+export type BatchEventListener<K extends EventName> = (payloads: EventMap[K][]) => void | Promise<void>;

@@ -6,7 +6,7 @@ import type { Disposable } from '../host/disposable.js';
 import type { Cluster } from './cluster.js';
 import type { PluginManifest } from '../host/manifest.js';
 import type { Migration } from '../services/migrations.js';
-import type { EmitResult, EventListener, EventMap, EventName } from './events.js';
+import type { BatchEventListener, EmitResult, EventListener, EventMap, EventName } from './events.js';
 import type { JobDefinition, JobHandle } from './jobs.js';
 import type { PluginRouter } from './routes.js';
 
@@ -58,8 +58,15 @@ export interface PluginContext<S = Record<string, unknown>> {
   readonly jobs: { register<P>(def: JobDefinition<P>): Promise<JobHandle<P>> };
   readonly events: {
     on<K extends EventName>(name: K, listener: EventListener<K>): Disposable;
+    /** Listens to runs of the event: `emitMany` hands the whole run at once, `emit` a run of one. */
+    onBatch<K extends EventName>(name: K, listener: BatchEventListener<K>): Disposable;
     /** Resolves when every listener is done; `failed` counts those that threw (they are logged). */
     emit<K extends EventName>(name: K, payload: EventMap[K]): Promise<EmitResult>;
+    /**
+     * Emits a run of one event: batch listeners get it at once, the others one payload at a time,
+     * in order. `failed` counts listeners that threw on some payload of the run.
+     */
+    emitMany<K extends EventName>(name: K, payloads: EventMap[K][]): Promise<EmitResult>;
     /** How many listeners an event has now (for skipping work nobody consumes). */
     listenerCount(name: EventName): number;
   };

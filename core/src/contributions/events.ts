@@ -1,10 +1,11 @@
-import type { EmitResult, EventMap, EventName, EventListener } from '../api/events.js';
+import type { BatchEventListener, EmitResult, EventMap, EventName, EventListener } from '../api/events.js';
 import { toDisposable, type Disposable } from '../host/disposable.js';
 import type { Logger } from '../services/logger.js';
 
 interface Entry {
   plugin: string;
-  listener: EventListener<EventName>;
+  listener?: EventListener<EventName>;
+  batch?: BatchEventListener<EventName>;
 }
 
 /**
@@ -17,7 +18,14 @@ export class EventBus {
   constructor(private readonly log: Logger) {}
 
   on<K extends EventName>(plugin: string, name: K, listener: EventListener<K>): Disposable {
-    const entry: Entry = { plugin, listener: listener as EventListener<EventName> };
+    return this.add(name, { plugin, listener: listener as EventListener<EventName> });
+  }
+
+  onBatch<K extends EventName>(plugin: string, name: K, listener: BatchEventListener<K>): Disposable {
+    return this.add(name, { plugin, batch: listener as BatchEventListener<EventName> });
+  }
+
+  private add(name: string, entry: Entry): Disposable {
     let set = this.listeners.get(name);
     if (!set) this.listeners.set(name, (set = new Set()));
     set.add(entry);
@@ -25,14 +33,23 @@ export class EventBus {
   }
 
   /** Resolves when every listener has finished, with how many failed; never rejects. */
-  async emit<K extends EventName>(name: K, payload: EventMap[K]): Promise<EmitResult> {
+  emit<K extends EventName>(name: K, payload: EventMap[K]): Promise<EmitResult> {
+    return this.emitMany(name, [payload]);
+  }
+
+  /**
+   * A run of one event: each batch listener gets the run at once, each other listener the payloads
+   * one after another; the listeners run side by side. Resolves with how many failed; never rejects.
+   */
+  async emitMany<K extends EventName>(name: K, payloads: EventMap[K][]): Promise<EmitResult> {
     const set = this.listeners.get(name);
-    if (!set?.size) return { failed: 0 };
+    if (!set?.size || !payloads.length) return { failed: 0 };
     let failed = 0;
     await Promise.all(
       [...set].map(async (entry) => {
         try {
-          await entry.listener(payload);
+          if (entry.batch) await entry.batch(payloads);
+          else for (const p of payloads) await entry.listener!(p);
         } catch (err) {
           failed++;
           this.log.error({ err, plugin: entry.plugin, contribution: 'event', event: name }, 'event listener failed');

@@ -127,10 +127,20 @@ export function createPluginContext(
           throw new ManifestMismatch(id, `a listener for "${name}"`, `add "${name}" to plugchat.contributes.events.listens`);
         return track(s.events.on(id, name, listener));
       },
+      onBatch(name, listener) {
+        if (!m.contributes.events.listens.includes(name) && !m.contributes.events.emits.includes(name))
+          throw new ManifestMismatch(id, `a listener for "${name}"`, `add "${name}" to plugchat.contributes.events.listens`);
+        return track(s.events.onBatch(id, name, listener));
+      },
       emit(name, payload) {
         if (!m.contributes.events.emits.includes(name))
           throw new ManifestMismatch(id, `an emit of "${name}"`, `add "${name}" to plugchat.contributes.events.emits`);
         return s.events.emit(name, payload);
+      },
+      emitMany(name, payloads) {
+        if (!m.contributes.events.emits.includes(name))
+          throw new ManifestMismatch(id, `an emit of "${name}"`, `add "${name}" to plugchat.contributes.events.emits`);
+        return s.events.emitMany(name, payloads);
       },
       listenerCount: (name) => s.events.listenerCount(name),
     },

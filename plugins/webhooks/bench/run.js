@@ -11,7 +11,9 @@ import { createLogger } from '../../../core/dist/services/logger.js';
 import { freshPostgres } from '../../../core/test/support/freshPostgres.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const N = Number(process.env.BENCH_DELIVERIES || 2000);
+const N = Number(process.env.BENCH_DELIVERIES || 10000);
+// Events come out of the session's outbox in runs of up to 100; the bench emits them the same way.
+const RUN = 100;
 const PG_URL = process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -31,7 +33,7 @@ const count = async () => {
   return (await next('count')).count;
 };
 
-async function run(label, databaseUrl) {
+async function run(label, databaseUrl, endpoints = 1) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'plugchat-hook-bench-'));
   writeFileSync(path.join(dir, 'package.json'), '{"private":true}');
   symlinkSync(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'));
@@ -49,16 +51,21 @@ async function run(label, databaseUrl) {
     const setup = await json('POST', '/api/setup', { accountName: 'Bench', name: 'Bench', email: 'bench@bench.test', password: 'bench password 1' });
     const cookie = setup.headers.get('set-cookie').split(';')[0];
     const inst = (await json('POST', '/api/whatsapp-session/instances', { name: 'hooks' }, { cookie })).body;
-    await json('POST', '/api/webhooks/endpoints', { instanceId: inst.id, url: `http://127.0.0.1:${port}/hook`, events: ['message-status'] }, { cookie });
+    for (let i = 0; i < endpoints; i++) await json('POST', '/api/webhooks/endpoints', { instanceId: inst.id, url: `http://127.0.0.1:${port}/hook/${i}`, events: ['message-status'] }, { cookie });
     receiver.send({ type: 'reset' });
+    const events = Math.ceil(N / endpoints);
     const started = process.hrtime.bigint();
-    for (let i = 0; i < N; i++) {
-      await app.events.emit('whatsapp-session.message.status', { eventId: `bench-event-${i}`, instanceId: inst.id, accountId: inst.accountId ?? '', messageId: `bench-${i}`, phone: '5511999999999', status: 'RECEIVED' });
+    for (let i = 0; i < events; i += RUN) {
+      const run = Array.from({ length: Math.min(RUN, events - i) }, (_, j) => ({ eventId: `bench-event-${i + j}`, instanceId: inst.id, accountId: inst.accountId ?? '', messageId: `bench-${i + j}`, phone: '5511999999999', status: 'RECEIVED' }));
+      await app.events.emitMany('whatsapp-session.message.status', run);
     }
     const enqueued = Number(process.hrtime.bigint() - started) / 1e9;
-    while ((await count()) < N) await sleep(20);
+    const total = events * endpoints;
+    while ((await count()) < total) await sleep(20);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    return [`deliveries to a local receiver, ${label} (${N})`, `${Math.round(N / seconds)} /s`, `fan-out of ${N} events took ${enqueued.toFixed(1)} s`];
+    const rate = total / seconds;
+    const where = endpoints === 1 ? 'one endpoint' : `${endpoints} endpoints`;
+    return [`deliveries, ${label}, ${where} (${total})`, `${Math.round(rate)} /s`, `${(rate / ceilingRate).toFixed(2)}x of the receiver; fan-out of ${events} events took ${enqueued.toFixed(1)} s`];
   } finally {
     await app.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -68,21 +75,25 @@ async function run(label, databaseUrl) {
 console.log(`\nwebhooks bench: ${os.cpus().length} cores, Node ${process.version}\n`);
 const rows = [];
 const ceiling = await autocannon({ url: `http://127.0.0.1:${port}/hook`, method: 'POST', body: '{"type":"MessageStatusCallback"}', connections: 16, duration: 5 });
-rows.push(['receiver ceiling (autocannon, 16 connections)', `${Math.round(ceiling.requests.average)} /s`, `p99 ${ceiling.latency.p99} ms`]);
+const ceilingRate = ceiling.requests.average;
+rows.push(['receiver ceiling (autocannon, 16 connections)', `${Math.round(ceilingRate)} /s`, `p99 ${ceiling.latency.p99} ms`]);
 rows.push(await run('embedded default'));
-let pgdb;
-try {
-  pgdb = await freshPostgres(PG_URL, 'plugchat_bench_');
-} catch (err) {
-  rows.push(['deliveries to a local receiver, PostgreSQL', 'skipped', `no PostgreSQL at ${new URL(PG_URL).host} (${err.message})`]);
-}
-if (pgdb) {
+rows.push(await run('embedded default', undefined, 50));
+// Each PostgreSQL run on a database of its own, as each starts from setup.
+for (const endpoints of [1, 50]) {
+  let pgdb;
   try {
-    rows.push(await run('PostgreSQL', pgdb.url));
+    pgdb = await freshPostgres(PG_URL, 'plugchat_bench_');
+  } catch (err) {
+    rows.push(['deliveries, PostgreSQL', 'skipped', `no PostgreSQL at ${new URL(PG_URL).host} (${err.message})`]);
+    break;
+  }
+  try {
+    rows.push(await run('PostgreSQL', pgdb.url, endpoints));
   } finally {
     await pgdb.drop();
   }
 }
-for (const [a, b, c] of rows) console.log(`${a.padEnd(52)} ${b.padStart(10)}   ${c}`);
+for (const [a, b, c] of rows) console.log(`${a.padEnd(56)} ${b.padStart(10)}   ${c}`);
 receiver.send({ type: 'stop' });
 process.exit(0);

@@ -1,11 +1,11 @@
-import { definePlugin, defineJob, z } from '@plugchat/core';
+import { definePlugin, toDisposable } from '@plugchat/core';
 import type { InstanceInfoContribution, WhatsAppSessionApi } from '@plugchat/whatsapp-session';
 import type { WebhooksApi } from './api.js';
 import { migrations } from './migrations.js';
 import { connectedCallback, deliveryCallback, disconnectedCallback, messageStatusCallback, presenceCallback, receivedCallback } from './payloads.js';
 import { nativeRouter } from './routes/native.js';
 import { zapiRouter } from './routes/zapi.js';
-import { truthy, WebhookService, type DeliverJob, type Settings } from './service.js';
+import { truthy, WebhookService, type Settings } from './service.js';
 
 export type { WebhooksApi } from './api.js';
 export { sign } from './service.js';
@@ -15,18 +15,6 @@ export default definePlugin<WebhooksApi, Settings>({
   async activate(ctx) {
     const session = ctx.getApi<WhatsAppSessionApi>('whatsapp-session');
     const svc = new WebhookService(ctx.db.knex, ctx, session);
-    svc.deliverJob = await ctx.jobs.register(
-      defineJob<DeliverJob>({
-        name: 'webhooks.deliver',
-        payload: z.object({ deliveryId: z.string() }),
-        // Attempts and their backoff are scheduled by the service; this only covers a crash inside one.
-        retry: { limit: 3, delaySeconds: 5, backoff: true },
-        expireInSeconds: 120,
-        concurrency: 16,
-        pollingIntervalSeconds: 0.5,
-        handler: ({ deliveryId }) => svc.attempt(deliveryId),
-      }),
-    );
     // Media links need the server's public address; without publicBaseUrl the payload carries none.
     const mediaUrl = async (instanceId: string, messageId: string) => {
       const base = ctx.settings.get('webhooks.publicBaseUrl');
@@ -59,31 +47,37 @@ export default definePlugin<WebhooksApi, Settings>({
       ctx.extensions.contribute('whatsapp-session.instanceInfo', info),
       ctx.http.register(nativeRouter(svc, session)),
       ctx.http.register(zapiRouter(svc, session)),
-      ctx.events.on('whatsapp-session.message.received', async (e) =>
-        svc.fanOut(
-          e.instanceId,
-          'received',
-          receivedCallback(e, { connectedPhone: e.connectedPhone ?? session.connectedPhone(e.instanceId), mediaUrl: e.mediaPath ? await mediaUrl(e.instanceId, e.messageId) : undefined }),
-          { fromMe: e.fromMe, eventId: e.eventId },
+      // Runs of events from the session's outbox are fanned out with one write.
+      ctx.events.onBatch('whatsapp-session.message.received', async (list) =>
+        svc.fanOutMany(
+          await Promise.all(
+            list.map(async (e) => ({
+              instanceId: e.instanceId,
+              kind: 'received' as const,
+              payload: receivedCallback(e, { connectedPhone: e.connectedPhone ?? session.connectedPhone(e.instanceId), mediaUrl: e.mediaPath ? await mediaUrl(e.instanceId, e.messageId) : undefined }),
+              opts: { fromMe: e.fromMe, eventId: e.eventId },
+            })),
+          ),
         ),
       ),
-      ctx.events.on('whatsapp-session.message.status', async (e) => {
-        if (e.status === 'SENT' || e.status === 'FAILED') await svc.fanOut(e.instanceId, 'delivery', deliveryCallback(e), { orderingKey: e.messageId, eventId: e.eventId });
-        if (e.status !== 'FAILED') await svc.fanOut(e.instanceId, 'message-status', messageStatusCallback(e), { orderingKey: e.messageId, eventId: e.eventId });
-      }),
+      ctx.events.onBatch('whatsapp-session.message.status', (list) =>
+        svc.fanOutMany(
+          list.flatMap((e) => [
+            ...(e.status === 'SENT' || e.status === 'FAILED' ? [{ instanceId: e.instanceId, kind: 'delivery' as const, payload: deliveryCallback(e), opts: { orderingKey: e.messageId, eventId: e.eventId } }] : []),
+            ...(e.status !== 'FAILED' ? [{ instanceId: e.instanceId, kind: 'message-status' as const, payload: messageStatusCallback(e), opts: { orderingKey: e.messageId, eventId: e.eventId } }] : []),
+          ]),
+        ),
+      ),
       ctx.events.on('whatsapp-session.instance.connected', (e) => svc.fanOut(e.instanceId, 'connected', connectedCallback(e), { eventId: e.eventId })),
       ctx.events.on('whatsapp-session.instance.disconnected', (e) => svc.fanOut(e.instanceId, 'disconnected', disconnectedCallback(e), { eventId: e.eventId })),
       ctx.events.on('whatsapp-session.presence', (e) => svc.fanOut(e.instanceId, 'chat-presence', presenceCallback(e))),
-      ctx.events.on('core.ready', async () => {
-        const n = await svc.resumeDue();
-        if (n) ctx.logger.info({ deliveries: n }, 'resumed webhook deliveries that were due when the last process stopped');
-      }),
-      // Another process died (several on PostgreSQL): the attempts it was making are made again
-      // now, not when the queue expires its jobs minutes later. The delivery's lease keeps a live
-      // attempt from being doubled.
+      // Deliveries start once every plugin is up; leases of a process that died are released first.
+      ctx.events.on('core.ready', () => svc.dispatcher.start()),
+      toDisposable(() => svc.dispatcher.stop()),
+      // Another process died (several on PostgreSQL): what it was posting goes again now, not when its leases run out.
       ctx.events.on('core.node.lost', async ({ nodeId }) => {
-        const n = await svc.resumeDue();
-        if (n) ctx.logger.info({ deliveries: n, node: nodeId }, 'resumed webhook deliveries a stopped process held');
+        const n = await svc.dispatcher.releaseDeadLeases();
+        if (n) ctx.logger.info({ deliveries: n, node: nodeId }, 'released webhook deliveries a stopped process held');
       }),
     );
     return {

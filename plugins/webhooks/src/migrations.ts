@@ -66,4 +66,18 @@ export const migrations: Migration[] = [
       });
     },
   },
+  {
+    name: '0003_dispatcher',
+    async up({ knex }) {
+      // The pending rows are the queue: a lease says which process is posting one, and every
+      // pending row has a due time. Queue job ids are gone with the job per delivery.
+      await knex.schema.alterTable('webhooks_deliveries', (t) => {
+        t.string('lease_owner', 64).nullable();
+      });
+      await knex.schema.alterTable('webhooks_deliveries', (t) => {
+        t.dropColumn('job_id');
+      });
+      await knex('webhooks_deliveries').where({ status: 'pending' }).whereNull('next_attempt_at').update({ next_attempt_at: knex.ref('created_at') });
+    },
+  },
 ];

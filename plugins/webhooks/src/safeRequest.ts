@@ -50,9 +50,10 @@ export interface AttemptResult {
 /**
  * One POST. The host is resolved by our own lookup, which refuses private
  * addresses at connect time (so DNS rebinding cannot slip past the URL check);
- * redirects are not followed; the response body is read up to a cap.
+ * redirects are not followed; the response body is read up to a cap. With a keep-alive agent a
+ * connection, checked when it was opened, carries many requests.
  */
-export function postJson(url: string, body: string, headers: Record<string, string>, opts: SafetyOptions & { timeoutMs: number; maxResponseBytes?: number }): Promise<AttemptResult> {
+export function postJson(url: string, body: string, headers: Record<string, string>, opts: SafetyOptions & { timeoutMs: number; maxResponseBytes?: number; agent?: http.Agent }): Promise<AttemptResult> {
   const started = process.hrtime.bigint();
   const elapsed = () => Math.round(Number(process.hrtime.bigint() - started) / 1e6);
   const refused = checkUrl(url, opts);
@@ -73,7 +74,7 @@ export function postJson(url: string, body: string, headers: Record<string, stri
   return new Promise((resolve) => {
     const req = lib.request(
       u,
-      { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'user-agent': 'PlugChat-Webhooks/1.0', ...headers }, lookup: safeLookup, timeout: opts.timeoutMs },
+      { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'user-agent': 'PlugChat-Webhooks/1.0', ...headers }, lookup: safeLookup, timeout: opts.timeoutMs, ...(opts.agent ? { agent: opts.agent } : {}) },
       (res) => {
         let excerpt = '';
         res.setEncoding('utf8');

@@ -1,8 +1,9 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
-import { HttpError, nextSeq, stableUuid, notFound, type JobHandle, type Knex, type PluginContext } from '@plugchat/core';
+import { GroupCommit, HttpError, nextSeq, stableUuid, notFound, type Knex, type PluginContext } from '@plugchat/core';
 import type { WhatsAppSessionApi } from '@plugchat/whatsapp-session';
 import { EVENT_KINDS, type EventKind } from './payloads.js';
-import { checkUrl, postJson, type AttemptResult } from './safeRequest.js';
+import { checkUrl } from './safeRequest.js';
+import { Dispatcher } from './dispatcher.js';
 import { LogChanges } from './logChanges.js';
 
 export interface Settings {
@@ -51,10 +52,10 @@ export interface DeliveryRow {
   delivered_at: Date | string | number | null;
   next_attempt_at: Date | string | number | null;
   lease_until: Date | string | number | null;
-  job_id: string | null;
+  lease_owner: string | null;
 }
 
-export type DeliverJob = { deliveryId: string };
+export type FanOutOptions = { orderingKey?: string; fromMe?: boolean; eventId?: string };
 
 export const truthy = (v: unknown) => v === true || v === 1 || v === '1';
 
@@ -63,19 +64,10 @@ export function sign(secret: string, timestamp: string, body: string): string {
   return 'v1=' + createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
 }
 
-/** Seconds to wait from a Retry-After header (seconds or an HTTP date), capped at an hour. */
-function retryAfterSeconds(value: string | string[] | undefined): number | undefined {
-  const v = Array.isArray(value) ? value[0] : value;
-  if (!v) return undefined;
-  const n = Number(v);
-  const s = Number.isFinite(n) ? n : (new Date(v).getTime() - Date.now()) / 1000;
-  return Number.isFinite(s) && s >= 0 ? Math.min(s, 3600) : undefined;
-}
-
 /**
- * Endpoints, the deliveries fanned out to them, and the attempts. Each delivery
- * is a database row (the log) plus a pg-boss job per attempt; retries are
- * scheduled here so Retry-After and the no-retry rules can be honoured.
+ * Endpoints, the deliveries fanned out to them, and the log. Each delivery is a
+ * database row, written with others in one transaction; the dispatcher
+ * (dispatcher.ts) claims due rows, posts them and schedules retries.
  *
  * Ordering guarantee: for one endpoint, events about the same message (its
  * DeliveryCallback and status callbacks) are delivered in the order they
@@ -84,10 +76,12 @@ function retryAfterSeconds(value: string | string[] | undefined): number | undef
  * receiver deduplicates by the X-PlugChat-Event-Id header.
  */
 export class WebhookService {
-  deliverJob?: JobHandle<DeliverJob>;
-
   /** Tells the live delivery log what changed. */
   readonly changes: LogChanges;
+  readonly dispatcher: Dispatcher;
+  /** An instance's endpoints, read once and dropped when any of them changes (in any process). */
+  private readonly byInstance = new Map<string, { at: number; rows: Promise<EndpointRow[]> }>();
+  private readonly inserts: GroupCommit<Record<string, unknown>>;
 
   constructor(
     private readonly knex: Knex,
@@ -95,13 +89,35 @@ export class WebhookService {
     private readonly session: WhatsAppSessionApi,
   ) {
     this.changes = new LogChanges(ctx as unknown as PluginContext);
+    this.dispatcher = new Dispatcher(knex, ctx, this);
+    // Deliveries of events fanned out at the same moment share one insert; a replayed event's id is already there and is skipped.
+    this.inserts = new GroupCommit(async (rows) => {
+      for (let i = 0; i < rows.length; i += 200) await this.knex('webhooks_deliveries').insert(rows.slice(i, i + 200)).onConflict('id').ignore();
+    });
+    ctx.subscriptions.push(ctx.cluster.on('webhooks.endpoints-changed', (p: { instanceId: string }) => this.byInstance.delete(p.instanceId)));
+  }
+
+  /** Endpoints changed: this process forgets them now, the others within milliseconds. */
+  private changed(instanceId: string) {
+    this.byInstance.delete(instanceId);
+    if (this.ctx.cluster.mode === 'cluster') void this.ctx.cluster.broadcast('webhooks.endpoints-changed', { instanceId }).catch(() => {});
+  }
+
+  private endpointsOf(instanceId: string): Promise<EndpointRow[]> {
+    const hit = this.byInstance.get(instanceId);
+    // A minute at most, should a change notice be missed.
+    if (hit && Date.now() - hit.at < 60_000) return hit.rows;
+    const rows = this.endpoints().where({ instance_id: instanceId }).then((r) => r);
+    this.byInstance.set(instanceId, { at: Date.now(), rows });
+    rows.catch(() => this.byInstance.delete(instanceId));
+    return rows;
   }
 
   private endpoints = () => this.knex<EndpointRow>('webhooks_endpoints');
   private deliveries = () => this.knex<DeliveryRow>('webhooks_deliveries');
   private attempts = () => this.knex('webhooks_attempts');
 
-  private safety() {
+  safety() {
     return { allowHttp: this.ctx.settings.get('webhooks.allowHttp'), allowPrivateNetworks: this.ctx.settings.get('webhooks.allowPrivateNetworks') };
   }
 
@@ -135,6 +151,7 @@ export class WebhookService {
       updated_at: now,
     };
     await this.endpoints().insert(row);
+    this.changed(input.instanceId);
     return { row: (await this.endpoints().where({ id: row.id }).first())!, secret };
   }
 
@@ -170,13 +187,22 @@ export class WebhookService {
         ...(patch.paused !== undefined ? { paused: patch.paused, ...(patch.paused ? {} : { failing: false, consecutive_failures: 0 }) } : {}),
         updated_at: new Date(),
       });
-    // Resuming sends what waited while paused.
-    if (patch.paused === false) for (const d of await this.deliveries().where({ endpoint_id: row.id, status: 'pending' }).orderBy('seq')) await this.schedule(d.id, 0);
+    this.changed(row.instance_id);
+    // Resuming sends what waited while paused, at once.
+    if (patch.paused === false) {
+      await this.deliveries().where({ endpoint_id: row.id, status: 'pending' }).update({ next_attempt_at: new Date() });
+      this.dispatcher.poke();
+    }
     return (await this.endpoints().where({ id: row.id }).first())!;
   }
 
   async deleteEndpoint(row: EndpointRow) {
-    await this.endpoints().where({ id: row.id }).delete();
+    await this.knex.transaction(async (trx) => {
+      await trx('webhooks_endpoints').where({ id: row.id }).delete();
+      await trx('webhooks_deliveries').where({ endpoint_id: row.id, status: 'pending' }).update({ status: 'dead', last_error: 'the endpoint was deleted', lease_until: null, lease_owner: null });
+    });
+    this.changed(row.instance_id);
+    this.changes.mark(row.instance_id);
   }
 
   /** The Z-API routes keep one endpoint per kind and instance; an empty URL removes it. */
@@ -194,163 +220,62 @@ export class WebhookService {
 
   async setNotifySentByMe(accountId: string, instanceId: string, value: boolean) {
     await this.endpoints().where({ account_id: accountId, instance_id: instanceId, source: 'zapi' }).whereIn('zapi_kind', ['received', 'received-delivery']).update({ notify_sent_by_me: value });
+    this.changed(instanceId);
   }
 
   // ------------------------------------------------------------------ fan-out
 
-  /** Creates one delivery per subscribed endpoint and queues its first attempt. */
-  async fanOut(instanceId: string, kind: EventKind, payload: object, opts: { orderingKey?: string; fromMe?: boolean; eventId?: string } = {}) {
-    const targets = (await this.endpoints().where({ instance_id: instanceId })).filter((e) => {
-      const events = JSON.parse(e.events) as string[];
-      if (!events.includes(kind)) return false;
-      return !(kind === 'received' && opts.fromMe && !truthy(e.notify_sent_by_me));
-    });
-    for (const e of targets) await this.fanOutTo(e, kind, payload, opts.orderingKey, opts.eventId);
+  /** Creates one delivery per subscribed endpoint; the dispatcher posts it. */
+  fanOut(instanceId: string, kind: EventKind, payload: object, opts: FanOutOptions = {}) {
+    return this.fanOutMany([{ instanceId, kind, payload, opts }]);
+  }
+
+  /** Fans out a run of events with one write (the rows keep the run's order). */
+  async fanOutMany(events: { instanceId: string; kind: EventKind; payload: object; opts?: FanOutOptions }[]) {
+    const rows: ReturnType<WebhookService['deliveryRow']>[] = [];
+    for (const { instanceId, kind, payload, opts = {} } of events) {
+      const targets = (await this.endpointsOf(instanceId)).filter((e) => {
+        const subscribed = JSON.parse(e.events) as string[];
+        if (!subscribed.includes(kind)) return false;
+        return !(kind === 'received' && opts.fromMe && !truthy(e.notify_sent_by_me));
+      });
+      if (!targets.length) continue;
+      const body = JSON.stringify(payload);
+      for (const e of targets) rows.push(this.deliveryRow(e, kind, body, opts.orderingKey, opts.eventId));
+    }
+    if (!rows.length) return;
+    await Promise.all(rows.map((r) => this.inserts.add(r)));
+    for (const instanceId of new Set(rows.map((r) => r.instance_id))) this.changes.mark(instanceId);
+    this.dispatcher.poke();
+  }
+
+  /** One delivery to one endpoint (the endpoint's test event). */
+  async fanOutTo(e: EndpointRow, kind: string, payload: object) {
+    await this.inserts.add(this.deliveryRow(e, kind, JSON.stringify(payload)));
+    this.changes.mark(e.instance_id);
+    this.dispatcher.poke();
   }
 
   /**
-   * One delivery to one endpoint. With a source event id the delivery id is derived from it,
-   * so an event emitted again after a crash does not create a second delivery.
+   * With a source event id the delivery id is derived from it, so an event emitted again after a
+   * crash does not create a second delivery.
    */
-  async fanOutTo(e: EndpointRow, kind: string, payload: object, orderingKey?: string, eventId?: string) {
-    const id = eventId ? stableUuid(`${eventId}:${e.id}:${kind}`) : randomUUID();
-    if (eventId && (await this.deliveries().where({ id }).first())) return;
-    await this.deliveries().insert({
-      id,
+  private deliveryRow(e: EndpointRow, kind: string, payload: string, orderingKey?: string, eventId?: string) {
+    const now = new Date();
+    return {
+      id: eventId ? stableUuid(`${eventId}:${e.id}:${kind}`) : randomUUID(),
       account_id: e.account_id,
       instance_id: e.instance_id,
       endpoint_id: e.id,
       event_type: kind,
-      payload: JSON.stringify(payload),
+      payload,
       ordering_key: orderingKey ?? null,
       seq: nextSeq(),
       status: 'pending',
       attempts: 0,
-      last_status_code: null,
-      last_error: null,
-      created_at: new Date(),
-      delivered_at: null,
-      next_attempt_at: null,
-      lease_until: null,
-      job_id: null,
-    });
-    this.changes.mark(e.instance_id);
-    if (!truthy(e.paused)) await this.schedule(id, 0);
-  }
-
-  private async schedule(deliveryId: string, afterSeconds: number) {
-    const at = new Date(Date.now() + afterSeconds * 1000);
-    const jobId = await this.deliverJob!.send({ deliveryId }, afterSeconds > 0 ? { startAfterSeconds: afterSeconds } : {});
-    await this.deliveries().where({ id: deliveryId }).update({ next_attempt_at: at, job_id: jobId });
-  }
-
-  /**
-   * At start: a pending delivery whose job did not survive the last process (it was running when
-   * the process died, or the embedded queue lost it in a SIGKILL) would wait for the queue's job
-   * expiry, or for ever. Those are attempted again shortly; the others keep the retry the queue holds
-   * for them. One that was in fact sent may go out twice, with the same event id (at least once).
-   */
-  async resumeDue(): Promise<number> {
-    const pending = await this.deliveries().where({ status: 'pending' }).orderBy('seq').limit(10_000).select('id', 'endpoint_id', 'job_id');
-    const paused = new Set((await this.endpoints().whereIn('id', [...new Set(pending.map((d) => d.endpoint_id))]).select('id', 'paused')).filter((e) => truthy(e.paused)).map((e) => e.id));
-    let n = 0;
-    for (const d of pending) {
-      if (paused.has(d.endpoint_id)) continue;
-      const state = d.job_id ? await this.deliverJob!.state(d.job_id) : undefined;
-      if (state === 'created' || state === 'retry') continue;
-      // A few seconds' grace: the process settles and a receiver back from an outage is not hit at once.
-      await this.schedule(d.id, 3);
-      n++;
-    }
-    return n;
-  }
-
-  // ------------------------------------------------------------------ delivery
-
-  /** One attempt; the job handler. */
-  async attempt(deliveryId: string): Promise<void> {
-    const d = await this.deliveries().where({ id: deliveryId }).first();
-    if (!d || d.status !== 'pending') return;
-    const e = await this.endpoints().where({ id: d.endpoint_id }).first();
-    if (!e) {
-      await this.deliveries().where({ id: d.id }).update({ status: 'dead', last_error: 'the endpoint was deleted' });
-      return;
-    }
-    if (truthy(e.paused)) return; // resumed later by updateEndpoint
-    if (d.ordering_key) {
-      const earlier = await this.deliveries().where({ endpoint_id: e.id, ordering_key: d.ordering_key, status: 'pending' }).andWhere('seq', '<', d.seq).first();
-      if (earlier) return this.schedule(d.id, 1);
-    }
-    // One attempt at a time per delivery: a job left by a crashed process and the one resumed at
-    // start must not both post it. Whoever finds the lease held tries again when it runs out.
-    const timeoutMs = this.ctx.settings.get('webhooks.timeoutMs');
-    const now = Date.now();
-    const claimed = await this.deliveries()
-      .where({ id: d.id, status: 'pending' })
-      .andWhere((q) => q.whereNull('lease_until').orWhere('lease_until', '<', new Date(now)))
-      .update({ lease_until: new Date(now + timeoutMs + 5_000) });
-    if (!claimed) {
-      const held = await this.deliveries().where({ id: d.id }).first();
-      const until = held?.lease_until ? new Date(held.lease_until as string).getTime() : now;
-      if (held?.status === 'pending') await this.deliverJob!.send({ deliveryId: d.id }, { startAfterSeconds: Math.max(0.5, (until - now) / 1000 + 0.5) });
-      return;
-    }
-    const timestamp = String(Math.floor(Date.now() / 1000));
-    const headers = {
-      ...this.headersOf(e),
-      'x-plugchat-event-id': d.id,
-      'x-plugchat-event-type': d.event_type,
-      'x-plugchat-timestamp': timestamp,
-      'x-plugchat-signature': sign(this.secretOf(e), timestamp, d.payload),
+      created_at: now,
+      next_attempt_at: now,
     };
-    const result = await postJson(e.url, d.payload, headers, { ...this.safety(), timeoutMs });
-    const attempt = d.attempts + 1;
-    await this.attempts().insert({
-      delivery_id: d.id,
-      attempt,
-      at: new Date(),
-      status_code: result.status ?? null,
-      latency_ms: result.latencyMs,
-      response_excerpt: result.excerpt ? result.excerpt.slice(0, 1024) : null,
-      error: result.error ? result.error.slice(0, 500) : null,
-    });
-    const ok = result.status !== undefined && result.status >= 200 && result.status < 300;
-    if (ok) {
-      await this.deliveries().where({ id: d.id }).update({ status: 'delivered', attempts: attempt, last_status_code: result.status, last_error: null, delivered_at: new Date(), lease_until: null });
-      this.changes.mark(d.instance_id);
-      if (e.consecutive_failures || truthy(e.failing)) {
-        await this.endpoints().where({ id: e.id }).update({ consecutive_failures: 0, failing: false });
-        // The receiver is back: what waited for a later retry goes now, not after its backoff.
-        const waiting = await this.deliveries().where({ endpoint_id: e.id, status: 'pending' }).andWhere('next_attempt_at', '>', new Date()).orderBy('seq').limit(10_000).select('id');
-        for (const w of waiting) await this.schedule(w.id, 0);
-      }
-      return;
-    }
-    await this.onFailure(d, e, attempt, result);
-  }
-
-  private async onFailure(d: DeliveryRow, e: EndpointRow, attempt: number, result: AttemptResult) {
-    const status = result.status;
-    const error = result.error ?? `HTTP ${status}`;
-    const retryable = status === undefined ? !(result.error ?? '').startsWith('URL ') && !(result.error ?? '').includes('private address') : status >= 500 || status === 408 || status === 429;
-    const max = this.ctx.settings.get('webhooks.maxAttempts');
-    let next: 'pending' | 'failed' | 'dead' = 'pending';
-    if (!retryable) next = 'failed';
-    else if (attempt >= max) next = 'dead';
-    await this.deliveries().where({ id: d.id }).update({ status: next, attempts: attempt, last_status_code: status ?? null, last_error: error.slice(0, 500), lease_until: null });
-    this.changes.mark(d.instance_id);
-    const failures = e.consecutive_failures + 1;
-    const failing = failures >= this.ctx.settings.get('webhooks.failingAfter');
-    await this.endpoints().where({ id: e.id }).update({ consecutive_failures: failures, failing });
-    if (failing && !truthy(e.failing)) {
-      await this.ctx.events.emit('webhooks.endpoint.failing', { endpointId: e.id, instanceId: e.instance_id, accountId: e.account_id, url: e.url, consecutiveFailures: failures });
-    }
-    if (next === 'dead') await this.ctx.events.emit('webhooks.delivery.dead', { deliveryId: d.id, endpointId: e.id, instanceId: e.instance_id, accountId: e.account_id, attempts: attempt, error });
-    if (next !== 'pending') return;
-    const base = this.ctx.settings.get('webhooks.retryBaseSeconds');
-    const backoff = Math.min(this.ctx.settings.get('webhooks.retryMaxSeconds'), base * 2 ** (attempt - 1));
-    const wait = retryAfterSeconds(status === 429 || status === 503 ? result.headers?.['retry-after'] : undefined) ?? backoff / 2 + Math.random() * (backoff / 2);
-    await this.schedule(d.id, wait);
   }
 
   // ------------------------------------------------------------------ the log
@@ -375,18 +300,15 @@ export class WebhookService {
   async redeliver(accountId: string, id: string) {
     const { d } = await this.getDelivery(accountId, id);
     if (d.status === 'pending') throw new HttpError(409, 'already_pending', 'This delivery is still being attempted.');
-    await this.deliveries().where({ id }).update({ status: 'pending' });
+    await this.deliveries().where({ id }).update({ status: 'pending', next_attempt_at: new Date() });
     this.changes.mark(d.instance_id);
-    await this.schedule(id, 0);
+    this.dispatcher.poke();
   }
 
   async redeliverFailed(accountId: string, endpointId: string): Promise<number> {
-    const rows = await this.deliveries().where({ account_id: accountId, endpoint_id: endpointId }).whereIn('status', ['failed', 'dead']).orderBy('seq');
-    for (const d of rows) {
-      await this.deliveries().where({ id: d.id }).update({ status: 'pending' });
-      this.changes.mark(d.instance_id);
-      await this.schedule(d.id, 0);
-    }
+    const rows = await this.deliveries().where({ account_id: accountId, endpoint_id: endpointId }).whereIn('status', ['failed', 'dead']).update({ status: 'pending', next_attempt_at: new Date() }).returning('instance_id');
+    for (const instanceId of new Set(rows.map((r: { instance_id: string }) => r.instance_id))) this.changes.mark(instanceId);
+    this.dispatcher.poke();
     return rows.length;
   }
 

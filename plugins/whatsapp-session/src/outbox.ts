@@ -52,16 +52,30 @@ export class Outbox {
     const run = async (db: Knex | Knex.Transaction, rows: OutboxRow[]): Promise<boolean> => {
       const done: string[] = [];
       let more = rows.length > 0;
-      for (const row of rows) {
-        const { failed } = await this.ctx.events.emit(row.name as Durable, JSON.parse(row.payload));
-        if (failed && row.attempts + 1 < MAX_ATTEMPTS) {
-          await db('whatsapp_session_outbox').where({ id: row.id }).update({ attempts: row.attempts + 1 });
-          this.retryLater(row.attempts + 1);
-          more = false;
-          break;
+      // Runs of one event go out together, so a listener that writes can write a run at once.
+      for (let i = 0; i < rows.length && more; ) {
+        let j = i + 1;
+        while (j < rows.length && rows[j]!.name === rows[i]!.name) j++;
+        const runRows = rows.slice(i, j);
+        i = j;
+        const { failed } = await this.ctx.events.emitMany(runRows[0]!.name as Durable, runRows.map((r) => JSON.parse(r.payload)));
+        if (!failed) {
+          done.push(...runRows.map((r) => r.id));
+          continue;
         }
-        if (failed) this.ctx.logger.error({ event: row.name, eventId: row.id, attempts: MAX_ATTEMPTS }, 'an event kept failing in a listener; it is given up');
-        done.push(row.id);
+        // Something failed in the run: go through it one event at a time (listeners deduplicate by
+        // eventId), so the one that fails holds back only itself and those after it.
+        for (const row of runRows) {
+          const { failed } = await this.ctx.events.emit(row.name as Durable, JSON.parse(row.payload));
+          if (failed && row.attempts + 1 < MAX_ATTEMPTS) {
+            await db('whatsapp_session_outbox').where({ id: row.id }).update({ attempts: row.attempts + 1 });
+            this.retryLater(row.attempts + 1);
+            more = false;
+            break;
+          }
+          if (failed) this.ctx.logger.error({ event: row.name, eventId: row.id, attempts: MAX_ATTEMPTS }, 'an event kept failing in a listener; it is given up');
+          done.push(row.id);
+        }
       }
       // Removed after the batch: a crash mid-batch replays a few, and listeners deduplicate by eventId.
       if (done.length) await db('whatsapp_session_outbox').whereIn('id', done).delete();

@@ -52,7 +52,7 @@ describe.skipIf(!TEST_DATABASE_URL)('several processes on one PostgreSQL', () =>
     await c.connect();
     const msgs = await c.query('select wa_id, status, instance_id from whatsapp_session_messages where wa_id = any($1)', [missing.slice(0, 5)]);
     const outbox = await c.query('select count(*) from whatsapp_session_outbox');
-    const deliveries = await c.query("select event_type, status, attempts, job_id, payload from webhooks_deliveries where payload like any($1)", [missing.slice(0, 5).map((m) => `%${m}%`)]);
+    const deliveries = await c.query("select event_type, status, attempts, lease_owner, next_attempt_at, payload from webhooks_deliveries where payload like any($1)", [missing.slice(0, 5).map((m) => `%${m}%`)]);
     await c.end();
     console.error('missing DeliveryCallbacks', missing.length, JSON.stringify(msgs.rows), 'outbox rows', outbox.rows[0].count, JSON.stringify(deliveries.rows).slice(0, 2000));
   };

@@ -1,0 +1,334 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { Knex, PluginContext } from '@plugchat/core';
+import { postJson, type AttemptResult } from './safeRequest.js';
+import { sign, truthy, type DeliveryRow, type EndpointRow, type Settings, type WebhookService } from './service.js';
+
+/** Posts in flight in one process, and to one endpoint (its keep-alive connections). */
+const MAX_IN_FLIGHT = 256;
+const MAX_PER_ENDPOINT = 32;
+/** How often an idle process looks for retries that came due (a new delivery wakes it at once). */
+const IDLE_POLL_MS = 250;
+/**
+ * A wake-up, and the recording of outcomes, wait this long for more to arrive: a burst is then
+ * claimed and recorded in a few statements, not a handful per delivery, which on the embedded
+ * database's one connection would queue ahead of the writes that create deliveries.
+ */
+const GATHER_MS = 10;
+
+interface Done {
+  d: DeliveryRow;
+  e: EndpointRow;
+  result: AttemptResult;
+  at: Date;
+}
+
+/** Seconds to wait from a Retry-After header (seconds or an HTTP date), capped at an hour. */
+function retryAfterSeconds(value: string | string[] | undefined): number | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (!v) return undefined;
+  const n = Number(v);
+  const s = Number.isFinite(n) ? n : (new Date(v).getTime() - Date.now()) / 1000;
+  return Number.isFinite(s) && s >= 0 ? Math.min(s, 3600) : undefined;
+}
+
+/**
+ * The delivery loop: the pending rows are the queue. Each process claims due deliveries in
+ * batches (a lease on the row, so no two processes post one at once), posts them over
+ * keep-alive connections per endpoint, and records the outcomes of many attempts in one
+ * transaction. A delivery with an ordering key is not claimed while an earlier one with the same
+ * key is pending for its endpoint, so a message's callbacks arrive in the order they happened.
+ * A process that dies leaves leases that its successor (or, on PostgreSQL, the survivors)
+ * releases; what it had posted goes again with the same event id (at least once).
+ */
+export class Dispatcher {
+  private inFlight = 0;
+  private readonly perEndpoint = new Map<string, number>();
+  private readonly agents = new Map<string, http.Agent>();
+  private readonly secrets = new Map<string, { version: string; secret: string; headers: Record<string, string> }>();
+  private done: Done[] = [];
+  private flushing?: Promise<void>;
+  private running = false;
+  private wake?: () => void;
+  private woken = false;
+  private loop?: Promise<void>;
+
+  constructor(
+    private readonly knex: Knex,
+    private readonly ctx: PluginContext<Settings>,
+    private readonly svc: WebhookService,
+  ) {}
+
+  private get timeoutMs() {
+    return this.ctx.settings.get('webhooks.timeoutMs');
+  }
+
+  /** Starts the loop after releasing the leases of processes that are gone. */
+  async start(): Promise<void> {
+    await this.releaseDeadLeases();
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /**
+   * Stops claiming and records the posts that finish within two seconds; the others keep their
+   * lease, which the next start releases, and go again.
+   */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.poke();
+    await this.loop;
+    const until = Date.now() + 2_000;
+    while (this.inFlight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    clearTimeout(this.flushTimer);
+    await this.flush();
+    for (const a of this.agents.values()) a.destroy();
+  }
+
+  /** Something may be due now (a new delivery, a resumed endpoint, an outcome that unblocks a successor). */
+  poke(): void {
+    this.woken = true;
+    this.wake?.();
+  }
+
+  /** Leases held by processes that are no longer live are released, so their deliveries go again now. */
+  async releaseDeadLeases(): Promise<number> {
+    const live = (await this.ctx.cluster.liveNodes()).map((n) => n.id);
+    const n = await this.knex('webhooks_deliveries').where({ status: 'pending' }).whereNotNull('lease_owner').whereNotIn('lease_owner', live.length ? live : ['-']).update({ lease_until: null, lease_owner: null });
+    if (n) this.poke();
+    return n;
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let claimed = 0;
+      const room = MAX_IN_FLIGHT - this.inFlight;
+      if (room > 0) {
+        try {
+          claimed = await this.claimAndPost(room);
+        } catch (err) {
+          this.ctx.logger.error({ err }, 'webhook dispatcher could not claim deliveries; trying again shortly');
+        }
+      }
+      // A full batch means more is due: go on at once. Otherwise wait for a poke or the poll, then a
+      // moment more so what arrives together is claimed together.
+      if (claimed > 0 && claimed === room) continue;
+      if (!this.woken) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, IDLE_POLL_MS);
+          this.wake = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+        this.wake = undefined;
+      }
+      this.woken = false;
+      if (this.running) await new Promise((r) => setTimeout(r, GATHER_MS));
+    }
+  }
+
+  private async claimAndPost(limit: number): Promise<number> {
+    const busy = [...this.perEndpoint].filter(([, n]) => n >= MAX_PER_ENDPOINT).map(([id]) => id);
+    const rows = await this.claim(limit, busy);
+    if (!rows.length) return 0;
+    const ids = [...new Set(rows.map((d) => d.endpoint_id))];
+    const endpoints = new Map((await this.knex<EndpointRow>('webhooks_endpoints').whereIn('id', ids)).map((e) => [e.id, e]));
+    for (const d of rows) {
+      const e = endpoints.get(d.endpoint_id);
+      if (!e) {
+        this.done.push({ d, e: undefined as unknown as EndpointRow, result: { error: 'the endpoint was deleted', latencyMs: 0 }, at: new Date() });
+        continue;
+      }
+      this.inFlight++;
+      this.perEndpoint.set(e.id, (this.perEndpoint.get(e.id) ?? 0) + 1);
+      void this.post(d, e).then((result) => {
+        this.inFlight--;
+        const left = this.perEndpoint.get(e.id)! - 1;
+        if (left) this.perEndpoint.set(e.id, left);
+        else this.perEndpoint.delete(e.id);
+        this.done.push({ d, e, result, at: new Date() });
+        this.flushSoon();
+      });
+    }
+    this.flushSoon();
+    return rows.length;
+  }
+
+  /** Leases up to `limit` due deliveries of live endpoints, oldest due first. */
+  private async claim(limit: number, busy: string[]): Promise<DeliveryRow[]> {
+    const k = this.knex;
+    const now = new Date();
+    const pg = k.client.config.client === 'pg' || k.client.config.client === 'postgresql';
+    const due = k('webhooks_deliveries as d')
+      .join('webhooks_endpoints as e', 'e.id', 'd.endpoint_id')
+      .where('d.status', 'pending')
+      .andWhere('e.paused', false)
+      .andWhere('d.next_attempt_at', '<=', now)
+      .andWhere((q) => q.whereNull('d.lease_until').orWhere('d.lease_until', '<', now))
+      .andWhere((q) =>
+        q.whereNull('d.ordering_key').orWhereNotExists(
+          k('webhooks_deliveries as p').select(k.raw('1')).whereRaw('p.endpoint_id = d.endpoint_id and p.ordering_key = d.ordering_key and p.seq < d.seq').andWhere('p.status', 'pending'),
+        ),
+      )
+      .orderBy('d.next_attempt_at')
+      .limit(limit)
+      .select('d.id');
+    if (busy.length) due.whereNotIn('d.endpoint_id', busy);
+    // Several processes claim from one table: each takes rows the others have not locked.
+    if (pg) due.forUpdate('d').skipLocked();
+    const rows: DeliveryRow[] = await k('webhooks_deliveries')
+      .whereIn('id', due)
+      .update({ lease_until: new Date(now.getTime() + this.timeoutMs + 5_000), lease_owner: this.ctx.cluster.nodeId })
+      .returning('*');
+    // Claimed in one statement; posted in the order they became due.
+    return rows.sort((a, b) => Number(a.seq) - Number(b.seq));
+  }
+
+  private agentFor(e: EndpointRow): http.Agent {
+    const u = new URL(e.url);
+    const key = `${e.id} ${u.origin}`;
+    let agent = this.agents.get(key);
+    if (!agent) {
+      // Idle connections close before a typical server's 5 s keep-alive would close them under us.
+      const opts = { keepAlive: true, maxSockets: MAX_PER_ENDPOINT, maxFreeSockets: MAX_PER_ENDPOINT, timeout: 4_000 };
+      agent = u.protocol === 'https:' ? new https.Agent(opts) : new http.Agent(opts);
+      this.agents.set(key, agent);
+    }
+    return agent;
+  }
+
+  /** The endpoint's secret and headers, decrypted once per version of the endpoint. */
+  private sealed(e: EndpointRow) {
+    const version = String(new Date(e.updated_at as string).getTime());
+    const hit = this.secrets.get(e.id);
+    if (hit?.version === version) return hit;
+    const fresh = { version, secret: this.svc.secretOf(e), headers: this.svc.headersOf(e) };
+    this.secrets.set(e.id, fresh);
+    return fresh;
+  }
+
+  private async post(d: DeliveryRow, e: EndpointRow): Promise<AttemptResult> {
+    try {
+      const { secret, headers } = this.sealed(e);
+      const timestamp = String(Math.floor(Date.now() / 1000));
+      return await postJson(
+        e.url,
+        d.payload,
+        {
+          ...headers,
+          'x-plugchat-event-id': d.id,
+          'x-plugchat-event-type': d.event_type,
+          'x-plugchat-timestamp': timestamp,
+          'x-plugchat-signature': sign(secret, timestamp, d.payload),
+        },
+        { ...this.svc.safety(), timeoutMs: this.timeoutMs, agent: this.agentFor(e) },
+      );
+    } catch (err) {
+      return { error: (err as Error).message, latencyMs: 0 };
+    }
+  }
+
+  private flushTimer?: NodeJS.Timeout;
+
+  private flushSoon(): void {
+    if (this.flushTimer) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      void this.flush();
+    }, GATHER_MS);
+  }
+
+  /** Records the outcomes gathered so far; one flush at a time, each in one transaction. */
+  private flush(): Promise<void> {
+    if (this.flushing) return this.flushing;
+    this.flushing = (async () => {
+      while (this.done.length) {
+        const batch = this.done.splice(0);
+        try {
+          await this.record(batch);
+        } catch (err) {
+          // The leases run out and the deliveries go again: at least once.
+          this.ctx.logger.error({ err, deliveries: batch.length }, 'could not record webhook attempts; they will be retried when their lease ends');
+        }
+      }
+    })().finally(() => (this.flushing = undefined));
+    return this.flushing;
+  }
+
+  private async record(batch: Done[]): Promise<void> {
+    const ok = (r: AttemptResult) => r.status !== undefined && r.status >= 200 && r.status < 300;
+    const after: (() => Promise<unknown>)[] = [];
+    await this.knex.transaction(async (trx) => {
+      const attempts = batch
+        .filter((b) => b.e)
+        .map(({ d, result, at }) => ({
+          delivery_id: d.id,
+          attempt: d.attempts + 1,
+          at,
+          status_code: result.status ?? null,
+          latency_ms: result.latencyMs,
+          response_excerpt: result.excerpt ? result.excerpt.slice(0, 1024) : null,
+          error: result.error ? result.error.slice(0, 500) : null,
+        }));
+      for (let i = 0; i < attempts.length; i += 500) await trx('webhooks_attempts').insert(attempts.slice(i, i + 500));
+
+      // Successes, one statement per status code.
+      const byCode = new Map<number, Done[]>();
+      for (const b of batch) if (b.e && ok(b.result)) byCode.set(b.result.status!, [...(byCode.get(b.result.status!) ?? []), b]);
+      const now = new Date();
+      for (const [code, list] of byCode) {
+        for (let i = 0; i < list.length; i += 500) {
+          await trx('webhooks_deliveries')
+            .whereIn('id', list.slice(i, i + 500).map((b) => b.d.id))
+            .update({ status: 'delivered', attempts: trx.raw('attempts + 1'), last_status_code: code, last_error: null, delivered_at: now, lease_until: null, lease_owner: null });
+        }
+      }
+      // An endpoint that had been failing (as read at the claim) is back: what waited for a later retry goes now.
+      const back = [...new Set([...byCode.values()].flat().filter((b) => b.e.consecutive_failures || truthy(b.e.failing)).map((b) => b.e.id))];
+      if (back.length) {
+        await trx('webhooks_endpoints').whereIn('id', back).update({ consecutive_failures: 0, failing: false });
+        await trx('webhooks_deliveries').whereIn('endpoint_id', back).andWhere({ status: 'pending' }).andWhere('next_attempt_at', '>', now).update({ next_attempt_at: now });
+      }
+
+      for (const b of batch) if (!b.e || !ok(b.result)) after.push(...(await this.recordFailure(trx, b)));
+    });
+    for (const b of batch) this.svc.changes.mark(b.d.instance_id);
+    for (const emit of after) await emit();
+    this.poke();
+  }
+
+  /** A failed attempt: retried with backoff (or Retry-After), failed when not retryable, dead after the last. */
+  private async recordFailure(trx: Knex.Transaction, { d, e, result }: Done): Promise<(() => Promise<unknown>)[]> {
+    const after: (() => Promise<unknown>)[] = [];
+    const status = result.status;
+    const error = result.error ?? `HTTP ${status}`;
+    const clear = { lease_until: null, lease_owner: null };
+    if (!e) {
+      await trx('webhooks_deliveries').where({ id: d.id }).update({ status: 'dead', last_error: error, ...clear });
+      return after;
+    }
+    const retryable = status === undefined ? !error.startsWith('URL ') && !error.includes('private address') : status >= 500 || status === 408 || status === 429;
+    const attempt = d.attempts + 1;
+    const max = this.ctx.settings.get('webhooks.maxAttempts');
+    const next: 'pending' | 'failed' | 'dead' = !retryable ? 'failed' : attempt >= max ? 'dead' : 'pending';
+    let nextAt: Date | null = null;
+    if (next === 'pending') {
+      const base = this.ctx.settings.get('webhooks.retryBaseSeconds');
+      const backoff = Math.min(this.ctx.settings.get('webhooks.retryMaxSeconds'), base * 2 ** (attempt - 1));
+      const wait = retryAfterSeconds(status === 429 || status === 503 ? result.headers?.['retry-after'] : undefined) ?? backoff / 2 + Math.random() * (backoff / 2);
+      nextAt = new Date(Date.now() + wait * 1000);
+    }
+    await trx('webhooks_deliveries')
+      .where({ id: d.id })
+      .update({ status: next, attempts: attempt, last_status_code: status ?? null, last_error: error.slice(0, 500), next_attempt_at: nextAt, ...clear });
+    // Counted in the database, as several processes may fail on one endpoint at once; the event goes once, as it crosses the line.
+    const [{ consecutive_failures: failures }] = await trx('webhooks_endpoints').where({ id: e.id }).update({ consecutive_failures: trx.raw('consecutive_failures + 1') }).returning('consecutive_failures');
+    if (failures === this.ctx.settings.get('webhooks.failingAfter')) {
+      await trx('webhooks_endpoints').where({ id: e.id }).update({ failing: true });
+      after.push(() => this.ctx.events.emit('webhooks.endpoint.failing', { endpointId: e.id, instanceId: e.instance_id, accountId: e.account_id, url: e.url, consecutiveFailures: failures }));
+    }
+    if (next === 'dead') after.push(() => this.ctx.events.emit('webhooks.delivery.dead', { deliveryId: d.id, endpointId: e.id, instanceId: e.instance_id, accountId: e.account_id, attempts: attempt, error }));
+    return after;
+  }
+}
