@@ -9,11 +9,13 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { boot } from '../../../core/dist/boot.js';
 import { createLogger } from '../../../core/dist/services/logger.js';
+import { freshPostgres } from '../../../core/test/support/freshPostgres.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const DURATION = Number(process.env.BENCH_SECONDS || 10);
 const E2E = Number(process.env.BENCH_E2E_MESSAGES || 300);
 const INSTANCES = Number(process.env.BENCH_INSTANCES || 50);
+const PG_URL = process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const until = async (fn, ms = 60_000) => {
   const end = Date.now() + ms;
@@ -27,43 +29,58 @@ const pct = (arr, p) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 };
 
-const dir = mkdtempSync(path.join(os.tmpdir(), 'plugchat-wa-bench-'));
-writeFileSync(path.join(dir, 'package.json'), '{"private":true}');
-symlinkSync(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'));
-writeFileSync(
-  path.join(dir, 'plugins.config.json'),
-  JSON.stringify({ bundled: false, packages: ['plugchat-plugin-hello', '@plugchat/whatsapp-session', '@plugchat/whatsapp-sandbox'], plugins: { 'whatsapp-session': { settings: { queueLimit: 100000 } } } }),
-);
-const app = await boot({ cwd: dir, env: { ...process.env, DATA_DIR: path.join(dir, 'data'), PORT: '0', HOST: '127.0.0.1', APP_SECRET: 'bench-secret-'.padEnd(40, 'x') }, logger: createLogger('warn') });
-const network = app.host.records.get('whatsapp-sandbox').api.network();
-const json = async (method, url, body, headers = {}) => {
-  const res = await fetch(app.url + url, { method, headers: { 'content-type': 'application/json', ...headers }, body: body && JSON.stringify(body) });
-  return { status: res.status, headers: res.headers, body: await res.json().catch(() => undefined) };
-};
-try {
+/** PlugChat with the example plugin, whatsapp-session and the sandbox, on the embedded default or `databaseUrl`. */
+async function start(databaseUrl = '') {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'plugchat-wa-bench-'));
+  writeFileSync(path.join(dir, 'package.json'), '{"private":true}');
+  symlinkSync(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'));
+  writeFileSync(
+    path.join(dir, 'plugins.config.json'),
+    JSON.stringify({ bundled: false, packages: ['plugchat-plugin-hello', '@plugchat/whatsapp-session', '@plugchat/whatsapp-sandbox'], plugins: { 'whatsapp-session': { settings: { queueLimit: 100000 } } } }),
+  );
+  const app = await boot({ cwd: dir, env: { ...process.env, DATABASE_URL: databaseUrl, DATA_DIR: path.join(dir, 'data'), PORT: '0', HOST: '127.0.0.1', APP_SECRET: 'bench-secret-'.padEnd(40, 'x') }, logger: createLogger('warn') });
+  const json = async (method, url, body, headers = {}) => {
+    const res = await fetch(app.url + url, { method, headers: { 'content-type': 'application/json', ...headers }, body: body && JSON.stringify(body) });
+    return { status: res.status, headers: res.headers, body: await res.json().catch(() => undefined) };
+  };
   const setup = await json('POST', '/api/setup', { accountName: 'Bench', name: 'Bench', email: 'bench@bench.test', password: 'bench password 1' });
   const cookie = setup.headers.get('set-cookie').split(';')[0];
   const key = (await json('POST', '/api/api-keys', { name: 'bench' }, { cookie })).body.key;
-  const auth = { 'client-token': key };
   const create = async (name) => (await json('POST', '/api/whatsapp-session/instances', { name, delayMinMs: 0, delayMaxMs: 0 }, { cookie })).body;
+  return { app, json, key, create, stop: async () => (await app.stop(), rmSync(dir, { recursive: true, force: true })) };
+}
 
-  console.log(`\nwhatsapp-session bench: ${os.cpus().length} cores, Node ${process.version}, ${DURATION}s per load run\n`);
+const load = async (opts) => {
+  await autocannon({ ...opts, duration: 2, connections: 20 });
+  const r = await autocannon({ ...opts, duration: DURATION, connections: 20 });
+  if (r.non2xx || r.errors) throw new Error(`${opts.url}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+  return r;
+};
 
-  // 1. Enqueue throughput on an instance that is not connected (messages only queue).
+/** The bare plugin route, then send-text on an instance that is not connected (messages only queue). */
+async function enqueueRun({ app, key, create }) {
   const idle = await create('enqueue');
-  const load = async (opts) => {
-    await autocannon({ ...opts, duration: 2, connections: 20 });
-    const r = await autocannon({ ...opts, duration: DURATION, connections: 20 });
-    if (r.non2xx || r.errors) throw new Error(`${opts.url}: ${r.non2xx} non-2xx, ${r.errors} errors`);
-    return r;
-  };
   const bare = await load({ url: `${app.url}/api/hello/greeting`, headers: { authorization: `Bearer ${key}` } });
   const enqueue = await load({
     url: `${app.url}/instances/${idle.id}/token/${idle.token}/send-text`,
     method: 'POST',
-    headers: { ...auth, 'content-type': 'application/json' },
+    headers: { 'client-token': key, 'content-type': 'application/json' },
     body: JSON.stringify({ phone: '5511999990000', message: 'bench message' }),
   });
+  return { bare, enqueue };
+}
+
+const main = await start();
+const { app, json, key, create } = main;
+const network = app.host.records.get('whatsapp-sandbox').api.network();
+const rows = [];
+try {
+  const auth = { 'client-token': key };
+
+  console.log(`\nwhatsapp-session bench: ${os.cpus().length} cores, Node ${process.version}, ${DURATION}s per load run\n`);
+
+  // 1. Enqueue throughput on an instance that is not connected (messages only queue).
+  const { bare, enqueue } = await enqueueRun(main);
 
   // 2. End to end: API → queue → Baileys → sandbox → virtual phone, pacing 0.
   const phone = network.createPhone('5521999990000', { name: 'Bench phone' });
@@ -108,16 +125,36 @@ try {
   await sleep(2000);
   const after = await settle();
 
-  const rows = [
+  rows.push(
     ['GET /api/hello/greeting (host bare plugin route)', `${Math.round(bare.requests.average)} req/s`, `p99 ${bare.latency.p99} ms`],
-    ['POST send-text (validate, store, enqueue)', `${Math.round(enqueue.requests.average)} req/s`, `p99 ${enqueue.latency.p99} ms`],
+    ['POST send-text (validate, store, enqueue)', `${Math.round(enqueue.requests.average)} req/s`, `p99 ${enqueue.latency.p99} ms, ${(enqueue.requests.average / bare.requests.average).toFixed(2)}x of the bare route`],
     [`API → virtual phone, pacing 0 (${E2E} messages)`, `${Math.round(E2E / e2eSeconds)} msg/s`, `p50 ${pct(latencies, 50).toFixed(1)} ms, p99 ${pct(latencies, 99).toFixed(1)} ms`],
     [`resident memory per connected instance (${INSTANCES})`, `${Math.round((after.rss - before.rss) / INSTANCES / 1024)} KB`, `RSS ${Math.round(before.rss / 1048576)} → ${Math.round(after.rss / 1048576)} MB, sandbox included`],
     [`JS heap per connected instance (${INSTANCES})`, `${Math.round((after.heapUsed - before.heapUsed) / INSTANCES / 1024)} KB`, `heap ${Math.round(before.heapUsed / 1048576)} → ${Math.round(after.heapUsed / 1048576)} MB`],
-  ];
-  for (const [a, b, c] of rows) console.log(`${a.padEnd(52)} ${b.padStart(12)}   ${c}`);
+  );
 } finally {
-  await app.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await main.stop();
 }
+
+// The enqueue run again on PostgreSQL (a fresh database), each figure against its own bare route.
+let pgdb;
+try {
+  pgdb = await freshPostgres(PG_URL, 'plugchat_bench_');
+} catch (err) {
+  rows.push(['send-text on PostgreSQL', 'skipped', `no PostgreSQL at ${new URL(PG_URL).host} (${err.message})`]);
+}
+if (pgdb) {
+  const pg = await start(pgdb.url);
+  try {
+    const { bare, enqueue } = await enqueueRun(pg);
+    rows.push(
+      ['GET /api/hello/greeting, PostgreSQL', `${Math.round(bare.requests.average)} req/s`, `p99 ${bare.latency.p99} ms`],
+      ['POST send-text, PostgreSQL', `${Math.round(enqueue.requests.average)} req/s`, `p99 ${enqueue.latency.p99} ms, ${(enqueue.requests.average / bare.requests.average).toFixed(2)}x of the bare route`],
+    );
+  } finally {
+    await pg.stop();
+    await pgdb.drop();
+  }
+}
+for (const [a, b, c] of rows) console.log(`${a.padEnd(52)} ${b.padStart(12)}   ${c}`);
 process.exit(0);

@@ -100,6 +100,8 @@ describe('managing instances', () => {
     expect((await api.delete(`/queue/${ids[1]}`)).status).toBe(404);
     expect((await api.delete('/queue')).body.removed).toBe(2);
     expect((await api.get('/queue/count')).body.count).toBe(0);
+    // A cleared queue takes sends again at once.
+    expect((await api.post('/send-text', { phone: '5511900000123', message: 'm5' })).status).toBe(200);
   });
 
   it('answers every path and method that is not a route with JSON 404 or 405, never the web app', async () => {

@@ -15,6 +15,7 @@ import { pollOptions } from './polls.js';
 import { jidOf, phoneOf } from './jids.js';
 import type { Settings } from './settings.js';
 import type { Instance } from './instances.js';
+import type { OptOuts } from './optOuts.js';
 
 /**
  * What the instances receive: each message (or poll vote) stored with its received event in one
@@ -25,7 +26,7 @@ export class Receiving {
     private readonly store: Store,
     private readonly ctx: PluginContext<Settings>,
     private readonly outbox: Outbox,
-    private readonly deps: { log: () => Logger; phoneOfInstance: (id: string) => string | null; mediaAgent: (id: string) => Agent | undefined },
+    private readonly deps: { optOuts: OptOuts; log: () => Logger; phoneOfInstance: (id: string) => string | null; mediaAgent: (id: string) => Agent | undefined },
   ) {}
 
   async onMessages(instance: Instance, messages: WAMessage[], type: 'notify' | 'append') {
@@ -131,7 +132,7 @@ export class Receiving {
     const word = text.trim().toUpperCase();
     const keyword = this.ctx.settings.get('whatsapp-session.optOutKeywords').find((k) => k.toUpperCase() === word);
     if (!keyword) return;
-    await this.store.optouts().insert({ account_id: instance.accountId, phone, source: 'keyword', created_at: new Date() }).onConflict(['account_id', 'phone']).ignore();
+    await this.deps.optOuts.add(instance.accountId, phone, 'keyword');
     await this.ctx.events.emit('whatsapp-session.optout', { instanceId: instance.id, accountId: instance.accountId, phone, keyword });
   }
 

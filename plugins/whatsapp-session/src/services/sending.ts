@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { notFound, stableUuid, tooManyRequests, unprocessable, type JobHandle, type PluginContext } from '@plugchat/core';
+import { GroupCommit, notFound, stableUuid, tooManyRequests, unprocessable, type JobHandle, type PluginContext } from '@plugchat/core';
 import { Baileys } from '../baileys.js';
-import { PREVIOUS, nextSeq, type MessageStatus, type Store } from '../store.js';
+import { PREVIOUS, nextSeq, type MessageRow, type MessageStatus, type Store } from '../store.js';
 import type { InstanceSession } from '../transport/session.js';
 import type { Outbox } from '../outbox.js';
 import { buildContent, type OutgoingRequest } from './content.js';
@@ -12,6 +12,7 @@ import { jidOf, phoneOf } from './jids.js';
 import { toMessage, type Message } from './messages.js';
 import type { InstanceLeases } from './leases.js';
 import type { Settings } from './settings.js';
+import type { OptOuts } from './optOuts.js';
 
 export type SendJob = { instanceId: string; messageId: string };
 
@@ -26,8 +27,12 @@ export interface SendingDeps {
   /** Other plugins' say on sending (billing's veto). */
   gate(instance: Instance, action: 'send'): Promise<void>;
   leases?: InstanceLeases;
+  optOuts: OptOuts;
   log(): PluginContext['logger'];
 }
+
+/** How long a queue length read from the database stands (counting the sends made here since). */
+const QUEUE_COUNT_MS = 1_000;
 
 /**
  * The durable send queue. Its truth is the messages table: a pg-boss job only wakes the
@@ -38,13 +43,34 @@ export class Sending {
   sendJob?: JobHandle<SendJob>;
   private readonly lastWake = new Map<string, number>();
   private readonly draining = new Map<string, { again: boolean; promise: Promise<void> }>();
+  /** Each instance's queue length as last read, plus what was queued here since. */
+  private readonly queued = new Map<string, { at: number; n: number }>();
+  /** Sends arriving together are written in one statement (one commit for many). */
+  private readonly inserts: GroupCommit<Partial<MessageRow>>;
 
   constructor(
     private readonly store: Store,
     private readonly ctx: PluginContext<Settings>,
     private readonly outbox: Outbox,
     private readonly deps: SendingDeps,
-  ) {}
+  ) {
+    this.inserts = new GroupCommit(async (rows) => {
+      for (let i = 0; i < rows.length; i += 100) await this.store.messages().insert(rows.slice(i, i + 100));
+    });
+  }
+
+  /**
+   * The instance's queue length for the full-queue check. Read at most once a second: the limit is a
+   * guard against runaway clients, and another process's sends of the last second may pass it.
+   */
+  private async queueLength(instanceId: string): Promise<number> {
+    const hit = this.queued.get(instanceId);
+    if (hit && Date.now() - hit.at < QUEUE_COUNT_MS) return hit.n;
+    const waiting = await this.store.messages().where({ instance_id: instanceId, direction: 'out' }).whereIn('status', ['QUEUED', 'SENDING']).count({ n: '*' }).first();
+    const n = Number(waiting?.n ?? 0);
+    this.queued.set(instanceId, { at: Date.now(), n });
+    return n;
+  }
 
   /** Waits (at most `ms`) for the sends in flight to record their status. */
   async settle(ms: number): Promise<void> {
@@ -63,8 +89,8 @@ export class Sending {
     return instance.queueLimit ?? this.ctx.settings.get('whatsapp-session.queueLimit');
   }
 
-  async isOptedOut(accountId: string, phone: string): Promise<boolean> {
-    return !!(await this.store.optouts().where({ account_id: accountId, phone }).first());
+  isOptedOut(accountId: string, phone: string): Promise<boolean> {
+    return this.deps.optOuts.has(accountId, phone);
   }
 
   /** Validated request in, queued message out: answers at once with the ids (the WhatsApp id is fixed now). */
@@ -79,8 +105,7 @@ export class Sending {
     if (await this.isOptedOut(instance.accountId, phone)) {
       throw unprocessable(`${phone} asked not to receive messages (opt-out). Remove it from the opt-out list only with the person's consent.`, 'opted_out', { phone });
     }
-    const waiting = await this.store.messages().where({ instance_id: instance.id, direction: 'out' }).whereIn('status', ['QUEUED', 'SENDING']).count({ n: '*' }).first();
-    if (Number(waiting?.n ?? 0) >= this.queueLimit(instance)) throw tooManyRequests(60, `The queue of this instance is full (${this.queueLimit(instance)} messages). Wait for it to drain or clear it.`);
+    if ((await this.queueLength(instance.id)) >= this.queueLimit(instance)) throw tooManyRequests(60, `The queue of this instance is full (${this.queueLimit(instance)} messages). Wait for it to drain or clear it.`);
     const zaapId = randomUUID().replace(/-/g, '').toUpperCase();
     const waId = Baileys.generateMessageIDV2(instance.phone ? jidOf(instance.phone) : undefined);
     let mediaPath: string | null = null;
@@ -92,7 +117,7 @@ export class Sending {
       if (!req.mimetype && media.mimetype) req.mimetype = media.mimetype;
     }
     const now = new Date();
-    const insert = this.store.messages().insert({
+    const row: Partial<MessageRow> = {
       id: zaapId,
       account_id: instance.accountId,
       instance_id: instance.id,
@@ -113,15 +138,18 @@ export class Sending {
       updated_at: now,
       sent_at: null,
       ...(key ? { client_key: key } : {}),
-    });
+    };
     try {
-      await insert;
+      // A keyed send may meet its twin's row: alone, so a conflict fails only it.
+      await (key ? this.store.messages().insert(row) : this.inserts.add(row));
     } catch (err) {
       // The same key queued meanwhile (another process, a replayed event): that message stands.
       const raced = await keyed();
       if (raced) return raced;
       throw err;
     }
+    const counted = this.queued.get(instance.id);
+    if (counted) counted.n++;
     // The row is durable already; the job wakes the instance's sender (in whichever process owns it).
     // One waiting wake-up per instance is enough (the queue is "stately"), so a burst sends one per second.
     const last = this.lastWake.get(instance.id) ?? 0;
@@ -232,11 +260,15 @@ export class Sending {
 
   async removeFromQueue(instance: Instance, zaapId: string): Promise<void> {
     const n = await this.store.messages().where({ instance_id: instance.id, id: zaapId, status: 'QUEUED' }).delete();
+    this.queued.delete(instance.id);
     if (!n) throw notFound('Queued message');
   }
 
   async clearQueue(instance: Instance): Promise<number> {
-    return this.store.messages().where({ instance_id: instance.id, status: 'QUEUED', direction: 'out' }).delete();
+    const n = await this.store.messages().where({ instance_id: instance.id, status: 'QUEUED', direction: 'out' }).delete();
+    // Room in the queue shows at once, not when the length is next read.
+    this.queued.delete(instance.id);
+    return n;
   }
 
 

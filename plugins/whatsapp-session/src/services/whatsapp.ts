@@ -13,6 +13,7 @@ import { History } from './history.js';
 import { Instances, type Instance, type InstancePatch } from './instances.js';
 import { Receiving } from './receiving.js';
 import { Sending, type SendJob } from './sending.js';
+import { OptOuts } from './optOuts.js';
 import type { Settings } from './settings.js';
 
 export { jidOf, phoneOf } from './jids.js';
@@ -56,7 +57,9 @@ export class WhatsAppService implements LeaseHolder {
   ) {
     this.instances = new Instances(store, ctx);
     this.stored = new History(store);
+    const optOuts = new OptOuts(store, ctx);
     this.sending = new Sending(store, ctx, outbox, {
+      optOuts,
       session: (id) => this.sessions.get(id),
       find: (id) => this.instances.find(id),
       gate: (instance, action) => this.gate(instance, action),
@@ -64,6 +67,7 @@ export class WhatsAppService implements LeaseHolder {
       log: () => this.log,
     });
     this.receiving = new Receiving(store, ctx, outbox, {
+      optOuts,
       log: () => this.log,
       phoneOfInstance: (id) => this.phoneOfInstance(id),
       mediaAgent: (id) => this.sessions.get(id)?.agent,
