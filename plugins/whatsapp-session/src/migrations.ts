@@ -115,4 +115,13 @@ export const migrations: Migration[] = [
       });
     },
   },
+  {
+    name: '0006_auto_read',
+    async up({ knex }) {
+      // Z-API's update-auto-read-message: incoming messages are marked read as they arrive.
+      await knex.schema.alterTable('whatsapp_session_instances', (t) => {
+        t.boolean('auto_read_message').notNullable().defaultTo(false);
+      });
+    },
+  },
 ];

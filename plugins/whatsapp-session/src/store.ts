@@ -19,6 +19,7 @@ export interface InstanceRow {
   delay_min_ms: number | null;
   delay_max_ms: number | null;
   queue_limit: number | null;
+  auto_read_message: boolean | number;
   created_at: Date | number | string;
   updated_at: Date | number | string;
 }

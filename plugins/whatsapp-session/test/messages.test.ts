@@ -16,6 +16,7 @@ interface PhoneMsg {
   fileName?: string;
   mimetype?: string;
   direction: string;
+  status?: string;
 }
 
 describe('sending every message type and receiving', () => {
@@ -165,6 +166,21 @@ describe('sending every message type and receiving', () => {
     const event = await waitFor(async () => received.find((e) => (e as { messageId: string }).messageId === sent.body.id) as { mediaPath: string; phone: string; type: string } | undefined, 10_000, 'the event');
     expect(event).toMatchObject({ phone: CUSTOMER, type: 'image', instanceId: inst.id, upsertType: 'notify' });
     expect(readFileSync(event.mediaPath).equals(image)).toBe(true);
+  });
+
+  it('marks incoming messages read as they arrive once auto-read is on (update-auto-read-message)', async () => {
+    const onPhoneStatus = async (id: string) => (await phoneMessages()).find((m) => m.id === id)?.status;
+    const before = await h.owner.post(`/api/whatsapp-sandbox/phones/${CUSTOMER}/messages`, { to: BIZ, text: 'antes da leitura automática' });
+    await waitFor(async () => (await onPhoneStatus(before.body.id)) === 'delivered', 20_000, 'the first text delivered');
+    const bad = await h.api(inst).put('/update-auto-read-message', { value: 'sim' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.issues[0].path).toBe('body.value');
+    expect((await h.api(inst).put('/update-auto-read-message', { value: true })).body).toEqual({ value: true });
+    const after = await h.owner.post(`/api/whatsapp-sandbox/phones/${CUSTOMER}/messages`, { to: BIZ, text: 'com leitura automática' });
+    await waitFor(async () => (await onPhoneStatus(after.body.id)) === 'read', 20_000, 'blue ticks on the phone');
+    // Only what arrived with it on: the earlier text keeps its grey ticks.
+    expect(await onPhoneStatus(before.body.id)).toBe('delivered');
+    expect((await h.api(inst).put('/update-auto-read-message', { value: false })).body).toEqual({ value: false });
   });
 
   it('honours an opt-out keyword: the number is refused afterwards and nothing is queued', async () => {

@@ -131,6 +131,10 @@ export function instanceApiRouter(svc: WhatsAppService, maxBytes: () => number, 
       await svc.update(await instance(c), { name: c.body.value });
       return { value: true };
     })
+    .put('/:id/token/:token/update-auto-read-message', spec('Mark incoming messages read as they arrive', z.object({ value: z.boolean() }).strict()), async (c) => {
+      await svc.update(await instance(c), { autoReadMessage: c.body.value });
+      return { value: c.body.value };
+    })
     .put('/:id/token/:token/profile-description', spec("Change the profile's About text on WhatsApp", z.object({ value: z.string().max(139) }).strict()), async (c) => {
       await svc.setAbout(await instance(c), c.body.value);
       return { value: true };

@@ -20,12 +20,14 @@ export interface Instance {
   delayMinMs: number | null;
   delayMaxMs: number | null;
   queueLimit: number | null;
+  /** Incoming messages are marked read as they arrive (the sender sees blue ticks). */
+  autoReadMessage: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
 
 /** What an admin may change of an instance. */
-export type InstancePatch = Partial<Pick<Instance, 'name' | 'delayMinMs' | 'delayMaxMs' | 'queueLimit'>>;
+export type InstancePatch = Partial<Pick<Instance, 'name' | 'delayMinMs' | 'delayMaxMs' | 'queueLimit' | 'autoReadMessage'>>;
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
@@ -43,6 +45,7 @@ export function toInstance(r: InstanceRow): Instance {
     delayMinMs: r.delay_min_ms,
     delayMaxMs: r.delay_max_ms,
     queueLimit: r.queue_limit,
+    autoReadMessage: !!r.auto_read_message,
     createdAt: toDate(r.created_at)!,
     updatedAt: toDate(r.updated_at)!,
   };
@@ -77,6 +80,7 @@ export class Instances {
       delay_min_ms: opts.delayMinMs ?? null,
       delay_max_ms: opts.delayMaxMs ?? null,
       queue_limit: null,
+      auto_read_message: false,
       created_at: now,
       updated_at: now,
     });
@@ -129,7 +133,7 @@ export class Instances {
     if (min !== null && max !== null && min > max) {
       throw new HttpError(400, 'validation_failed', 'delayMinMs must not be greater than delayMaxMs.', { issues: [{ path: 'body.delayMinMs', message: 'greater than delayMaxMs' }] });
     }
-    const columns = { name: patch.name, delay_min_ms: patch.delayMinMs, delay_max_ms: patch.delayMaxMs, queue_limit: patch.queueLimit };
+    const columns = { name: patch.name, delay_min_ms: patch.delayMinMs, delay_max_ms: patch.delayMaxMs, queue_limit: patch.queueLimit, auto_read_message: patch.autoReadMessage };
     const changed = Object.fromEntries(Object.entries(columns).filter(([, v]) => v !== undefined));
     await this.store.instances().where({ id: instance.id }).update({ ...changed, updated_at: new Date() });
     return (await this.find(instance.id))!;

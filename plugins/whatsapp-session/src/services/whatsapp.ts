@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { conflict, HttpError, notFound, type PluginContext } from '@plugchat/core';
 import type { InstanceGate, WhatsAppNetwork } from '../api.js';
 import type { InstanceState, Store } from '../store.js';
+import type { WAMessage } from '../baileys.js';
 import { databaseAuthState } from '../transport/authState.js';
 import { InstanceSession } from '../transport/session.js';
 import type { Outbox } from '../outbox.js';
@@ -324,7 +325,11 @@ export class WhatsAppService implements LeaseHolder {
             await this.outbox.add('whatsapp-session.instance.disconnected', { instanceId: instance.id, accountId: instance.accountId, state, reason });
           })().catch((err) => this.log.error({ err, instance: instance.id }, 'after disconnect'));
         },
-        onMessages: (messages, type) => void this.receiving.onMessages(instance, messages, type).catch((err) => this.log.error({ err, instance: instance.id }, 'receiving failed')),
+        onMessages: (messages, type) =>
+          void this.receiving
+            .onMessages(instance, messages, type)
+            .then(() => (type === 'notify' ? this.autoRead(instance.id, messages) : undefined))
+            .catch((err) => this.log.error({ err, instance: instance.id }, 'receiving failed')),
         onStatus: (updates) => void this.sending.onStatus(instance, updates).catch((err) => this.log.error({ err, instance: instance.id }, 'status update failed')),
         onPollVote: (vote) => void this.receiving.onPollVote(instance, vote).catch((err) => this.log.error({ err, instance: instance.id }, 'poll vote failed')),
         getMessage: async (key) => {
@@ -435,6 +440,13 @@ export class WhatsAppService implements LeaseHolder {
   }
 
   // ------------------------------------------------------------------ immediate actions
+
+  /** With auto-read on, what a contact just sent is marked read once stored (status posts are not: Z-API reads those apart). */
+  private async autoRead(instanceId: string, messages: WAMessage[]): Promise<void> {
+    const keys = messages.map((m) => m.key).filter((k) => !k.fromMe && k.remoteJid && k.remoteJid !== 'status@broadcast');
+    if (!keys.length || !(await this.instances.find(instanceId))?.autoReadMessage) return;
+    await this.sessions.get(instanceId)?.sock?.readMessages(keys);
+  }
 
   private openSocket(instance: Instance) {
     const s = this.sessions.get(instance.id);
