@@ -13,6 +13,11 @@ const en = {
     messages: 'Recent messages', queue: 'Queue', empty: 'Nothing here.', confirmDelete: 'Delete this instance and its messages?',
     apiAccess: 'API access', baseUrl: 'Base URL', clientToken: 'Client-Token header: an API key from {page}.', apiKeysPage: 'API keys',
     noMessages: 'No messages yet. Send a test message above, or write to this number from a phone.', emptyQueue: 'Nothing waiting to be sent.',
+    ramp: {
+      tab: 'Send ramp', help: 'A new number starts few conversations a day and more each week, so WhatsApp does not flag it. Replies to contacts who wrote first never count; what goes over the day\'s limit waits for the next day.',
+      limits: 'Daily limit of each week', limitsHint: 'e.g. 20, 50, 100 (week 1, 2, 3; no limit after)', save: 'Save ramp', off: 'Turn off', none: 'No send ramp: this number sends without a daily limit.',
+      day: 'Day {day}', limitToday: 'Limit today', unlimited: 'none (the ramp is over)', sentToday: 'Sent today to new contacts', held: 'Waiting for tomorrow', releasesAt: 'Goes out at', invalid: 'Write one whole number of 1 or more per week, separated by commas.',
+    },
     status: { QUEUED: 'Queued', SENDING: 'Sending', SENT: 'Sent', RECEIVED: 'Delivered', READ: 'Read', PLAYED: 'Played', FAILED: 'Failed' },
     kind: { text: 'Text', image: 'Photo', video: 'Video', audio: 'Audio', document: 'Document', location: 'Location', contact: 'Contact', sticker: 'Sticker', reaction: 'Reaction', waiting: 'Waiting for the message', unknown: 'Message' },
   },
@@ -135,6 +140,11 @@ const ptBR: typeof en = {
     messages: 'Mensagens recentes', queue: 'Fila', empty: 'Nada por aqui.', confirmDelete: 'Excluir esta instância e as mensagens dela?',
     apiAccess: 'Acesso pela API', baseUrl: 'URL base', clientToken: 'Cabeçalho Client-Token: uma chave de {page}.', apiKeysPage: 'Chaves de API',
     noMessages: 'Nenhuma mensagem ainda. Envie uma mensagem de teste acima ou escreva para este número de um celular.', emptyQueue: 'Nada aguardando envio.',
+    ramp: {
+      tab: 'Maturação', help: 'Um número novo inicia poucas conversas por dia e mais a cada semana, para o WhatsApp não sinalizá-lo. Respostas a contatos que escreveram primeiro nunca contam; o que passa do limite do dia espera o dia seguinte.',
+      limits: 'Limite diário de cada semana', limitsHint: 'ex.: 20, 50, 100 (semana 1, 2, 3; sem limite depois)', save: 'Salvar maturação', off: 'Desligar', none: 'Sem maturação: este número envia sem limite diário.',
+      day: 'Dia {day}', limitToday: 'Limite hoje', unlimited: 'nenhum (a maturação terminou)', sentToday: 'Enviadas hoje a contatos novos', held: 'Aguardando amanhã', releasesAt: 'Saem às', invalid: 'Escreva um número inteiro de 1 ou mais por semana, separados por vírgulas.',
+    },
     status: { QUEUED: 'Na fila', SENDING: 'Enviando', SENT: 'Enviada', RECEIVED: 'Entregue', READ: 'Lida', PLAYED: 'Reproduzida', FAILED: 'Falhou' },
     kind: { text: 'Texto', image: 'Foto', video: 'Vídeo', audio: 'Áudio', document: 'Documento', location: 'Localização', contact: 'Contato', sticker: 'Figurinha', reaction: 'Reação', waiting: 'Aguardando a mensagem', unknown: 'Mensagem' },
   },

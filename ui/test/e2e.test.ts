@@ -174,6 +174,25 @@ describe.skipIf(!hasChromium)('the web app in Chromium', () => {
     await page.reload();
   });
 
+  it('sets a send ramp on the instance page and shows where the number stands', async () => {
+    await page.locator('.n-tabs-tab', { hasText: 'Maturação' }).click();
+    await page.locator('[data-test=ramp-none]').waitFor();
+    await page.fill('input[name=ramp-limits]', '0, 10');
+    await page.click('[data-test=ramp-save]');
+    // Refused with the reason in the interface's language, and nothing set.
+    await page.locator('.n-message', { hasText: 'Escreva um número inteiro de 1 ou mais por semana' }).waitFor();
+    await page.locator('[data-test=ramp-none]').waitFor();
+    await page.fill('input[name=ramp-limits]', '3, 10');
+    await page.click('[data-test=ramp-save]');
+    await page.locator('[data-test=ramp-standing]').waitFor();
+    expect(await page.locator('[data-test=ramp-limit]').textContent()).toBe('3');
+    expect(await page.locator('[data-test=ramp-sent]').textContent()).toBe('0');
+    expect(await page.locator('[data-test=ramp-standing]').textContent()).toContain('Dia 1');
+    await shot('08-send-ramp');
+    await page.click('[data-test=ramp-off]');
+    await page.locator('[data-test=ramp-none]').waitFor();
+  });
+
   it('says what is wrong with a form in the interface language, per field', async () => {
     await page.goto(`${app.url}/users`);
     await page.getByPlaceholder('Nome').fill('Bia');

@@ -124,4 +124,21 @@ export const migrations: Migration[] = [
       });
     },
   },
+  {
+    name: '0007_send_ramp',
+    async up({ knex }) {
+      // A new number's warm-up: daily limits per week (JSON) from the day it started.
+      await knex.schema.alterTable('whatsapp_session_instances', (t) => {
+        t.text('ramp_limits').nullable();
+        t.timestamp('ramp_started_at', { useTz: true }).nullable();
+      });
+      // The local day a send to a contact who never wrote first counted against, and when a
+      // message held over the day's limit may go.
+      await knex.schema.alterTable('whatsapp_session_messages', (t) => {
+        t.string('ramp_day', 10).nullable();
+        t.timestamp('hold_until', { useTz: true }).nullable();
+        t.index(['instance_id', 'ramp_day']);
+      });
+    },
+  },
 ];

@@ -20,6 +20,8 @@ export interface InstanceRow {
   delay_max_ms: number | null;
   queue_limit: number | null;
   auto_read_message: boolean | number;
+  ramp_limits: string | null;
+  ramp_started_at: Date | number | string | null;
   created_at: Date | number | string;
   updated_at: Date | number | string;
 }
@@ -45,6 +47,8 @@ export interface MessageRow {
   updated_at: Date | number | string;
   sent_at: Date | number | string | null;
   client_key?: string | null;
+  ramp_day?: string | null;
+  hold_until?: Date | number | string | null;
 }
 
 export const toDate = (v: Date | number | string | null | undefined): Date | null =>

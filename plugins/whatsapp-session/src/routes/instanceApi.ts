@@ -76,6 +76,8 @@ export function instanceApiRouter(svc: WhatsAppService, maxBytes: () => number, 
         error: connected ? 'You are already connected.' : row.state === 'logged_out' || row.state === 'expired' ? 'You need to restore the session.' : 'You are not connected.',
         state: row.state,
         reason: row.stateReason,
+        // Present when a send ramp is set: today's limit, what counted against it and what waits for tomorrow.
+        ...(row.sendRamp ? { sendRamp: await svc.ramp.standing(row) } : {}),
       };
     })
     .get('/:id/token/:token/restart', spec('Restart the connection (no new QR needed)'), async (c) => {

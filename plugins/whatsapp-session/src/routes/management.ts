@@ -17,8 +17,16 @@ const instanceOut = z.object({
   delayMinMs: z.number().nullable(),
   delayMaxMs: z.number().nullable(),
   queueLimit: z.number().nullable(),
+  sendRamp: z.object({ dailyLimits: z.array(z.number()), startedAt: z.string() }).nullable(),
   createdAt: z.string(),
 });
+/** A warm-up schedule: the daily limit of each week from the start (the first entry for days 1-7); none after the last. */
+const sendRamp = z
+  .object({
+    dailyLimits: z.array(z.number().int().min(1).max(100_000)).min(1).max(52),
+    startedAt: z.iso.datetime({ offset: true }).optional(),
+  })
+  .strict();
 
 /** The management API for signed-in users (and API keys): create, list, rename, rotate, delete, connect. */
 export function managementRouter(svc: WhatsAppService) {
@@ -33,6 +41,7 @@ export function managementRouter(svc: WhatsAppService) {
     delayMinMs: r.delayMinMs,
     delayMaxMs: r.delayMaxMs,
     queueLimit: r.queueLimit,
+    sendRamp: r.sendRamp ? { dailyLimits: r.sendRamp.dailyLimits, startedAt: r.sendRamp.startedAt.toISOString() } : null,
     createdAt: r.createdAt.toISOString(),
   });
   const one = async (r: Instance) => json(r, await svc.connectedIds([r]));
@@ -65,15 +74,25 @@ export function managementRouter(svc: WhatsAppService) {
     .patch(
       '/instances/:id',
       {
-        summary: 'Rename or change pacing (delayMinMs/delayMaxMs, 0 allowed) and queue limit',
+        summary: 'Rename or change pacing (delayMinMs/delayMaxMs, 0 allowed), queue limit and send ramp (null turns it off)',
         role: 'admin',
         params: idParam,
-        body: z.object({ name: z.string().trim().min(1).max(200).optional(), delayMinMs: delay.nullable().optional(), delayMaxMs: delay.nullable().optional(), queueLimit: z.number().int().min(1).max(100_000).nullable().optional() }).strict(),
+        body: z.object({ name: z.string().trim().min(1).max(200).optional(), delayMinMs: delay.nullable().optional(), delayMaxMs: delay.nullable().optional(), queueLimit: z.number().int().min(1).max(100_000).nullable().optional(), sendRamp: sendRamp.nullable().optional() }).strict(),
         response: instanceOut,
       },
       async (c) => {
         const row = await svc.get(c.auth.accountId, c.params.id);
-        return one(await svc.update(row, { name: c.body.name, delayMinMs: c.body.delayMinMs, delayMaxMs: c.body.delayMaxMs, queueLimit: c.body.queueLimit }));
+        const ramp = c.body.sendRamp;
+        const updated = await svc.update(row, {
+          name: c.body.name,
+          delayMinMs: c.body.delayMinMs,
+          delayMaxMs: c.body.delayMaxMs,
+          queueLimit: c.body.queueLimit,
+          // Day 1 is today unless the number started earlier.
+          sendRamp: ramp === undefined ? undefined : ramp && { dailyLimits: ramp.dailyLimits, startedAt: ramp.startedAt ? new Date(ramp.startedAt) : svc.ramp.now() },
+        });
+        if (ramp !== undefined) await svc.sending.releaseHeld(row.id);
+        return one(updated);
       },
     )
     .post('/instances/:id/rotate-token', { summary: 'Replace the instance token (the old one stops working)', role: 'admin', params: idParam, response: z.object({ token: z.string() }) }, async (c) => ({

@@ -3,6 +3,7 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { HttpError, notFound, type PluginContext } from '@plugchat/core';
 import type { Settings } from './settings.js';
+import type { SendRampConfig } from './sendRamp.js';
 import { toDate, type InstanceRow, type InstanceState, type Store } from '../store.js';
 
 /** One WhatsApp number of an account, as the services and routes see it (the token stays in the table). */
@@ -22,12 +23,14 @@ export interface Instance {
   queueLimit: number | null;
   /** Incoming messages are marked read as they arrive (the sender sees blue ticks). */
   autoReadMessage: boolean;
+  /** A new number's warm-up, when one is set. */
+  sendRamp: SendRampConfig | null;
   createdAt: Date;
   updatedAt: Date;
 }
 
 /** What an admin may change of an instance. */
-export type InstancePatch = Partial<Pick<Instance, 'name' | 'delayMinMs' | 'delayMaxMs' | 'queueLimit' | 'autoReadMessage'>>;
+export type InstancePatch = Partial<Pick<Instance, 'name' | 'delayMinMs' | 'delayMaxMs' | 'queueLimit' | 'autoReadMessage' | 'sendRamp'>>;
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
@@ -46,6 +49,7 @@ export function toInstance(r: InstanceRow): Instance {
     delayMaxMs: r.delay_max_ms,
     queueLimit: r.queue_limit,
     autoReadMessage: !!r.auto_read_message,
+    sendRamp: r.ramp_limits ? { dailyLimits: JSON.parse(r.ramp_limits) as number[], startedAt: toDate(r.ramp_started_at)! } : null,
     createdAt: toDate(r.created_at)!,
     updatedAt: toDate(r.updated_at)!,
   };
@@ -81,6 +85,8 @@ export class Instances {
       delay_max_ms: opts.delayMaxMs ?? null,
       queue_limit: null,
       auto_read_message: false,
+      ramp_limits: null,
+      ramp_started_at: null,
       created_at: now,
       updated_at: now,
     });
@@ -134,6 +140,7 @@ export class Instances {
       throw new HttpError(400, 'validation_failed', 'delayMinMs must not be greater than delayMaxMs.', { issues: [{ path: 'body.delayMinMs', message: 'greater than delayMaxMs' }] });
     }
     const columns = { name: patch.name, delay_min_ms: patch.delayMinMs, delay_max_ms: patch.delayMaxMs, queue_limit: patch.queueLimit, auto_read_message: patch.autoReadMessage };
+    if (patch.sendRamp !== undefined) Object.assign(columns, { ramp_limits: patch.sendRamp ? JSON.stringify(patch.sendRamp.dailyLimits) : null, ramp_started_at: patch.sendRamp?.startedAt ?? null });
     const changed = Object.fromEntries(Object.entries(columns).filter(([, v]) => v !== undefined));
     await this.store.instances().where({ id: instance.id }).update({ ...changed, updated_at: new Date() });
     return (await this.find(instance.id))!;

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { GroupCommit, notFound, stableUuid, tooManyRequests, unprocessable, type JobHandle, type PluginContext } from '@plugchat/core';
 import { Baileys } from '../baileys.js';
-import { PREVIOUS, nextSeq, type MessageRow, type MessageStatus, type Store } from '../store.js';
+import { PREVIOUS, nextSeq, toDate, type MessageRow, type MessageStatus, type Store } from '../store.js';
 import type { InstanceSession } from '../transport/session.js';
 import type { Outbox } from '../outbox.js';
 import { buildContent, type OutgoingRequest } from './content.js';
@@ -13,6 +13,7 @@ import { toMessage, type Message } from './messages.js';
 import type { InstanceLeases } from './leases.js';
 import type { Settings } from './settings.js';
 import type { OptOuts } from './optOuts.js';
+import type { SendRamp } from './sendRamp.js';
 
 export type SendJob = { instanceId: string; messageId: string };
 
@@ -28,6 +29,7 @@ export interface SendingDeps {
   gate(instance: Instance, action: 'send'): Promise<void>;
   leases?: InstanceLeases;
   optOuts: OptOuts;
+  ramp: SendRamp;
   log(): PluginContext['logger'];
 }
 
@@ -45,6 +47,8 @@ export class Sending {
   private readonly draining = new Map<string, { again: boolean; promise: Promise<void> }>();
   /** Each instance's queue length as last read, plus what was queued here since. */
   private readonly queued = new Map<string, { at: number; n: number }>();
+  /** Instances holding messages over their send ramp's limit: a timer looks again when their day may have turned. */
+  private readonly held = new Map<string, NodeJS.Timeout>();
   /** Sends arriving together are written in one statement (one commit for many). */
   private readonly inserts: GroupCommit<Partial<MessageRow>>;
 
@@ -196,12 +200,29 @@ export class Sending {
       if (!session?.open || !session.sock) return;
       // A lease that may have lapsed may be another process's now: it sends, not us.
       if (this.deps.leases && !this.deps.leases.valid()) return;
-      const row = await this.store.messages().where({ instance_id: instanceId, direction: 'out' }).whereIn('status', ['QUEUED', 'SENDING']).orderBy('seq', 'asc').first();
-      if (!row) return;
+      const now = this.deps.ramp.now();
+      const row = await this.store
+        .messages()
+        .where({ instance_id: instanceId, direction: 'out' })
+        .whereIn('status', ['QUEUED', 'SENDING'])
+        .andWhere((q) => q.whereNull('hold_until').orWhere('hold_until', '<=', now))
+        .orderBy('seq', 'asc')
+        .first();
+      if (!row) return this.recheckHeld(instanceId, now);
       const msg = toMessage(row);
       const req = msg.content as unknown as OutgoingRequest;
+      // Over the send ramp's limit for today (a contact who never wrote first): held for tomorrow, the rest go on.
+      const ramp = row.ramp_day ? { go: true as const, day: row.ramp_day } : await this.deps.ramp.verdict(instance, msg.chat);
+      if (!ramp.go) {
+        await this.store.messages().where({ id: msg.id, status: 'QUEUED' }).update({ hold_until: ramp.until, updated_at: new Date() });
+        continue;
+      }
       // A retry after a crash resends with the same WhatsApp id, so the customer sees it once.
-      await this.store.messages().where({ id: msg.id }).whereIn('status', ['QUEUED', 'SENDING']).update({ status: 'SENDING', attempts: msg.attempts + 1, updated_at: new Date() });
+      await this.store
+        .messages()
+        .where({ id: msg.id })
+        .whereIn('status', ['QUEUED', 'SENDING'])
+        .update({ status: 'SENDING', attempts: msg.attempts + 1, updated_at: new Date(), ...(ramp.day ? { ramp_day: ramp.day } : {}) });
       const min = instance.delayMinMs ?? this.ctx.settings.get('whatsapp-session.defaultDelayMinMs');
       const max = instance.delayMaxMs ?? this.ctx.settings.get('whatsapp-session.defaultDelayMaxMs');
       const delay = req.delayMessageMs ?? Math.round(min + Math.random() * Math.max(0, max - min));
@@ -223,6 +244,28 @@ export class Sending {
       }
       await this.markStatus(instance, msg, 'SENT');
     }
+  }
+
+  /** The send ramp changed: what it held is judged again by the new one, now. */
+  async releaseHeld(instanceId: string): Promise<void> {
+    await this.store.messages().where({ instance_id: instanceId, direction: 'out', status: 'QUEUED' }).whereNotNull('hold_until').update({ hold_until: null });
+    this.wake(instanceId);
+  }
+
+  /** Some messages wait for a later day: the sender looks again then (or after `rampRecheckSeconds`, whichever is sooner). */
+  private async recheckHeld(instanceId: string, now: Date): Promise<void> {
+    clearTimeout(this.held.get(instanceId));
+    this.held.delete(instanceId);
+    const next = await this.store.messages().where({ instance_id: instanceId, direction: 'out', status: 'QUEUED' }).andWhere('hold_until', '>', now).min({ at: 'hold_until' }).first();
+    const at = toDate(next?.at ?? null);
+    if (!at) return;
+    const ms = Math.min(at.getTime() - now.getTime(), this.ctx.settings.get('whatsapp-session.rampRecheckSeconds') * 1000);
+    const timer = setTimeout(() => {
+      this.held.delete(instanceId);
+      this.wake(instanceId);
+    }, Math.max(50, ms));
+    timer.unref();
+    this.held.set(instanceId, timer);
   }
 
   /**

@@ -10,4 +10,6 @@ export interface Settings {
   'whatsapp-session.mediaLinkDays': number;
   'whatsapp-session.failoverSeconds': number;
   'whatsapp-session.maxInstancesPerProcess': number;
+  'whatsapp-session.timeZone': string;
+  'whatsapp-session.rampRecheckSeconds': number;
 }

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { conflict, HttpError, notFound, type PluginContext } from '@plugchat/core';
+import { conflict, HttpError, notFound, TOKENS, type Clock, type PluginContext } from '@plugchat/core';
 import type { InstanceGate, WhatsAppNetwork } from '../api.js';
 import type { InstanceState, Store } from '../store.js';
 import type { WAMessage } from '../baileys.js';
@@ -15,6 +15,7 @@ import { Instances, type Instance, type InstancePatch } from './instances.js';
 import { Receiving } from './receiving.js';
 import { Sending, type SendJob } from './sending.js';
 import { OptOuts } from './optOuts.js';
+import { SendRamp } from './sendRamp.js';
 import type { Settings } from './settings.js';
 
 export { jidOf, phoneOf } from './jids.js';
@@ -44,6 +45,7 @@ export class WhatsAppService implements LeaseHolder {
   readonly live = new EventEmitter().setMaxListeners(0);
   readonly instances: Instances;
   readonly sending: Sending;
+  readonly ramp: SendRamp;
   private readonly receiving: Receiving;
   private readonly stored: History;
 
@@ -59,8 +61,10 @@ export class WhatsAppService implements LeaseHolder {
     this.instances = new Instances(store, ctx);
     this.stored = new History(store);
     const optOuts = new OptOuts(store, ctx);
+    this.ramp = new SendRamp(store, ctx, ctx.container.resolve<Clock>(TOKENS.Clock));
     this.sending = new Sending(store, ctx, outbox, {
       optOuts,
+      ramp: this.ramp,
       session: (id) => this.sessions.get(id),
       find: (id) => this.instances.find(id),
       gate: (instance, action) => this.gate(instance, action),
