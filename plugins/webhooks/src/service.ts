@@ -92,7 +92,11 @@ export class WebhookService {
     this.dispatcher = new Dispatcher(knex, ctx, this);
     // Deliveries of events fanned out at the same moment share one insert; a replayed event's id is already there and is skipped.
     this.inserts = new GroupCommit(async (rows) => {
-      for (let i = 0; i < rows.length; i += 200) await this.knex('webhooks_deliveries').insert(rows.slice(i, i + 200)).onConflict('id').ignore();
+      const write = (db: Knex, part: typeof rows) => db('webhooks_deliveries').insert(part).onConflict('id').ignore();
+      if (rows.length <= 200) return void (await write(this.knex, rows));
+      await this.knex.transaction(async (trx) => {
+        for (let i = 0; i < rows.length; i += 200) await write(trx, rows.slice(i, i + 200));
+      });
     });
     ctx.subscriptions.push(ctx.cluster.on('webhooks.endpoints-changed', (p: { instanceId: string }) => this.byInstance.delete(p.instanceId)));
   }

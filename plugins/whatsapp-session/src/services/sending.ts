@@ -58,8 +58,13 @@ export class Sending {
     private readonly outbox: Outbox,
     private readonly deps: SendingDeps,
   ) {
+    // All or nothing (one statement, or a transaction for a big batch): a caller told its send
+    // failed may retry it, so no part of a failed batch may stay.
     this.inserts = new GroupCommit(async (rows) => {
-      for (let i = 0; i < rows.length; i += 100) await this.store.messages().insert(rows.slice(i, i + 100));
+      if (rows.length <= 100) return void (await this.store.messages().insert(rows));
+      await this.store.knex.transaction(async (trx) => {
+        for (let i = 0; i < rows.length; i += 100) await trx('whatsapp_session_messages').insert(rows.slice(i, i + 100));
+      });
     });
   }
 
