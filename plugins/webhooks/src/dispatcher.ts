@@ -18,7 +18,8 @@ const GATHER_MS = 10;
 
 interface Done {
   d: DeliveryRow;
-  e: EndpointRow;
+  /** Missing when the endpoint was deleted after the claim. */
+  e?: EndpointRow;
   result: AttemptResult;
   at: Date;
 }
@@ -137,7 +138,7 @@ export class Dispatcher {
     for (const d of rows) {
       const e = endpoints.get(d.endpoint_id);
       if (!e) {
-        this.done.push({ d, e: undefined as unknown as EndpointRow, result: { error: 'the endpoint was deleted', latencyMs: 0 }, at: new Date() });
+        this.done.push({ d, result: { error: 'the endpoint was deleted', latencyMs: 0 }, at: new Date() });
         continue;
       }
       this.inFlight++;
@@ -177,9 +178,12 @@ export class Dispatcher {
     if (busy.length) due.whereNotIn('d.endpoint_id', busy);
     // Several processes claim from one table: each takes rows the others have not locked.
     if (pg) due.forUpdate('d').skipLocked();
+    // Long enough for the last of a full claim to one endpoint to wait its turn for a connection
+    // (the agent's queue) and run to its timeout; a dead process's leases are released anyway.
+    const lease = this.timeoutMs * Math.ceil(MAX_IN_FLIGHT / MAX_PER_ENDPOINT) + 5_000;
     const rows: DeliveryRow[] = await k('webhooks_deliveries')
       .whereIn('id', due)
-      .update({ lease_until: new Date(now.getTime() + this.timeoutMs + 5_000), lease_owner: this.ctx.cluster.nodeId })
+      .update({ lease_until: new Date(now.getTime() + lease), lease_owner: this.ctx.cluster.nodeId })
       .returning('*');
     // Claimed in one statement; posted in the order they became due.
     return rows.sort((a, b) => Number(a.seq) - Number(b.seq));
@@ -274,18 +278,23 @@ export class Dispatcher {
       for (let i = 0; i < attempts.length; i += 500) await trx('webhooks_attempts').insert(attempts.slice(i, i + 500));
 
       // Successes, one statement per status code.
-      const byCode = new Map<number, Done[]>();
-      for (const b of batch) if (b.e && ok(b.result)) byCode.set(b.result.status!, [...(byCode.get(b.result.status!) ?? []), b]);
+      const answered = batch.filter((b): b is Done & { e: EndpointRow } => !!b.e && ok(b.result));
+      const byCode = new Map<number, string[]>();
+      for (const b of answered) {
+        const ids = byCode.get(b.result.status!) ?? [];
+        ids.push(b.d.id);
+        byCode.set(b.result.status!, ids);
+      }
       const now = new Date();
-      for (const [code, list] of byCode) {
-        for (let i = 0; i < list.length; i += 500) {
+      for (const [code, ids] of byCode) {
+        for (let i = 0; i < ids.length; i += 500) {
           await trx('webhooks_deliveries')
-            .whereIn('id', list.slice(i, i + 500).map((b) => b.d.id))
+            .whereIn('id', ids.slice(i, i + 500))
             .update({ status: 'delivered', attempts: trx.raw('attempts + 1'), last_status_code: code, last_error: null, delivered_at: now, lease_until: null, lease_owner: null });
         }
       }
       // An endpoint that had been failing (as read at the claim) is back: what waited for a later retry goes now.
-      const back = [...new Set([...byCode.values()].flat().filter((b) => b.e.consecutive_failures || truthy(b.e.failing)).map((b) => b.e.id))];
+      const back = [...new Set(answered.filter((b) => b.e.consecutive_failures || truthy(b.e.failing)).map((b) => b.e.id))];
       if (back.length) {
         await trx('webhooks_endpoints').whereIn('id', back).update({ consecutive_failures: 0, failing: false });
         await trx('webhooks_deliveries').whereIn('endpoint_id', back).andWhere({ status: 'pending' }).andWhere('next_attempt_at', '>', now).update({ next_attempt_at: now });
