@@ -213,11 +213,13 @@ export class Sending {
         .andWhere((q) => q.whereNull('hold_until').orWhere('hold_until', '<=', now))
         .orderBy('seq', 'asc')
         .first();
-      if (!row) return this.recheckHeld(instanceId, now);
+      // Nothing due: with a ramp, some may wait for a later day (without one nothing is held: turning it off releases them).
+      if (!row) return instance.sendRamp ? this.recheckHeld(instanceId, now) : undefined;
       const msg = toMessage(row);
       const req = msg.content as unknown as OutgoingRequest;
       // Over the send ramp's limit for today (a contact who never wrote first): held for tomorrow, the rest go on.
-      const ramp = row.ramp_day ? { go: true as const, day: row.ramp_day } : await this.deps.ramp.verdict(instance, msg.chat);
+      // (A message already being sent when a process died was judged then: it goes again as it is.)
+      const ramp = row.status === 'SENDING' ? { go: true as const, day: null } : await this.deps.ramp.verdict(instance, msg.chat);
       if (!ramp.go) {
         await this.store.messages().where({ id: msg.id, status: 'QUEUED' }).update({ hold_until: ramp.until, updated_at: new Date() });
         continue;
