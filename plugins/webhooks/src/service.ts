@@ -80,7 +80,7 @@ export class WebhookService {
   readonly changes: LogChanges;
   readonly dispatcher: Dispatcher;
   /** An instance's endpoints, read once and dropped when any of them changes (in any process). */
-  private readonly byInstance = new Map<string, { at: number; rows: Promise<EndpointRow[]> }>();
+  private readonly byInstance = new Map<string, { at: number; rows: Promise<{ e: EndpointRow; kinds: Set<string> }[]> }>();
   private readonly inserts: GroupCommit<Record<string, unknown>>;
 
   constructor(
@@ -107,11 +107,13 @@ export class WebhookService {
     if (this.ctx.cluster.mode === 'cluster') void this.ctx.cluster.broadcast('webhooks.endpoints-changed', { instanceId }).catch(() => {});
   }
 
-  private endpointsOf(instanceId: string): Promise<EndpointRow[]> {
+  private endpointsOf(instanceId: string) {
     const hit = this.byInstance.get(instanceId);
     // A minute at most, should a change notice be missed.
     if (hit && Date.now() - hit.at < 60_000) return hit.rows;
-    const rows = this.endpoints().where({ instance_id: instanceId }).then((r) => r);
+    const rows = this.endpoints()
+      .where({ instance_id: instanceId })
+      .then((list) => list.map((e) => ({ e, kinds: new Set(JSON.parse(e.events) as string[]) })));
     this.byInstance.set(instanceId, { at: Date.now(), rows });
     rows.catch(() => this.byInstance.delete(instanceId));
     return rows;
@@ -238,14 +240,10 @@ export class WebhookService {
   async fanOutMany(events: { instanceId: string; kind: EventKind; payload: object; opts?: FanOutOptions }[]) {
     const rows: ReturnType<WebhookService['deliveryRow']>[] = [];
     for (const { instanceId, kind, payload, opts = {} } of events) {
-      const targets = (await this.endpointsOf(instanceId)).filter((e) => {
-        const subscribed = JSON.parse(e.events) as string[];
-        if (!subscribed.includes(kind)) return false;
-        return !(kind === 'received' && opts.fromMe && !truthy(e.notify_sent_by_me));
-      });
+      const targets = (await this.endpointsOf(instanceId)).filter(({ e, kinds }) => kinds.has(kind) && !(kind === 'received' && opts.fromMe && !truthy(e.notify_sent_by_me)));
       if (!targets.length) continue;
       const body = JSON.stringify(payload);
-      for (const e of targets) rows.push(this.deliveryRow(e, kind, body, opts.orderingKey, opts.eventId));
+      for (const { e } of targets) rows.push(this.deliveryRow(e, kind, body, opts.orderingKey, opts.eventId));
     }
     if (!rows.length) return;
     await Promise.all(rows.map((r) => this.inserts.add(r)));
