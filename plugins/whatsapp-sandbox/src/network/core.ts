@@ -1,5 +1,6 @@
 import type { BinaryNode } from './baileys.js';
 import type { Conn, NetworkLogger } from './conn.js';
+import type { Groups } from './groups.js';
 import type { MediaServer } from './media.js';
 import type { VirtualPhone } from './phones.js';
 import type { Account, Device, NetworkState } from './state.js';
@@ -28,6 +29,7 @@ export interface NetworkCore {
   /** The connection each device is logged in on. */
   readonly live: Map<string, Conn>;
   readonly media?: MediaServer;
+  readonly groups: Groups;
   send(conn: Conn, n: BinaryNode): boolean;
   close(conn: Conn, delayMs?: number): void;
   /** Sends a server IQ and resolves with the client's reply. */

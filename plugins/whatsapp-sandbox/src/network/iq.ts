@@ -71,6 +71,8 @@ export class IqHandlers {
           }
         }
         return this.net.result(conn, iq);
+      case 'w:g2':
+        return this.net.groups.onIq(conn, iq);
       case 'urn:xmpp:whatsapp:dirty':
         return this.net.result(conn, iq);
     }

@@ -5,6 +5,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { decodeBinaryNode, encodeBinaryNode, generateKeyPair, proto, signedKeyPair, type BinaryNode } from './baileys.js';
 import { assertPhone, Conn, SandboxError, silent, type NetworkLogger, type ScanOptions, type TraceEntry } from './conn.js';
 import type { NetworkCore, NetworkSwitches } from './core.js';
+import { Groups } from './groups.js';
 import { IqHandlers } from './iq.js';
 import { Linking } from './linking.js';
 import { Login } from './login.js';
@@ -68,6 +69,7 @@ export class SandboxNetwork extends EventEmitter implements NetworkCore {
   private readonly iqs = new IqHandlers(this, this.logins);
   private readonly relay = new Relay(this);
   private readonly presence = new Presence(this);
+  readonly groups: Groups = new Groups(this);
 
   constructor(options: NetworkOptions = {}) {
     super();
@@ -425,6 +427,8 @@ export class SandboxNetwork extends EventEmitter implements NetworkCore {
       setPhoneOnline: (phone, online) => this.internals.setPhoneOnline(phone, online),
       save: () => this.save(),
       media: this.media,
+      groups: this.groups,
+      phone: (phone) => this.phone(phone),
       emit: (event, payload) => this.emit(event, payload),
     };
   }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
 import { Baileys, proto, type BinaryNode } from './baileys.js';
+import { groupJid, type Groups } from './groups.js';
 import type { MediaServer } from './media.js';
 import type { Account, PhoneMessage, PhoneState } from './state.js';
 import { bytes, child, deviceJid, messageId, node, now, parseJid, userJid } from './stanza.js';
@@ -10,6 +11,9 @@ const require = createRequire(import.meta.url);
 const { makeLibSignalRepository } = require('@whiskeysockets/baileys/lib/Signal/libsignal.js') as {
   makeLibSignalRepository: (auth: unknown) => {
     decryptMessage(o: { jid: string; type: 'pkmsg' | 'msg'; ciphertext: Buffer }): Promise<Uint8Array>;
+    decryptGroupMessage(o: { group: string; authorJid: string; msg: Buffer }): Promise<Uint8Array>;
+    processSenderKeyDistributionMessage(o: { authorJid: string; item: { groupId?: string | null; axolotlSenderKeyDistributionMessage?: Uint8Array | null } }): Promise<void>;
+    encryptGroupMessage(o: { group: string; meId: string; data: Uint8Array }): Promise<{ ciphertext: Uint8Array; senderKeyDistributionMessage: Uint8Array }>;
     encryptMessage(o: { jid: string; data: Uint8Array }): Promise<{ type: 'pkmsg' | 'msg'; ciphertext: Buffer }>;
     injectE2ESession(o: { jid: string; session: unknown }): Promise<void>;
   };
@@ -29,6 +33,8 @@ export interface PhoneHost {
   setPhoneOnline(phone: string, online: boolean): void;
   save(): void;
   media?: MediaServer;
+  groups: Groups;
+  phone(phone: string): VirtualPhone | undefined;
   emit(event: string, payload: unknown): void;
 }
 
@@ -71,11 +77,13 @@ export class VirtualPhone {
   ) {
     const account = host.account(phone)!;
     const sessions = (account.signalSessions ??= {});
+    const senderKeys = (account.senderKeys ??= {});
     const keys = {
       get: async (type: string, ids: string[]) => {
         const out: Record<string, unknown> = {};
         for (const id of ids) {
           if (type === 'session' && sessions[id]) out[id] = sessions[id];
+          if (type === 'sender-key' && senderKeys[id]) out[id] = senderKeys[id];
           if (type === 'pre-key') {
             const kp = account.preKeys[Number(id)];
             if (kp) out[id] = kp;
@@ -89,6 +97,10 @@ export class VirtualPhone {
           else delete sessions[id];
         }
         for (const [id, v] of Object.entries(data['pre-key'] ?? {})) if (!v) delete account.preKeys[Number(id)];
+        for (const [id, v] of Object.entries(data['sender-key'] ?? {})) {
+          if (v) senderKeys[id] = v;
+          else delete senderKeys[id];
+        }
         host.save();
       },
     };
@@ -141,17 +153,51 @@ export class VirtualPhone {
         if (this.state.online) this.receipt(from, id);
         return;
       }
-      const entry: PhoneMessage = { id, chat, direction: 'in', at: now(), raw, ...summarize(message) };
-      this.state.messages.push(entry);
-      if (this.state.online) this.receipt(from, id);
-      else this.state.pendingReceipts.push({ id, to: from });
-      this.host.save();
-      this.host.emit('phone-received', { phone: this.phone, message: entry });
+      this.record({ id, chat, direction: 'in', at: now(), raw, ...summarize(message) }, from);
     });
   }
 
-  private receipt(to: string, id: string, type?: 'read' | 'played') {
-    const n = node('receipt', { from: userJid(this.phone), id, t: now(), type });
+  /**
+   * Called by the network for a message in a group this phone is in: the sender's key (pairwise
+   * encrypted, when this phone does not hold it yet) comes before the content encrypted with it.
+   */
+  receiveGroup(group: string, from: string, id: string, enc: BinaryNode[]): Promise<void> {
+    return this.serial(async () => {
+      const author = userJid(parseJid(from)!.user);
+      let message: ReturnType<typeof proto.Message.decode> | undefined;
+      let raw: Buffer | undefined;
+      for (const e of enc) {
+        const ciphertext = bytes(e);
+        const type = e.attrs.type;
+        if (!ciphertext) continue;
+        if (type === 'pkmsg' || type === 'msg') {
+          const plain = Buffer.from(Baileys.unpadRandomMax16(Buffer.from(await this.repo.decryptMessage({ jid: from, type, ciphertext }))));
+          const m = proto.Message.decode(plain);
+          if (m.senderKeyDistributionMessage) await this.repo.processSenderKeyDistributionMessage({ authorJid: from, item: m.senderKeyDistributionMessage });
+        } else if (type === 'skmsg') {
+          raw = Buffer.from(Baileys.unpadRandomMax16(Buffer.from(await this.repo.decryptGroupMessage({ group, authorJid: from, msg: ciphertext }))));
+          message = proto.Message.decode(raw);
+        }
+      }
+      if (!message || !raw) return;
+      if (this.state.messages.some((m) => m.id === id && m.chat === group && m.direction === 'in')) return;
+      this.record({ id, chat: group, author, direction: 'in', at: now(), raw, ...summarize(message) }, from);
+    });
+  }
+
+  /** Keeps a received message, acknowledges it (now or when the phone comes online) and tells the network. */
+  private record(entry: PhoneMessage, from: string) {
+    this.state.messages.push(entry);
+    const group = entry.author ? entry.chat : undefined;
+    if (this.state.online) this.receipt(from, entry.id, undefined, group);
+    else this.state.pendingReceipts.push({ id: entry.id, to: from, group });
+    this.host.save();
+    this.host.emit('phone-received', { phone: this.phone, message: entry });
+  }
+
+  /** A receipt to the sender's devices; for a group message it comes from the group and names this phone. */
+  private receipt(to: string, id: string, type?: 'read' | 'played', group?: string) {
+    const n = group ? node('receipt', { from: group, participant: userJid(this.phone), id, t: now(), type }) : node('receipt', { from: userJid(this.phone), id, t: now(), type });
     const target = parseJid(to)!;
     if (target.device) this.host.deliverTo(deviceJid(target.user, target.device), n);
     else for (const d of this.host.companions(target.user)) this.host.deliverTo(d.jid, n);
@@ -174,7 +220,7 @@ export class VirtualPhone {
     this.state.online = online;
     this.host.setPhoneOnline(this.phone, online);
     if (online) {
-      for (const r of this.state.pendingReceipts.splice(0)) this.receipt(r.to, r.id);
+      for (const r of this.state.pendingReceipts.splice(0)) this.receipt(r.to, r.id, undefined, r.group);
     }
     this.host.save();
     this.host.emit('phone-changed', { phone: this.phone });
@@ -187,7 +233,8 @@ export class VirtualPhone {
     );
     for (const m of targets) {
       m.read = true;
-      this.receipt(m.chat, m.id, opts.played ? 'played' : 'read');
+      if (m.author) this.receipt(m.author, m.id, opts.played ? 'played' : 'read', m.chat);
+      else this.receipt(m.chat, m.id, opts.played ? 'played' : 'read');
     }
     this.host.save();
     if (targets.length) this.host.emit('phone-changed', { phone: this.phone });
@@ -237,6 +284,7 @@ export class VirtualPhone {
   private async deliver(to: string, message: ReturnType<typeof proto.Message.decode>, stanzaType: 'text' | 'poll' = 'text'): Promise<PhoneMessage> {
     const target = parseJid(to.includes('@') ? to : userJid(to));
     if (!target) throw new Error(`"${to}" is not a phone number or JID`);
+    if (target.server === 'g.us') return this.deliverToGroup(target.user, message, stanzaType);
     const raw = Buffer.from(proto.Message.encode(message).finish());
     const id = messageId();
     const devices = this.host.companions(target.user);
@@ -259,6 +307,68 @@ export class VirtualPhone {
     this.host.save();
     this.host.emit('phone-sent', { phone: this.phone, message: entry });
     return entry;
+  }
+
+  /**
+   * A message to a group, as a phone sends one: the content encrypted once with this phone's sender
+   * key, and the key itself pairwise encrypted for each member device that has not had it yet.
+   * Other virtual phones in the group are simulated alongside, so they get the content directly.
+   */
+  private async deliverToGroup(id: string, message: ReturnType<typeof proto.Message.decode>, stanzaType: string): Promise<PhoneMessage> {
+    const group = this.host.groups.member(id, this.phone);
+    if (group.announce && !this.host.groups.isAdmin(group, this.phone)) throw new Error('only admins can send messages to this group');
+    const jid = groupJid(id);
+    const me = userJid(this.phone);
+    const raw = Buffer.from(proto.Message.encode(message).finish());
+    const msgId = messageId();
+    const { ciphertext, senderKeyDistributionMessage } = await this.repo.encryptGroupMessage({ group: jid, meId: me, data: PAD(raw) });
+    const sent = ((this.state.senderKeysSent ??= {})[jid] ??= []);
+    const keyMessage = PAD(proto.Message.encode({ senderKeyDistributionMessage: { groupId: jid, axolotlSenderKeyDistributionMessage: senderKeyDistributionMessage } }).finish());
+    const account = this.host.account(this.phone);
+    const entry: PhoneMessage = { id: msgId, chat: jid, author: me, direction: 'out', at: now(), raw, status: 'sent', ...summarize(message) };
+    for (const p of group.participants) {
+      if (p.phone === this.phone) continue;
+      const other = this.host.phone(p.phone);
+      if (other) other.copyFromGroup({ ...entry, direction: 'in', status: undefined });
+      for (const d of this.host.companions(p.phone)) {
+        const content: BinaryNode[] = [];
+        if (!sent.includes(d.jid)) {
+          const address = `${parseJid(d.jid)!.user}.${parseJid(d.jid)!.device}`;
+          if (!(this.host.account(this.phone)!.signalSessions ?? {})[address]) await this.injectSession(d.jid);
+          const { type, ciphertext: keyCipher } = await this.repo.encryptMessage({ jid: d.jid, data: keyMessage });
+          content.push(node('enc', { v: '2', type }, keyCipher));
+          sent.push(d.jid);
+        }
+        content.push(node('enc', { v: '2', type: 'skmsg' }, Buffer.from(ciphertext)));
+        this.host.deliverTo(d.jid, node('message', { from: jid, participant: me, id: msgId, t: now(), type: stanzaType, notify: account?.name ?? this.state.name }, content));
+      }
+    }
+    this.state.messages.push(entry);
+    this.host.save();
+    this.host.emit('phone-sent', { phone: this.phone, message: entry });
+    return entry;
+  }
+
+  /** Another virtual phone's group message, handed over inside the simulation. */
+  copyFromGroup(entry: PhoneMessage): void {
+    if (this.state.messages.some((m) => m.id === entry.id && m.direction === 'in')) return;
+    this.state.messages.push(entry);
+    this.host.save();
+    this.host.emit('phone-received', { phone: this.phone, message: entry });
+  }
+
+  /** Creates a group with the given numbers, this phone its creator and admin. */
+  createGroup(subject: string, phones: string[]) {
+    return this.host.groups.create(this.phone, subject, phones);
+  }
+
+  /** Joins a group by its invitation code (or asks to, when the group wants approval). */
+  joinGroup(code: string) {
+    return this.host.groups.join(code, this.phone);
+  }
+
+  leaveGroup(id: string): void {
+    this.host.groups.leave(id, this.phone);
   }
 
   /**

@@ -28,13 +28,17 @@ export interface Account {
   about?: { text: string; t: number };
   /** Signal sessions of the simulated phone (device 0), for virtual phones. */
   signalSessions?: Record<string, unknown>;
+  /** Group sender keys of the simulated phone (its own and those other members gave it). */
+  senderKeys?: Record<string, unknown>;
 }
 
 /** What a virtual phone received or sent, as a test or a person in the sandbox UI sees it. */
 export interface PhoneMessage {
   id: string;
-  /** The other party's user JID. */
+  /** The other party's user JID, or the group's JID. */
   chat: string;
+  /** In a group: who wrote it (user JID). */
+  author?: string;
   direction: 'in' | 'out';
   at: number;
   kind: string;
@@ -59,8 +63,10 @@ export interface PhoneState {
   owner?: string;
   online: boolean;
   messages: PhoneMessage[];
-  /** Delivery receipts held while the phone is offline. */
-  pendingReceipts: { id: string; to: string }[];
+  /** Delivery receipts held while the phone is offline (`group` when the message came in one). */
+  pendingReceipts: { id: string; to: string; group?: string }[];
+  /** The devices this phone gave its sender key for each group (JID → device JIDs). */
+  senderKeysSent?: Record<string, string[]>;
 }
 
 /** A linked companion device (a Baileys client). */
@@ -81,14 +87,37 @@ export interface Device {
   queue: BinaryNode[];
 }
 
+/** A group chat: who is in it, who administers it, its settings and invitation code. */
+export interface Group {
+  /** The user part of its JID (`…@g.us`). */
+  id: string;
+  subject: string;
+  subjectOwner: string;
+  subjectTime: number;
+  creator: string;
+  creation: number;
+  description?: { text: string; id: string };
+  participants: { phone: string; admin?: 'admin' | 'superadmin' }[];
+  /** Only admins send messages. */
+  announce: boolean;
+  /** Only admins change the group's settings. */
+  locked: boolean;
+  /** Joining by link waits for an admin's approval. */
+  approval: boolean;
+  /** Numbers that asked to join and wait for an admin. */
+  requests: string[];
+  inviteCode: string;
+}
+
 export interface NetworkState {
   version: 1;
   accounts: Record<string, Account>;
   devices: Record<string, Device>;
   phones: Record<string, PhoneState>;
+  groups: Record<string, Group>;
 }
 
-export const emptyState = (): NetworkState => ({ version: 1, accounts: {}, devices: {}, phones: {} });
+export const emptyState = (): NetworkState => ({ version: 1, accounts: {}, devices: {}, phones: {}, groups: {} });
 
 /** Keeps the network state in one JSON file, written atomically, debounced. */
 export class StateFile {
