@@ -113,6 +113,16 @@ describe('webhooks for the PlugMessage flow', () => {
     expect(vote.messageId).not.toBe(sent.body.messageId);
   });
 
+  it('delivers a group member\'s message as a group ReceivedCallback: the group as phone, the member as participantPhone', async () => {
+    const api = h.api(inst);
+    const created = await api.post('/create-group', { groupName: 'Entregas', phones: [CUSTOMER], autoInvite: false });
+    expect(created.status).toBe(200);
+    const group = created.body.phone as string;
+    await h.owner.post(`/api/whatsapp-sandbox/phones/${CUSTOMER}/messages`, { to: group, text: 'Oi grupo' });
+    const got = await waitFor(async () => receiver.requests.find((r) => r.json.type === 'ReceivedCallback' && r.json.text?.message === 'Oi grupo'), 20_000, 'the group ReceivedCallback');
+    expect(got.json).toMatchObject({ isGroup: true, phone: group, participantPhone: CUSTOMER, senderName: 'Gabi', chatName: 'Entregas', fromMe: false, instanceId: inst.id });
+  });
+
   it('answers /me with the callback URLs and flags, /device and /chats in the shapes Z-API clients read', async () => {
     const api = h.api(inst);
     const me = (await api.get('/me')).body;

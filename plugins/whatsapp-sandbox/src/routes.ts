@@ -1,5 +1,5 @@
 import { createRouter, conflict, notFound, HttpError, openEventStream, z, type Caller } from '@plugchat/core';
-import { SandboxError, type PhoneMessage, type SandboxNetwork, type VirtualPhone } from './network/index.js';
+import { GroupError, SandboxError, type Group, type PhoneMessage, type SandboxNetwork, type VirtualPhone } from './network/index.js';
 
 const phoneNumber = z.string().regex(/^\d{8,15}$/, 'must be 8 to 15 digits with the country code, no +');
 const phoneParam = z.object({ phone: phoneNumber });
@@ -18,12 +18,19 @@ const messageOut = z.object({
   options: z.array(z.string()).optional().describe("a poll's options"),
   status: z.string().optional(),
   read: z.boolean().optional(),
+  author: z.string().optional().describe('in a group: who wrote it'),
 });
+const groupOut = z.object({
+  id: z.string().describe('as Z-API writes it: …-group'),
+  subject: z.string(),
+  participants: z.array(z.object({ phone: z.string(), admin: z.enum(['admin', 'superadmin']).optional() })),
+});
+const groupJson = (g: Group) => ({ id: `${g.id}-group`, subject: g.subject, participants: g.participants.map((p) => ({ phone: p.phone, admin: p.admin })) });
 const phoneOut = z.object({ phone: z.string(), name: z.string().nullable(), online: z.boolean(), messages: z.array(messageOut) });
 
 const sendBody = z
   .object({
-    to: z.string().min(8).max(60).describe('the business number or JID'),
+    to: z.string().min(8).max(60).describe('the business number or JID, or a group (…@g.us or …-group)'),
     text: z.string().min(1).max(65_536).optional(),
     image: z.object({ base64, mimetype: z.string().default('image/jpeg'), caption: z.string().max(1024).optional() }).strict().optional(),
     document: z.object({ base64, mimetype: z.string().default('application/pdf'), fileName: z.string().min(1).max(255), caption: z.string().max(1024).optional() }).strict().optional(),
@@ -37,10 +44,17 @@ const sendBody = z
     message: 'give exactly one of text, image, document, audio, location, contact, reaction',
   });
 
-const summary = (m: PhoneMessage) => ({ id: m.id, chat: m.chat, direction: m.direction, at: m.at, kind: m.kind, text: m.text, caption: m.caption, fileName: m.fileName, mimetype: m.mimetype, options: m.options, status: m.status, read: m.read });
+const summary = (m: PhoneMessage) => ({ id: m.id, chat: m.chat, direction: m.direction, at: m.at, kind: m.kind, text: m.text, caption: m.caption, fileName: m.fileName, mimetype: m.mimetype, options: m.options, status: m.status, read: m.read, author: m.author });
+/** Z-API writes groups as `…-group`; the network speaks JIDs. */
+const toJid = (to: string) => (to.endsWith('-group') ? `${to.slice(0, -'-group'.length)}@g.us` : to);
 const phoneJson = (p: VirtualPhone) => ({ phone: p.phone, name: p.name ?? null, online: p.online, messages: p.messages().map(summary) });
 
 function translate(err: unknown): never {
+  if (err instanceof GroupError) {
+    if (err.code === '404') throw new HttpError(404, 'group_not_found', 'No such group.');
+    if (err.code === '401') throw new HttpError(403, 'not_group_admin', 'Only the group’s admins may do this.');
+    throw new HttpError(403, 'not_group_participant', 'The phone is not in this group.');
+  }
   if (err instanceof SandboxError) {
     const status = err.code === 'phone_taken' ? 409 : err.code === 'not_connected' || err.code === 'unknown_device' ? 404 : err.code === 'qr_expired' ? 410 : 400;
     throw new HttpError(status, err.code, err.message);
@@ -115,8 +129,12 @@ export function sandboxRouter(network: () => SandboxNetwork) {
                   ? { location: { degreesLatitude: b.location.latitude, degreesLongitude: b.location.longitude, name: b.location.name } }
                   : b.contact
                     ? { contacts: { displayName: b.contact.displayName, contacts: [{ vcard: b.contact.vcard }] } }
-                    : { react: { text: b.reaction!.emoji, key: { id: b.reaction!.messageId, remoteJid: b.to.includes('@') ? b.to : `${b.to}@s.whatsapp.net`, fromMe: false } } };
-        return summary(await p.send(b.to, content as never));
+                    : { react: { text: b.reaction!.emoji, key: { id: b.reaction!.messageId, remoteJid: b.to.includes('@') ? b.to : toJid(b.to).includes('@') ? toJid(b.to) : `${b.to}@s.whatsapp.net`, fromMe: false } } };
+        try {
+          return summary(await p.send(toJid(b.to), content as never));
+        } catch (err) {
+          return translate(err);
+        }
       },
     )
     .post(
@@ -143,6 +161,36 @@ export function sandboxRouter(network: () => SandboxNetwork) {
         }
       },
     )
+    .get(
+      '/phones/:phone/groups',
+      { summary: 'The groups the phone is in', role: 'agent', params: phoneParam, response: z.object({ groups: z.array(groupOut) }) },
+      (c) => {
+        const p = own(c.auth, c.params.phone);
+        return { groups: network().groups.of(p.phone).map(groupJson) };
+      },
+    )
+    .post(
+      '/phones/:phone/groups/join',
+      { summary: 'Join a group by its invitation link or code (asks to, when the group wants approval)', role: 'agent', params: phoneParam, body: z.object({ link: z.string().min(10).max(300) }).strict(), response: z.object({ joined: z.boolean(), group: groupOut }) },
+      (c) => {
+        const p = own(c.auth, c.params.phone);
+        try {
+          const { group, joined } = p.joinGroup(c.body.link.trim().split('/').pop()!);
+          return { joined, group: groupJson(group) };
+        } catch (err) {
+          if (err instanceof GroupError) throw new HttpError(404, 'invitation_not_found', 'The invitation link is invalid or was redefined.');
+          throw err;
+        }
+      },
+    )
+    .post('/phones/:phone/groups/:group/leave', { summary: 'Leave a group', role: 'agent', params: phoneParam.extend({ group: z.string().regex(/^\d{10,25}(-group|@g\.us)?$/) }) }, (c) => {
+      try {
+        own(c.auth, c.params.phone).leaveGroup(c.params.group.replace(/(-group|@g\.us)$/, ''));
+      } catch (err) {
+        translate(err);
+      }
+      return { ok: true };
+    })
     .put(
       '/phones/:phone/online',
       { summary: 'Bring the phone online or offline', role: 'agent', params: phoneParam, body: z.object({ online: z.boolean() }).strict() },

@@ -50,6 +50,10 @@ export interface ReceivedMessageEvent {
   mediaPath?: string;
   waitingMessage: boolean;
   senderName?: string;
+  /** A group message: `phone` is the group (`…-group`), `participantPhone` who wrote it, `chatName` the group's name. */
+  isGroup?: boolean;
+  participantPhone?: string;
+  chatName?: string;
   /** The instance's own number when the message arrived. */
   connectedPhone?: string | null;
   /** The WhatsApp id of the message this one quotes. */

@@ -11,6 +11,7 @@ export type {
   WASocket,
   AnyMessageContent,
   ConnectionState,
+  GroupMetadata,
 } from '@whiskeysockets/baileys';
 /** The WhatsApp Web version announced to the server (Baileys' own fallback; never fetched from the network). */
 export const WA_VERSION: [number, number, number] = [2, 3000, 1019707846];

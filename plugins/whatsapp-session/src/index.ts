@@ -2,6 +2,7 @@ import { definePlugin, defineJob, TOKENS, z, type Clock } from '@plugchat/core';
 import type { InstanceGate, InstanceInfoContribution, SessionMessage, WhatsAppNetwork, WhatsAppSessionApi } from './api.js';
 import { migrations } from './migrations.js';
 import { instanceApiRouter } from './routes/instanceApi.js';
+import { groupApiRouter } from './routes/groupApi.js';
 import { mediaLinkRouter } from './routes/mediaLinks.js';
 import { clusterRouter } from './routes/cluster.js';
 import { MediaLinks } from './services/mediaLinks.js';
@@ -49,6 +50,7 @@ export default definePlugin<WhatsAppSessionApi, Settings>({
       ctx.http.register(managementRouter(svc)),
       ctx.http.register(mediaLinkRouter(store, links)),
       ctx.http.register(clusterRouter(ctx.cluster, ctx.db.knex)),
+      ctx.http.register(groupApiRouter(svc)),
       ctx.http.register(instanceApiRouter(svc, () => ctx.settings.get('whatsapp-session.maxMediaBytes'), () => ctx.extensions.get<InstanceInfoContribution>('whatsapp-session.instanceInfo'))),
       { dispose: () => svc.stopAll() },
     );

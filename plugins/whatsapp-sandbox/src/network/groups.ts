@@ -79,7 +79,7 @@ export class Groups {
 
   /** Adds, removes, promotes or demotes; each number gets its own outcome (200, or 404/409/403). */
   participants(jidOrId: string, actor: string, action: ParticipantAction, phones: string[]): { phone: string; error?: string }[] {
-    const g = this.admin(jidOrId, actor);
+    const g = action === 'add' && this.get(jidOrId.split('@')[0]!)?.memberAdd ? this.member(jidOrId, actor) : this.admin(jidOrId, actor);
     const out = phones.map((phone) => {
       const i = g.participants.findIndex((p) => p.phone === phone);
       if (action === 'add') {
@@ -125,9 +125,10 @@ export class Groups {
     this.changed(g);
   }
 
-  setting(jidOrId: string, actor: string, setting: 'announcement' | 'not_announcement' | 'locked' | 'unlocked' | 'approval_on' | 'approval_off'): void {
+  setting(jidOrId: string, actor: string, setting: 'announcement' | 'not_announcement' | 'locked' | 'unlocked' | 'approval_on' | 'approval_off' | 'all_member_add' | 'admin_add'): void {
     const g = this.admin(jidOrId, actor);
     if (setting === 'announcement' || setting === 'not_announcement') g.announce = setting === 'announcement';
+    else if (setting === 'all_member_add' || setting === 'admin_add') g.memberAdd = setting === 'all_member_add';
     else if (setting === 'locked' || setting === 'unlocked') g.locked = setting === 'locked';
     else g.approval = setting === 'approval_on';
     this.changed(g);
@@ -243,6 +244,12 @@ export class Groups {
       case 'unlocked':
         this.setting(to, actor, first.tag);
         return undefined;
+      case 'member_add_mode': {
+        const mode = bytes(first)?.toString('utf8');
+        if (mode !== 'all_member_add' && mode !== 'admin_add') throw new GroupError('400', 'bad-request');
+        this.setting(to, actor, mode);
+        return undefined;
+      }
       case 'membership_approval_mode':
         this.setting(to, actor, child(first, 'group_join')?.attrs.state === 'on' ? 'approval_on' : 'approval_off');
         return undefined;
@@ -274,6 +281,7 @@ export function groupNode(g: Group): BinaryNode {
   if (g.announce) content.push(node('announcement'));
   if (g.locked) content.push(node('locked'));
   if (g.approval) content.push(node('membership_approval_mode', {}, [node('group_join', { state: 'on' })]));
+  content.push(node('member_add_mode', {}, g.memberAdd ? 'all_member_add' : 'admin_add'));
   return node(
     'group',
     { id: g.id, creator: userJid(g.creator), creation: g.creation, subject: g.subject, s_t: g.subjectTime, s_o: userJid(g.subjectOwner), size: g.participants.length },

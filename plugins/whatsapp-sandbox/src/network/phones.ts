@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
 import { Baileys, proto, type BinaryNode } from './baileys.js';
-import { groupJid, type Groups } from './groups.js';
+import { GroupError, groupJid, type Groups } from './groups.js';
 import type { MediaServer } from './media.js';
 import type { Account, PhoneMessage, PhoneState } from './state.js';
 import { bytes, child, deviceJid, messageId, node, now, parseJid, userJid } from './stanza.js';
@@ -316,7 +316,7 @@ export class VirtualPhone {
    */
   private async deliverToGroup(id: string, message: ReturnType<typeof proto.Message.decode>, stanzaType: string): Promise<PhoneMessage> {
     const group = this.host.groups.member(id, this.phone);
-    if (group.announce && !this.host.groups.isAdmin(group, this.phone)) throw new Error('only admins can send messages to this group');
+    if (group.announce && !this.host.groups.isAdmin(group, this.phone)) throw new GroupError('401', 'not-authorized');
     const jid = groupJid(id);
     const me = userJid(this.phone);
     const raw = Buffer.from(proto.Message.encode(message).finish());

@@ -104,6 +104,8 @@ export interface Group {
   locked: boolean;
   /** Joining by link waits for an admin's approval. */
   approval: boolean;
+  /** Every member may add others (otherwise admins only). */
+  memberAdd?: boolean;
   /** Numbers that asked to join and wait for an admin. */
   requests: string[];
   inviteCode: string;

@@ -9,16 +9,20 @@ import { toDate } from '../store.js';
 import type { InstanceInfoContribution } from '../api.js';
 import type { Instance } from '../services/instances.js';
 
-const phone = z.string().regex(/^\d{10,15}$/, 'must be the number with country and area code, digits only (e.g. 5511999999999)');
+export const phone = z.string().regex(/^\d{10,15}$/, 'must be the number with country and area code, digits only (e.g. 5511999999999)');
+/** A group as Z-API writes it: `120363019502650977-group`, or an older group's `5511999999999-1623281429`. */
+export const groupPhone = z.string().regex(/^(\d{10,25}-group|\d{10,15}-\d{9,12})$/, "must be the group's id as Z-API writes it (e.g. 120363019502650977-group)");
+/** Whom a message goes to: a number or a group. */
+const chat = z.union([phone, groupPhone], { error: 'must be a number with country and area code, digits only (e.g. 5511999999999), or a group id (e.g. 120363019502650977-group)' });
 const seconds = z.number().int().min(1).max(15);
 const common = {
-  phone,
+  phone: chat,
   delayMessage: seconds.optional().describe('seconds to wait before sending (1-15); default: the instance pacing'),
   delayTyping: seconds.optional().describe('seconds to show "typing…" first (1-15)'),
   messageId: z.string().min(1).max(100).optional().describe('reply to this message'),
 };
 const ids = z.object({ zaapId: z.string(), messageId: z.string(), id: z.string() });
-const params = z.object({ id: z.string().regex(/^[A-Za-z0-9]{8,64}$/), token: z.string().min(8).max(128) });
+export const params = z.object({ id: z.string().regex(/^[A-Za-z0-9]{8,64}$/), token: z.string().min(8).max(128) });
 const media = z.string().min(1).max(30_000_000);
 
 /** What the phone's platform says of it (WhatsApp tells the platform, not the model). */
@@ -239,7 +243,7 @@ export function instanceApiRouter(svc: WhatsAppService, maxBytes: () => number, 
     )
     .post(
       '/:id/token/:token/send-reaction',
-      spec('React to a message', z.object({ phone, reaction: z.string().min(1).max(16), messageId: z.string().min(1), delayMessage: seconds.optional() }).strict()),
+      spec('React to a message', z.object({ phone: chat, reaction: z.string().min(1).max(16), messageId: z.string().min(1), delayMessage: seconds.optional() }).strict()),
       async (c) => {
         const row = await instance(c);
         const b = c.body;
@@ -249,7 +253,7 @@ export function instanceApiRouter(svc: WhatsAppService, maxBytes: () => number, 
     )
     .post(
       '/:id/token/:token/send-remove-reaction',
-      spec('Send the removal of our reaction to a message (an empty reaction, as WhatsApp does it)', z.object({ phone, messageId: z.string().min(1), delayMessage: seconds.optional() }).strict()),
+      spec('Send the removal of our reaction to a message (an empty reaction, as WhatsApp does it)', z.object({ phone: chat, messageId: z.string().min(1), delayMessage: seconds.optional() }).strict()),
       async (c) => {
         const row = await instance(c);
         const b = c.body;
@@ -257,13 +261,13 @@ export function instanceApiRouter(svc: WhatsAppService, maxBytes: () => number, 
         return send(c, row, b.phone, { kind: 'reaction', reaction: { emoji: '', messageId: b.messageId, fromMe: target?.direction === 'out' }, ...pacing(b) });
       },
     )
-    .post('/:id/token/:token/read-message', spec('Mark a received message read', z.object({ phone, messageId: z.string().min(1) }).strict()), async (c) => {
+    .post('/:id/token/:token/read-message', spec('Mark a received message read', z.object({ phone: chat, messageId: z.string().min(1) }).strict()), async (c) => {
       await svc.readMessage(await instance(c), c.body.phone, c.body.messageId);
       return {};
     })
     .delete(
       '/:id/token/:token/messages',
-      { ...spec('Delete a message for everyone'), query: z.object({ messageId: z.string().min(1), phone, owner: z.enum(['true', 'false']).default('true') }) },
+      { ...spec('Delete a message for everyone'), query: z.object({ messageId: z.string().min(1), phone: chat, owner: z.enum(['true', 'false']).default('true') }) },
       async (c) => {
         await svc.deleteMessage(await instance(c), c.query.phone, c.query.messageId, c.query.owner === 'true');
         return {};
@@ -278,7 +282,7 @@ export function instanceApiRouter(svc: WhatsAppService, maxBytes: () => number, 
       return c.body.phones.map((p) => ({ exists: existing.has(p), inputPhone: p, outputPhone: p, lid: null }));
     })
     .get('/:id/token/:token/chats', spec('Chats with their last message time'), async (c) => svc.chats(await instance(c)))
-    .get('/:id/token/:token/chat-messages/:phone', { ...spec('Messages of one chat, newest first'), params: params.extend({ phone }), query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) }) }, async (c) => {
+    .get('/:id/token/:token/chat-messages/:phone', { ...spec('Messages of one chat, newest first'), params: params.extend({ phone: chat }), query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) }) }, async (c) => {
       const rows = await svc.chatMessages(await instance(c as unknown as C), c.params.phone, c.query.limit);
       return rows.map((r) => ({ messageId: r.waId, zaapId: r.direction === 'out' ? r.id : undefined, phone: phoneOf(r.chat), fromMe: r.fromMe, status: r.status, type: r.type, waitingMessage: r.waiting, content: r.content, error: r.error ?? undefined }));
     })

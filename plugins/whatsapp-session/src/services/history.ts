@@ -1,5 +1,5 @@
 import type { Store } from '../store.js';
-import { jidOf, phoneOf } from './jids.js';
+import { isGroupJid, jidOf, phoneOf } from './jids.js';
 import { toMessage, type Message } from './messages.js';
 import type { Instance } from './instances.js';
 
@@ -19,14 +19,19 @@ export class History {
       .select('chat')
       .max({ last: 'seq' })
       .sum({ unread: this.store.knex.raw("case when direction = 'in' and status = 'RECEIVED' then 1 else 0 end") });
-    // Each chat's name: what its latest message from the customer says the sender is called.
+    // Each chat's name: what its latest message from the customer says the sender is called (a group's: its name).
     const latestIn = this.store.messages().where({ instance_id: instance.id, direction: 'in' }).groupBy('chat').select('chat').max({ s: 'seq' });
     const named: { chat: string; content: string }[] = await this.store
       .messages()
       .join(latestIn.as('l'), (j) => j.on('l.chat', '=', 'whatsapp_session_messages.chat').andOn('l.s', '=', 'whatsapp_session_messages.seq'))
       .where('whatsapp_session_messages.instance_id', instance.id)
       .select('whatsapp_session_messages.chat as chat', 'whatsapp_session_messages.content as content');
-    const names = new Map(named.map((n) => [n.chat, (JSON.parse(n.content) as { senderName?: string }).senderName]));
+    const names = new Map(
+      named.map((n) => {
+        const c = JSON.parse(n.content) as { senderName?: string; chatName?: string };
+        return [n.chat, isGroupJid(n.chat) ? c.chatName : c.senderName];
+      }),
+    );
     // Z-API's shape, numbers as strings included; muting, spam marks and pictures are not tracked (yet).
     return rows
       .map((r) => ({
@@ -38,7 +43,7 @@ export class History {
         isMarkedSpam: 'false',
         profileThumbnail: null,
         isGroupAnnouncement: false,
-        isGroup: false,
+        isGroup: isGroupJid(r.chat),
         messagesUnread: 0,
       }))
       .sort((a, b) => Number(b.lastMessageTime) - Number(a.lastMessageTime));

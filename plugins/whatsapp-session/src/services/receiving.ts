@@ -12,7 +12,7 @@ import type { SessionHooks } from '../transport/session.js';
 import { summarizeInbound, votedOptions, type InboundSummary } from './content.js';
 import { toMessage, type Message } from './messages.js';
 import { pollOptions } from './polls.js';
-import { jidOf, phoneOf } from './jids.js';
+import { isGroupJid, jidOf, phoneOf } from './jids.js';
 import type { Settings } from './settings.js';
 import type { Instance } from './instances.js';
 import type { OptOuts } from './optOuts.js';
@@ -26,14 +26,23 @@ export class Receiving {
     private readonly store: Store,
     private readonly ctx: PluginContext<Settings>,
     private readonly outbox: Outbox,
-    private readonly deps: { optOuts: OptOuts; log: () => Logger; phoneOfInstance: (id: string) => string | null; mediaAgent: (id: string) => Agent | undefined },
+    private readonly deps: {
+      optOuts: OptOuts;
+      log: () => Logger;
+      phoneOfInstance: (id: string) => string | null;
+      mediaAgent: (id: string) => Agent | undefined;
+      /** A group's name, as its chat name (undefined when WhatsApp cannot tell now). */
+      groupName: (instanceId: string, jid: string) => Promise<string | undefined>;
+    },
   ) {}
 
   async onMessages(instance: Instance, messages: WAMessage[], type: 'notify' | 'append') {
     for (const msg of messages) {
       const jid = msg.key.remoteJid;
-      if (!jid || !jid.endsWith('@s.whatsapp.net')) continue; // groups, status and newsletters are out of scope here
+      if (!jid || !(jid.endsWith('@s.whatsapp.net') || isGroupJid(jid))) continue; // status posts and newsletters are out of scope here
       const phone = phoneOf(jid);
+      // In a group, who wrote it; the chat is the group.
+      const participant = isGroupJid(jid) && msg.key.participant ? phoneOf(msg.key.participant) : undefined;
       if (instance.phone && phone === instance.phone) continue; // our own phone's bootstrap and notes to self
       const waId = msg.key.id!;
       const fromMe = !!msg.key.fromMe;
@@ -50,7 +59,8 @@ export class Receiving {
         return null;
       });
       const at = Number(msg.messageTimestamp ?? Math.floor(Date.now() / 1000)) * 1000;
-      await this.storeInbound(instance, { waId, phone, fromMe, summary, waiting, existing, mediaPath, pushName: msg.pushName ?? undefined, at, upsertType: type });
+      const chatName = participant ? await this.deps.groupName(instance.id, jid) : undefined;
+      await this.storeInbound(instance, { waId, phone, fromMe, summary, waiting, existing, mediaPath, pushName: msg.pushName ?? undefined, at, upsertType: type, participant, chatName });
     }
   }
 
@@ -70,7 +80,20 @@ export class Receiving {
   /** Stores a received message (or completes one that was waiting) and records its event in the same transaction. */
   private async storeInbound(
     instance: Instance,
-    m: { waId: string; phone: string; fromMe: boolean; summary: InboundSummary; waiting: boolean; existing?: Message; mediaPath: string | null; pushName?: string; at: number; upsertType: 'notify' | 'append' },
+    m: {
+      waId: string;
+      phone: string;
+      fromMe: boolean;
+      summary: InboundSummary;
+      waiting: boolean;
+      existing?: Message;
+      mediaPath: string | null;
+      pushName?: string;
+      at: number;
+      upsertType: 'notify' | 'append';
+      participant?: string;
+      chatName?: string;
+    },
   ) {
     const { waId, phone, fromMe, summary, waiting, existing, mediaPath } = m;
     const now = new Date();
@@ -81,8 +104,8 @@ export class Receiving {
       chat: jidOf(phone),
       direction: (fromMe ? 'out' : 'in') as 'out' | 'in',
       type: summary.type,
-      // The customer's name as their phone sends it, for the chat list.
-      content: JSON.stringify(!fromMe && m.pushName ? { ...summary, senderName: m.pushName } : summary),
+      // The customer's name as their phone sends it, for the chat list; in a group, who wrote it too.
+      content: JSON.stringify({ ...summary, ...(!fromMe && m.pushName ? { senderName: m.pushName } : {}), ...(m.participant ? { participantPhone: m.participant, chatName: m.chatName } : {}) }),
       status: (fromMe ? 'SENT' : 'RECEIVED') as MessageStatus,
       error: null,
       from_me: fromMe,
@@ -115,6 +138,7 @@ export class Receiving {
           mediaPath: mediaPath ?? undefined,
           waitingMessage: waiting,
           senderName: m.pushName,
+          ...(m.participant ? { isGroup: true, participantPhone: m.participant, chatName: m.chatName } : {}),
           connectedPhone: this.deps.phoneOfInstance(instance.id) ?? instance.phone ?? null,
           replyTo: 'replyTo' in summary ? summary.replyTo : undefined,
           ...inboundDetails(summary),
@@ -125,7 +149,8 @@ export class Receiving {
       );
     });
     await this.outbox.dispatch();
-    if (!fromMe && text) await this.checkOptOut(instance, phone, text);
+    // A keyword said in a group opts nobody out: it was not said to us alone.
+    if (!fromMe && text && !m.participant) await this.checkOptOut(instance, phone, text);
   }
 
   private async checkOptOut(instance: Instance, phone: string, text: string) {

@@ -1,3 +1,4 @@
+import { isGroupJid } from './jids.js';
 import { DateTime } from 'luxon';
 import type { Clock, PluginContext } from '@plugchat/core';
 import type { Store } from '../store.js';
@@ -55,7 +56,8 @@ export class SendRamp {
   /** Whether a message to `chat` may go now: always to a contact who wrote first; else within today's limit. */
   async verdict(instance: Instance, chat: string): Promise<RampVerdict> {
     const cfg = instance.sendRamp;
-    if (!cfg) return { go: true, day: null };
+    // A group is not a contact the number starts a conversation with: its messages do not count.
+    if (!cfg || isGroupJid(chat)) return { go: true, day: null };
     const now = this.now();
     const { limit } = this.limitOn(cfg, now);
     if (limit === null) return { go: true, day: null };

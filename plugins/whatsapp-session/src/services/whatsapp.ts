@@ -10,6 +10,7 @@ import type { InstanceLeases, LeaseHolder } from './leases.js';
 import type { OutgoingRequest } from './content.js';
 import { pollMessage } from './polls.js';
 import { jidOf, phoneOf } from './jids.js';
+import { runGroupOp, type GroupOp } from './groups.js';
 import { History } from './history.js';
 import { Instances, type Instance, type InstancePatch } from './instances.js';
 import { Receiving } from './receiving.js';
@@ -24,9 +25,11 @@ export type { SendJob } from './sending.js';
 export type { Instance } from './instances.js';
 
 /** What a process asks the owner of an instance to do (cluster mode). */
-type OwnerOp = 'connect' | 'disconnect' | 'pause' | 'qr' | 'read' | 'typing' | 'delete' | 'pairingCode' | 'exists' | 'existing' | 'profileName' | 'setAbout' | 'about';
+type OwnerOp = 'connect' | 'disconnect' | 'pause' | 'qr' | 'read' | 'typing' | 'delete' | 'pairingCode' | 'exists' | 'existing' | 'profileName' | 'setAbout' | 'about' | 'group';
 type LiveChange = { type: string; instanceId: string; [k: string]: unknown };
 
+/** How long a group's name is trusted for its messages' chat name (renames show within this). */
+const GROUP_NAME_TTL_MS = 5 * 60_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Numbers per contact query in a batch check. */
 const EXISTS_BATCH = 500;
@@ -76,6 +79,7 @@ export class WhatsAppService implements LeaseHolder {
       log: () => this.log,
       phoneOfInstance: (id) => this.phoneOfInstance(id),
       mediaAgent: (id) => this.sessions.get(id)?.agent,
+      groupName: (id, jid) => this.groupName(id, jid),
     });
     // Live changes travel through the cluster, so a stream on any process sees every instance.
     ctx.subscriptions.push(
@@ -248,6 +252,8 @@ export class WhatsAppService implements LeaseHolder {
         const [found] = (await sock.fetchStatus(jidOf(phoneOf(me)))) ?? [];
         return (found?.status as { status?: string | null } | undefined)?.status ?? null;
       }
+      case 'group':
+        return runGroupOp(this.openSocket(instance), args[0] as GroupOp);
     }
   }
 
@@ -520,6 +526,26 @@ export class WhatsAppService implements LeaseHolder {
   async about(instance: Instance): Promise<string | null> {
     if (!(await this.connected(instance))) return null;
     return ((await this.onOwner(instance, 'about', [], false)) as string | null) ?? null;
+  }
+
+  private readonly groupNames = new Map<string, { name: string | undefined; at: number }>();
+
+  /** A group's name for its received messages, asked of WhatsApp at most every few minutes per group. */
+  private async groupName(instanceId: string, jid: string): Promise<string | undefined> {
+    const key = `${instanceId} ${jid}`;
+    const hit = this.groupNames.get(key);
+    if (hit && Date.now() - hit.at < GROUP_NAME_TTL_MS) return hit.name;
+    const sock = this.sessions.get(instanceId)?.sock;
+    const name = sock ? await sock.groupMetadata(jid).then((m) => m.subject, () => undefined) : undefined;
+    if (this.groupNames.size > 10_000) this.groupNames.clear();
+    this.groupNames.set(key, { name, at: Date.now() });
+    return name;
+  }
+
+  /** A group operation (create, metadata, participants, settings, invitations) on the instance's WhatsApp. */
+  async group(instance: Instance, op: GroupOp): Promise<unknown> {
+    if (op.op === 'subject') this.groupNames.delete(`${instance.id} ${jidOf(op.group)}`);
+    return this.onOwner(instance, 'group', [op], false);
   }
 
   // ------------------------------------------------------------------ reading the store (history.ts)

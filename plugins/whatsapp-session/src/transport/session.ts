@@ -140,6 +140,18 @@ export class InstanceSession {
         }
       }),
     );
+    // In a group each member's receipt comes on its own: the message is delivered (read, played)
+    // as soon as one member's phone says so.
+    sock.ev.on(
+      'message-receipt.update',
+      guard('receipt', (list) => {
+        const { DELIVERY_ACK, READ, PLAYED } = Baileys.proto.WebMessageInfo.Status;
+        const updates = list
+          .filter((u) => u.key.id && u.key.remoteJid && u.key.fromMe)
+          .map((u) => ({ id: u.key.id!, remoteJid: u.key.remoteJid!, fromMe: true, status: u.receipt.playedTimestamp ? PLAYED : u.receipt.readTimestamp ? READ : DELIVERY_ACK }));
+        if (updates.length) hooks.onStatus(updates);
+      }),
+    );
     sock.ev.on(
       'presence.update',
       guard('presence', ({ id, presences }) => {
