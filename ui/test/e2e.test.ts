@@ -189,6 +189,19 @@ describe.skipIf(!hasChromium)('the web app in Chromium', () => {
     expect(await page.locator('[data-test=ramp-sent]').textContent()).toBe('0');
     expect(await page.locator('[data-test=ramp-standing]').textContent()).toContain('Dia 1');
     await shot('08-send-ramp');
+    // The same tab in English, its refusal included.
+    await page.evaluate(() => localStorage.setItem('plugchat.locale', 'en'));
+    await page.reload();
+    await page.locator('.n-tabs-tab', { hasText: 'Send ramp' }).click();
+    await page.locator('[data-test=ramp-standing]', { hasText: 'Day 1' }).waitFor();
+    await page.fill('input[name=ramp-limits]', '3, x');
+    await page.click('[data-test=ramp-save]');
+    await page.locator('.n-message', { hasText: 'Write one whole number of 1 or more per week' }).waitFor();
+    expect(await page.locator('[data-test=ramp-limit]').textContent()).toBe('3');
+    await shot('08-send-ramp-en');
+    await page.evaluate(() => localStorage.setItem('plugchat.locale', 'pt-BR'));
+    await page.reload();
+    await page.locator('.n-tabs-tab', { hasText: 'Maturação' }).click();
     await page.click('[data-test=ramp-off]');
     await page.locator('[data-test=ramp-none]').waitFor();
   });

@@ -18,6 +18,8 @@ export { openEventStream, nextSeq } from './eventStream.js';
 export { stableUuid } from './ids.js';
 export { coalesced } from './coalesce.js';
 export { GroupCommit } from './groupCommit.js';
+export { ClusterCache } from './clusterCache.js';
+export { insertAll } from './insertAll.js';
 export type { EventStream } from './eventStream.js';
 export type { Disposable } from '../host/disposable.js';
 export { toDisposable, DisposableStore } from '../host/disposable.js';

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
-import { GroupCommit, HttpError, nextSeq, stableUuid, notFound, type Knex, type PluginContext } from '@plugchat/core';
+import { ClusterCache, GroupCommit, HttpError, insertAll, nextSeq, stableUuid, notFound, type Knex, type PluginContext } from '@plugchat/core';
 import type { WhatsAppSessionApi } from '@plugchat/whatsapp-session';
 import { EVENT_KINDS, type EventKind } from './payloads.js';
 import { checkUrl } from './safeRequest.js';
@@ -80,7 +80,7 @@ export class WebhookService {
   readonly changes: LogChanges;
   readonly dispatcher: Dispatcher;
   /** An instance's endpoints, read once and dropped when any of them changes (in any process). */
-  private readonly byInstance = new Map<string, { at: number; rows: Promise<{ e: EndpointRow; kinds: Set<string> }[]> }>();
+  private readonly byInstance: ClusterCache<{ e: EndpointRow; kinds: Set<string> }[]>;
   private readonly inserts: GroupCommit<Record<string, unknown>>;
 
   constructor(
@@ -91,32 +91,20 @@ export class WebhookService {
     this.changes = new LogChanges(ctx as unknown as PluginContext);
     this.dispatcher = new Dispatcher(knex, ctx, this);
     // Deliveries of events fanned out at the same moment share one insert; a replayed event's id is already there and is skipped.
-    this.inserts = new GroupCommit(async (rows) => {
-      const write = (db: Knex, part: typeof rows) => db('webhooks_deliveries').insert(part).onConflict('id').ignore();
-      if (rows.length <= 200) return void (await write(this.knex, rows));
-      await this.knex.transaction(async (trx) => {
-        for (let i = 0; i < rows.length; i += 200) await write(trx, rows.slice(i, i + 200));
-      });
-    });
-    ctx.subscriptions.push(ctx.cluster.on('webhooks.endpoints-changed', (p: { instanceId: string }) => this.byInstance.delete(p.instanceId)));
+    this.inserts = new GroupCommit((rows) => insertAll(this.knex, 'webhooks_deliveries', rows, { chunk: 200, ignoreConflictOn: 'id' }));
+    this.byInstance = new ClusterCache(ctx.cluster, 'webhooks.endpoints-changed', async (instanceId) =>
+      (await this.endpoints().where({ instance_id: instanceId })).map((e) => ({ e, kinds: new Set(JSON.parse(e.events) as string[]) })),
+    );
+    ctx.subscriptions.push(this.byInstance);
   }
 
   /** Endpoints changed: this process forgets them now, the others within milliseconds. */
   private changed(instanceId: string) {
-    this.byInstance.delete(instanceId);
-    if (this.ctx.cluster.mode === 'cluster') void this.ctx.cluster.broadcast('webhooks.endpoints-changed', { instanceId }).catch(() => {});
+    void this.byInstance.drop(instanceId);
   }
 
   private endpointsOf(instanceId: string) {
-    const hit = this.byInstance.get(instanceId);
-    // A minute at most, should a change notice be missed.
-    if (hit && Date.now() - hit.at < 60_000) return hit.rows;
-    const rows = this.endpoints()
-      .where({ instance_id: instanceId })
-      .then((list) => list.map((e) => ({ e, kinds: new Set(JSON.parse(e.events) as string[]) })));
-    this.byInstance.set(instanceId, { at: Date.now(), rows });
-    rows.catch(() => this.byInstance.delete(instanceId));
-    return rows;
+    return this.byInstance.get(instanceId);
   }
 
   private endpoints = () => this.knex<EndpointRow>('webhooks_endpoints');

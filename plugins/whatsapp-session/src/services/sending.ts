@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { GroupCommit, notFound, stableUuid, tooManyRequests, unprocessable, type JobHandle, type PluginContext } from '@plugchat/core';
+import { GroupCommit, insertAll, notFound, stableUuid, tooManyRequests, unprocessable, type JobHandle, type PluginContext } from '@plugchat/core';
 import { Baileys } from '../baileys.js';
 import { PREVIOUS, nextSeq, toDate, type MessageRow, type MessageStatus, type Store } from '../store.js';
 import type { InstanceSession } from '../transport/session.js';
@@ -58,14 +58,8 @@ export class Sending {
     private readonly outbox: Outbox,
     private readonly deps: SendingDeps,
   ) {
-    // All or nothing (one statement, or a transaction for a big batch): a caller told its send
-    // failed may retry it, so no part of a failed batch may stay.
-    this.inserts = new GroupCommit(async (rows) => {
-      if (rows.length <= 100) return void (await this.store.messages().insert(rows));
-      await this.store.knex.transaction(async (trx) => {
-        for (let i = 0; i < rows.length; i += 100) await trx('whatsapp_session_messages').insert(rows.slice(i, i + 100));
-      });
-    });
+    // All or nothing: a caller told its send failed may retry it, so no part of a failed batch may stay.
+    this.inserts = new GroupCommit((rows) => insertAll(this.store.knex, 'whatsapp_session_messages', rows));
   }
 
   /**
