@@ -2,7 +2,7 @@ import { definePlugin, toDisposable } from '@plugchat/core';
 import type { InstanceInfoContribution, WhatsAppSessionApi } from '@plugchat/whatsapp-session';
 import type { WebhooksApi } from './api.js';
 import { migrations } from './migrations.js';
-import { connectedCallback, deliveryCallback, disconnectedCallback, messageStatusCallback, presenceCallback, receivedCallback } from './payloads.js';
+import { callMissedCallback, connectedCallback, deliveryCallback, disconnectedCallback, messageStatusCallback, presenceCallback, receivedCallback } from './payloads.js';
 import { nativeRouter } from './routes/native.js';
 import { zapiRouter } from './routes/zapi.js';
 import { truthy, WebhookService, type Settings } from './service.js';
@@ -71,6 +71,7 @@ export default definePlugin<WebhooksApi, Settings>({
       ctx.events.on('whatsapp-session.instance.connected', (e) => svc.fanOut(e.instanceId, 'connected', connectedCallback(e), { eventId: e.eventId })),
       ctx.events.on('whatsapp-session.instance.disconnected', (e) => svc.fanOut(e.instanceId, 'disconnected', disconnectedCallback(e), { eventId: e.eventId })),
       ctx.events.on('whatsapp-session.presence', (e) => svc.fanOut(e.instanceId, 'chat-presence', presenceCallback(e))),
+      ctx.events.on('whatsapp-session.call.missed', (e) => svc.fanOut(e.instanceId, 'received', callMissedCallback(e, { connectedPhone: session.connectedPhone(e.instanceId) }), { eventId: `call-${e.instanceId}-${e.callId}` })),
       // Deliveries start once every plugin is up; leases of a process that died are released first.
       ctx.events.on('core.ready', () => svc.dispatcher.start()),
       toDisposable(() => svc.dispatcher.stop()),

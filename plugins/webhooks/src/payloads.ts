@@ -4,9 +4,12 @@ import type { ReceivedMessageEvent } from '@plugchat/whatsapp-session';
 export const EVENT_KINDS = ['received', 'delivery', 'message-status', 'connected', 'disconnected', 'chat-presence'] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
-/** The Z-API ReceivedCallback shape, with exactly one content object. */
-export function receivedCallback(e: ReceivedMessageEvent, ctx: { connectedPhone: string | null; mediaUrl?: string }) {
-  const base = {
+/** The fields every ReceivedCallback carries, whatever it holds. */
+export function receivedBase(
+  e: Pick<ReceivedMessageEvent, 'instanceId' | 'messageId' | 'phone' | 'fromMe' | 'momment' | 'waitingMessage' | 'senderName' | 'isGroup' | 'chatName' | 'participantPhone'>,
+  ctx: { connectedPhone: string | null },
+) {
+  return {
     isStatusReply: false,
     senderLid: null,
     chatLid: null,
@@ -33,6 +36,11 @@ export function receivedCallback(e: ReceivedMessageEvent, ctx: { connectedPhone:
     type: 'ReceivedCallback',
     fromApi: false,
   };
+}
+
+/** The Z-API ReceivedCallback shape, with exactly one content object. */
+export function receivedCallback(e: ReceivedMessageEvent, ctx: { connectedPhone: string | null; mediaUrl?: string }) {
+  const base = receivedBase(e, ctx);
   if (e.waitingMessage) return base;
   const url = ctx.mediaUrl ?? null;
   switch (e.type) {
@@ -116,4 +124,12 @@ export const presenceCallback = (e: { instanceId: string; phone: string; status:
   status: e.status,
   lastSeen: e.lastSeen,
   instanceId: e.instanceId,
+});
+
+/** A call nobody answered, as Z-API tells it: a ReceivedCallback with a notification and the call's id. */
+export const callMissedCallback = (e: { instanceId: string; phone: string; callId: string; isVideo: boolean; at: number }, ctx: { connectedPhone: string | null }) => ({
+  ...receivedBase({ instanceId: e.instanceId, messageId: e.callId, phone: e.phone, fromMe: false, momment: e.at, waitingMessage: false }, ctx),
+  notification: e.isVideo ? 'CALL_MISSED_VIDEO' : 'CALL_MISSED_VOICE',
+  notificationParameters: [],
+  callId: e.callId,
 });

@@ -123,6 +123,13 @@ describe('webhooks for the PlugMessage flow', () => {
     expect(got.json).toMatchObject({ isGroup: true, phone: group, participantPhone: CUSTOMER, senderName: 'Gabi', chatName: 'Entregas', fromMe: false, instanceId: inst.id });
   });
 
+  it('delivers a missed call as a ReceivedCallback with CALL_MISSED_VOICE and the call id', async () => {
+    const call = (await h.owner.post(`/api/whatsapp-sandbox/phones/${CUSTOMER}/calls`, { to: BIZ })).body;
+    await h.owner.post(`/api/whatsapp-sandbox/phones/${CUSTOMER}/calls/${call.id}/hang-up`, {});
+    const got = await waitFor(async () => receiver.requests.find((r) => r.json.callId === call.id), 20_000, 'the missed-call callback');
+    expect(got.json).toMatchObject({ type: 'ReceivedCallback', notification: 'CALL_MISSED_VOICE', notificationParameters: [], callId: call.id, phone: CUSTOMER, fromMe: false, isGroup: false, instanceId: inst.id });
+  });
+
   it('answers /me with the callback URLs and flags, /device and /chats in the shapes Z-API clients read', async () => {
     const api = h.api(inst);
     const me = (await api.get('/me')).body;

@@ -26,7 +26,8 @@ const groupOut = z.object({
   participants: z.array(z.object({ phone: z.string(), admin: z.enum(['admin', 'superadmin']).optional() })),
 });
 const groupJson = (g: Group) => ({ id: `${g.id}-group`, subject: g.subject, participants: g.participants.map((p) => ({ phone: p.phone, admin: p.admin })) });
-const phoneOut = z.object({ phone: z.string(), name: z.string().nullable(), online: z.boolean(), messages: z.array(messageOut) });
+const callOut = z.object({ id: z.string(), to: z.string(), video: z.boolean(), at: z.number(), status: z.enum(['ringing', 'rejected', 'accepted', 'ended']) });
+const phoneOut = z.object({ phone: z.string(), name: z.string().nullable(), online: z.boolean(), messages: z.array(messageOut), calls: z.array(callOut) });
 
 const sendBody = z
   .object({
@@ -47,7 +48,7 @@ const sendBody = z
 const summary = (m: PhoneMessage) => ({ id: m.id, chat: m.chat, direction: m.direction, at: m.at, kind: m.kind, text: m.text, caption: m.caption, fileName: m.fileName, mimetype: m.mimetype, options: m.options, status: m.status, read: m.read, author: m.author });
 /** Z-API writes groups as `…-group`; the network speaks JIDs. */
 const toJid = (to: string) => (to.endsWith('-group') ? `${to.slice(0, -'-group'.length)}@g.us` : to);
-const phoneJson = (p: VirtualPhone) => ({ phone: p.phone, name: p.name ?? null, online: p.online, messages: p.messages().map(summary) });
+const phoneJson = (p: VirtualPhone) => ({ phone: p.phone, name: p.name ?? null, online: p.online, messages: p.messages().map(summary), calls: [...p.calls()] });
 
 function translate(err: unknown): never {
   if (err instanceof GroupError) {
@@ -98,7 +99,7 @@ export function sandboxRouter(network: () => SandboxNetwork) {
       const net = network();
       const stream = openEventStream(c.koa);
       // What changes a phone's page: a message in or out, a status tick, a phone created or brought online.
-      const events = ['phone-received', 'phone-sent', 'phone-status', 'phone-changed'] as const;
+      const events = ['phone-received', 'phone-sent', 'phone-status', 'phone-changed', 'phone-call'] as const;
       const onEvent = (p: { phone?: string }) => {
         const phone = p.phone ? net.phone(p.phone) : undefined;
         if (phone && phone.owner === c.auth.accountId) stream.send('phone', { phone: phone.phone });
@@ -189,6 +190,29 @@ export function sandboxRouter(network: () => SandboxNetwork) {
       } catch (err) {
         translate(err);
       }
+      return { ok: true };
+    })
+    .post(
+      '/phones/:phone/calls',
+      { summary: 'Call a number (voice or video) from the phone; it rings until rejected or hung up', role: 'agent', status: 201, params: phoneParam, body: z.object({ to: phoneNumber, video: z.boolean().default(false) }).strict(), response: callOut },
+      (c) => own(c.auth, c.params.phone).call(c.body.to, { video: c.body.video }),
+    )
+    .post('/phones/:phone/calls/:call/hang-up', { summary: 'Hang up a ringing call', role: 'agent', params: phoneParam.extend({ call: z.string().regex(/^[0-9A-F]{8,64}$/) }) }, (c) => {
+      own(c.auth, c.params.phone).hangUp(c.params.call);
+      return { ok: true };
+    })
+    .put(
+      '/phones/:phone/picture',
+      { summary: "Set the phone's profile picture (a JPEG, base64); businesses see it with profile-picture", role: 'agent', params: phoneParam, body: z.object({ base64 }).strict() },
+      (c) => {
+        const jpeg = Buffer.from(c.body.base64, 'base64');
+        if (jpeg.subarray(0, 3).toString('hex') !== 'ffd8ff') throw new HttpError(400, 'validation_failed', 'The picture must be a JPEG.', { issues: [{ path: 'body.base64', message: 'must be a JPEG image' }] });
+        own(c.auth, c.params.phone).setPicture(jpeg);
+        return { ok: true };
+      },
+    )
+    .delete('/phones/:phone/picture', { summary: "Remove the phone's profile picture", role: 'agent', params: phoneParam }, (c) => {
+      own(c.auth, c.params.phone).setPicture(undefined);
       return { ok: true };
     })
     .put(

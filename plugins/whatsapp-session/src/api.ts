@@ -79,6 +79,8 @@ declare module '@plugchat/core' {
     'whatsapp-session.instance.qr': { instanceId: string; accountId: string; qr: string };
     'whatsapp-session.presence': { instanceId: string; accountId: string; phone: string; status: string; lastSeen: number | null };
     'whatsapp-session.optout': { instanceId: string; accountId: string; phone: string; keyword: string };
+    /** A call nobody answered: turned down by the instance's call-reject setting, or given up by the caller. */
+    'whatsapp-session.call.missed': { instanceId: string; accountId: string; phone: string; callId: string; isVideo: boolean; rejected: boolean; at: number };
     'whatsapp-session.instance.created': { instanceId: string; accountId: string; name: string };
     'whatsapp-session.instance.deleted': { instanceId: string; accountId: string };
   }

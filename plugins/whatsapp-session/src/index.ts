@@ -3,6 +3,7 @@ import type { InstanceGate, InstanceInfoContribution, SessionMessage, WhatsAppNe
 import { migrations } from './migrations.js';
 import { instanceApiRouter } from './routes/instanceApi.js';
 import { groupApiRouter } from './routes/groupApi.js';
+import { contactApiRouter } from './routes/contactApi.js';
 import { mediaLinkRouter } from './routes/mediaLinks.js';
 import { clusterRouter } from './routes/cluster.js';
 import { MediaLinks } from './services/mediaLinks.js';
@@ -51,6 +52,7 @@ export default definePlugin<WhatsAppSessionApi, Settings>({
       ctx.http.register(mediaLinkRouter(store, links)),
       ctx.http.register(clusterRouter(ctx.cluster, ctx.db.knex)),
       ctx.http.register(groupApiRouter(svc)),
+      ctx.http.register(contactApiRouter(svc)),
       ctx.http.register(instanceApiRouter(svc, () => ctx.settings.get('whatsapp-session.maxMediaBytes'), () => ctx.extensions.get<InstanceInfoContribution>('whatsapp-session.instanceInfo'))),
       { dispose: () => svc.stopAll() },
     );

@@ -141,4 +141,14 @@ export const migrations: Migration[] = [
       });
     },
   },
+  {
+    name: '0008_call_reject',
+    async up({ knex }) {
+      // Z-API's update-call-reject-auto and update-call-reject-message: calls are turned down, and the caller told why.
+      await knex.schema.alterTable('whatsapp_session_instances', (t) => {
+        t.boolean('call_reject_auto').notNullable().defaultTo(false);
+        t.text('call_reject_message').nullable();
+      });
+    },
+  },
 ];

@@ -20,6 +20,8 @@ export interface InstanceRow {
   delay_max_ms: number | null;
   queue_limit: number | null;
   auto_read_message: boolean | number;
+  call_reject_auto: boolean | number;
+  call_reject_message: string | null;
   ramp_limits: string | null;
   ramp_started_at: Date | number | string | null;
   created_at: Date | number | string;

@@ -180,7 +180,8 @@ describe('sending every message type and receiving', () => {
     await waitFor(async () => (await onPhoneStatus(after.body.id)) === 'read', 20_000, 'blue ticks on the phone');
     // Only what arrived with it on: the earlier text keeps its grey ticks.
     expect(await onPhoneStatus(before.body.id)).toBe('delivered');
-    expect((await h.api(inst).put('/update-auto-read-message', { value: false })).body).toEqual({ value: false });
+    expect((await h.api(inst).put('/update-auto-read-message', { value: false })).body).toEqual({ value: true });
+    expect((await h.api(inst).get('/me')).body.autoReadMessage).toBe(false);
   });
 
   it('honours an opt-out keyword: the number is refused afterwards and nothing is queued', async () => {

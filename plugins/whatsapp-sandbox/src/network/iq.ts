@@ -33,7 +33,9 @@ export class IqHandlers {
         if (first?.tag === 'props') return this.net.result(conn, iq, [node('props', { protocol: '2', hash: 'sim' })]);
         break;
       case 'blocklist':
-        return this.net.result(conn, iq, [node('list')]);
+        return this.blocklist(conn, iq);
+      case 'w:profile:picture':
+        return this.picture(conn, iq);
       case 'privacy':
         if (iq.attrs.type === 'get') return this.net.result(conn, iq, [node('privacy', {}, PRIVACY.map((name) => node('category', { name, value: name === 'readreceipts' ? 'all' : 'all' })))]);
         return this.net.result(conn, iq);
@@ -77,6 +79,32 @@ export class IqHandlers {
         return this.net.result(conn, iq);
     }
     this.net.iqError(conn, iq, '501', 'feature-not-implemented');
+  }
+
+  /** The account's blocked numbers (get), or one blocked or unblocked (set, `<item action jid/>`). */
+  private blocklist(conn: Conn, iq: BinaryNode) {
+    const account = this.net.state.accounts[conn.device!.phone]!;
+    if (iq.attrs.type === 'set') {
+      const item = child(iq, 'item');
+      const who = parseJid(item?.attrs.jid)?.user;
+      if (!who || (item!.attrs.action !== 'block' && item!.attrs.action !== 'unblock')) return this.net.iqError(conn, iq, '400', 'bad-request');
+      const set = new Set(account.blocked ?? []);
+      if (item!.attrs.action === 'block') set.add(who);
+      else set.delete(who);
+      account.blocked = [...set];
+      this.net.save();
+      return this.net.result(conn, iq);
+    }
+    return this.net.result(conn, iq, [node('list', {}, (account.blocked ?? []).map((p) => node('item', { jid: userJid(p) })))]);
+  }
+
+  /** A number's (or group's) profile picture URL; 404 when it has none. */
+  private picture(conn: Conn, iq: BinaryNode) {
+    if (iq.attrs.type !== 'get') return this.net.iqError(conn, iq, '501', 'feature-not-implemented');
+    const target = parseJid(iq.attrs.target);
+    const picture = target ? (target.server === 'g.us' ? this.net.groups.get(target.user)?.picture : this.net.state.accounts[target.user]?.picture) : undefined;
+    if (!picture) return this.net.iqError(conn, iq, '404', 'item-not-found');
+    this.net.result(conn, iq, [node('picture', { id: picture.id, url: picture.url, direct_path: picture.directPath, type: child(iq, 'picture')?.attrs.type ?? 'image' })]);
   }
 
   private onPreKeyUpload(conn: Conn, iq: BinaryNode) {

@@ -15,7 +15,7 @@ import { newPhoneState, VirtualPhone, type PhoneHost } from './phones.js';
 import { Presence } from './presence.js';
 import { Relay } from './relay.js';
 import { StateFile, type Account, type Device, type NetworkState } from './state.js';
-import { child, node, now, render, SERVER } from './stanza.js';
+import { child, children, node, now, parseJid, render, SERVER } from './stanza.js';
 
 export { SandboxError } from './conn.js';
 export type { NetworkLogger, ScanOptions, TraceEntry } from './conn.js';
@@ -309,12 +309,24 @@ export class SandboxNetwork extends EventEmitter implements NetworkCore {
         return this.presence.onPresence(conn, n);
       case 'chatstate':
         return this.presence.onChatstate(conn, n);
+      case 'call':
+        return this.onCall(conn, n);
       case 'ack':
       case 'notification':
         return;
       default:
         this.log.debug({ tag: n.tag, jid: conn.jid }, 'ignored stanza');
     }
+  }
+
+  /** A device answering a call (reject or accept): acked, and the calling phone learns it. */
+  private onCall(conn: Conn, n: BinaryNode) {
+    this.send(conn, node('ack', { class: 'call', id: n.attrs.id, from: n.attrs.to }));
+    const answer = children(n)[0];
+    const callId = answer?.attrs['call-id'];
+    const caller = parseJid(answer?.attrs['call-creator'] ?? n.attrs.to)?.user;
+    if (!answer || !callId || !caller || (answer.tag !== 'reject' && answer.tag !== 'accept')) return;
+    this.phone(caller)?.onCallAnswer(callId, answer.tag === 'reject' ? 'rejected' : 'accepted');
   }
 
   result(conn: Conn, req: BinaryNode, content?: BinaryNode[]) {

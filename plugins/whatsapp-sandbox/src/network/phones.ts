@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import { Baileys, proto, type BinaryNode } from './baileys.js';
 import { GroupError, groupJid, type Groups } from './groups.js';
 import type { MediaServer } from './media.js';
-import type { Account, PhoneMessage, PhoneState } from './state.js';
+import type { Account, PhoneCall, PhoneMessage, PhoneState } from './state.js';
 import { bytes, child, deviceJid, messageId, node, now, parseJid, userJid } from './stanza.js';
 
 const require = createRequire(import.meta.url);
@@ -287,7 +287,8 @@ export class VirtualPhone {
     if (target.server === 'g.us') return this.deliverToGroup(target.user, message, stanzaType);
     const raw = Buffer.from(proto.Message.encode(message).finish());
     const id = messageId();
-    const devices = this.host.companions(target.user);
+    // A number that blocked this phone never gets what it sends (one tick, as on WhatsApp).
+    const devices = this.host.account(target.user)?.blocked?.includes(this.phone) ? [] : this.host.companions(target.user);
     const account = this.host.account(this.phone);
     for (const d of devices) {
       const sessions = this.host.account(this.phone)!.signalSessions ?? {};
@@ -360,6 +361,58 @@ export class VirtualPhone {
   /** Creates a group with the given numbers, this phone its creator and admin. */
   createGroup(subject: string, phones: string[]) {
     return this.host.groups.create(this.phone, subject, phones);
+  }
+
+  calls(): readonly PhoneCall[] {
+    return this.state.calls ?? [];
+  }
+
+  /** Calls a number (voice, or video): its linked devices get the offer and may reject it. */
+  call(to: string, opts: { video?: boolean } = {}): PhoneCall {
+    const target = parseJid(to.includes('@') ? to : userJid(to))!;
+    const call: PhoneCall = { id: randomBytes(16).toString('hex').toUpperCase(), to: target.user, video: !!opts.video, at: now(), status: 'ringing' };
+    (this.state.calls ??= []).push(call);
+    const me = userJid(this.phone);
+    const media = [node('audio', { enc: 'opus', rate: '16000' }), ...(call.video ? [node('video', { enc: 'vp8', dec: 'vp8' })] : [])];
+    const offer = node('call', { from: me, id: messageId(), t: call.at, notify: this.state.name }, [node('offer', { 'call-id': call.id, 'call-creator': me }, media)]);
+    if (!this.host.account(target.user)?.blocked?.includes(this.phone)) for (const d of this.host.companions(target.user)) this.host.deliverTo(d.jid, offer);
+    this.host.save();
+    this.host.emit('phone-call', { phone: this.phone, call });
+    return call;
+  }
+
+  /** Gives up on a ringing call (the callee's devices see it end). */
+  hangUp(callId: string): void {
+    const call = this.state.calls?.find((c) => c.id === callId);
+    if (!call || call.status !== 'ringing') return;
+    call.status = 'ended';
+    const me = userJid(this.phone);
+    const end = node('call', { from: me, id: messageId(), t: now() }, [node('terminate', { 'call-id': call.id, 'call-creator': me })]);
+    for (const d of this.host.companions(call.to)) this.host.deliverTo(d.jid, end);
+    this.host.save();
+    this.host.emit('phone-call', { phone: this.phone, call });
+  }
+
+  /** Called by the network when the callee's device rejects or accepts one of this phone's calls. */
+  onCallAnswer(callId: string, answer: 'rejected' | 'accepted'): void {
+    const call = this.state.calls?.find((c) => c.id === callId);
+    if (!call || call.status !== 'ringing') return;
+    call.status = answer;
+    this.host.save();
+    this.host.emit('phone-call', { phone: this.phone, call });
+  }
+
+  /** Sets (or, with undefined, removes) this phone's profile picture, which linked devices can fetch. */
+  setPicture(jpeg: Buffer | undefined): void {
+    const account = this.host.account(this.phone)!;
+    if (!jpeg) delete account.picture;
+    else {
+      if (!this.host.media) throw new Error('the sandbox runs without a media server');
+      const { url, directPath } = this.host.media.put(jpeg);
+      account.picture = { id: String(now()), url, directPath };
+    }
+    this.host.save();
+    this.host.emit('phone-changed', { phone: this.phone });
   }
 
   /** Joins a group by its invitation code (or asks to, when the group wants approval). */

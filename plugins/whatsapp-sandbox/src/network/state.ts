@@ -28,6 +28,10 @@ export interface Account {
   about?: { text: string; t: number };
   /** Signal sessions of the simulated phone (device 0), for virtual phones. */
   signalSessions?: Record<string, unknown>;
+  /** Numbers this account blocked: what they send it is not delivered. */
+  blocked?: string[];
+  /** The profile picture, as the media server serves it. */
+  picture?: { id: string; url: string; directPath: string };
   /** Group sender keys of the simulated phone (its own and those other members gave it). */
   senderKeys?: Record<string, unknown>;
 }
@@ -67,6 +71,17 @@ export interface PhoneState {
   pendingReceipts: { id: string; to: string; group?: string }[];
   /** The devices this phone gave its sender key for each group (JID → device JIDs). */
   senderKeysSent?: Record<string, string[]>;
+  /** Calls this phone made: ringing until the callee rejects (or accepts) or the phone hangs up. */
+  calls?: PhoneCall[];
+}
+
+export interface PhoneCall {
+  id: string;
+  /** The number called. */
+  to: string;
+  video: boolean;
+  at: number;
+  status: 'ringing' | 'rejected' | 'accepted' | 'ended';
 }
 
 /** A linked companion device (a Baileys client). */
@@ -109,6 +124,7 @@ export interface Group {
   /** Numbers that asked to join and wait for an admin. */
   requests: string[];
   inviteCode: string;
+  picture?: { id: string; url: string; directPath: string };
 }
 
 export interface NetworkState {

@@ -13,7 +13,7 @@ export const phone = z.string().regex(/^\d{10,15}$/, 'must be the number with co
 /** A group as Z-API writes it: `120363019502650977-group`, or an older group's `5511999999999-1623281429`. */
 export const groupPhone = z.string().regex(/^(\d{10,25}-group|\d{10,15}-\d{9,12})$/, "must be the group's id as Z-API writes it (e.g. 120363019502650977-group)");
 /** Whom a message goes to: a number or a group. */
-const chat = z.union([phone, groupPhone], { error: 'must be a number with country and area code, digits only (e.g. 5511999999999), or a group id (e.g. 120363019502650977-group)' });
+export const chat = z.union([phone, groupPhone], { error: 'must be a number with country and area code, digits only (e.g. 5511999999999), or a group id (e.g. 120363019502650977-group)' });
 const seconds = z.number().int().min(1).max(15);
 const common = {
   phone: chat,
@@ -111,10 +111,9 @@ export function instanceApiRouter(svc: WhatsAppService, maxBytes: () => number, 
         receivedCallbackUrl: null,
         initialDataCallbackUrl: null,
         receiveCallbackSentByMe: false,
-        // Calls are neither rejected nor messages read automatically (yet).
-        callRejectAuto: false,
-        callRejectMessage: null,
-        autoReadMessage: false,
+        callRejectAuto: row.callRejectAuto,
+        callRejectMessage: row.callRejectMessage,
+        autoReadMessage: row.autoReadMessage,
       };
       const extra = await Promise.all(infoContributions().map((k) => k.info(row.accountId, row.id).catch(() => ({}))));
       return Object.assign(base, ...extra);
@@ -139,8 +138,20 @@ export function instanceApiRouter(svc: WhatsAppService, maxBytes: () => number, 
     })
     .put('/:id/token/:token/update-auto-read-message', spec('Mark incoming messages read as they arrive', z.object({ value: z.boolean() }).strict()), async (c) => {
       await svc.update(await instance(c), { autoReadMessage: c.body.value });
-      return { value: c.body.value };
+      return { value: true };
     })
+    .put('/:id/token/:token/update-call-reject-auto', spec('Reject calls as they ring', z.object({ value: z.boolean() }).strict()), async (c) => {
+      await svc.update(await instance(c), { callRejectAuto: c.body.value });
+      return { value: true };
+    })
+    .put(
+      '/:id/token/:token/update-call-reject-message',
+      spec('The message a rejected caller gets (empty: none)', z.object({ value: z.string().max(4096).nullable() }).strict()),
+      async (c) => {
+        await svc.update(await instance(c), { callRejectMessage: c.body.value?.trim() || null });
+        return { value: true };
+      },
+    )
     .put('/:id/token/:token/profile-description', spec("Change the profile's About text on WhatsApp", z.object({ value: z.string().max(139) }).strict()), async (c) => {
       await svc.setAbout(await instance(c), c.body.value);
       return { value: true };

@@ -23,6 +23,9 @@ export interface Instance {
   queueLimit: number | null;
   /** Incoming messages are marked read as they arrive (the sender sees blue ticks). */
   autoReadMessage: boolean;
+  /** Calls are rejected as they ring; the caller then gets this message, when set. */
+  callRejectAuto: boolean;
+  callRejectMessage: string | null;
   /** A new number's warm-up, when one is set. */
   sendRamp: SendRampConfig | null;
   createdAt: Date;
@@ -30,7 +33,7 @@ export interface Instance {
 }
 
 /** What an admin may change of an instance. */
-export type InstancePatch = Partial<Pick<Instance, 'name' | 'delayMinMs' | 'delayMaxMs' | 'queueLimit' | 'autoReadMessage' | 'sendRamp'>>;
+export type InstancePatch = Partial<Pick<Instance, 'name' | 'delayMinMs' | 'delayMaxMs' | 'queueLimit' | 'autoReadMessage' | 'callRejectAuto' | 'callRejectMessage' | 'sendRamp'>>;
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
@@ -49,6 +52,8 @@ export function toInstance(r: InstanceRow): Instance {
     delayMaxMs: r.delay_max_ms,
     queueLimit: r.queue_limit,
     autoReadMessage: !!r.auto_read_message,
+    callRejectAuto: !!r.call_reject_auto,
+    callRejectMessage: r.call_reject_message ?? null,
     sendRamp: r.ramp_limits ? { dailyLimits: JSON.parse(r.ramp_limits) as number[], startedAt: toDate(r.ramp_started_at)! } : null,
     createdAt: toDate(r.created_at)!,
     updatedAt: toDate(r.updated_at)!,
@@ -85,6 +90,8 @@ export class Instances {
       delay_max_ms: opts.delayMaxMs ?? null,
       queue_limit: null,
       auto_read_message: false,
+      call_reject_auto: false,
+      call_reject_message: null,
       ramp_limits: null,
       ramp_started_at: null,
       created_at: now,
@@ -139,7 +146,8 @@ export class Instances {
     if (min !== null && max !== null && min > max) {
       throw new HttpError(400, 'validation_failed', 'delayMinMs must not be greater than delayMaxMs.', { issues: [{ path: 'body.delayMinMs', message: 'greater than delayMaxMs' }] });
     }
-    const columns = { name: patch.name, delay_min_ms: patch.delayMinMs, delay_max_ms: patch.delayMaxMs, queue_limit: patch.queueLimit, auto_read_message: patch.autoReadMessage };
+    const columns = { name: patch.name, delay_min_ms: patch.delayMinMs, delay_max_ms: patch.delayMaxMs, queue_limit: patch.queueLimit, auto_read_message: patch.autoReadMessage, call_reject_auto: patch.callRejectAuto };
+    if (patch.callRejectMessage !== undefined) Object.assign(columns, { call_reject_message: patch.callRejectMessage || null });
     if (patch.sendRamp !== undefined) Object.assign(columns, { ramp_limits: patch.sendRamp ? JSON.stringify(patch.sendRamp.dailyLimits) : null, ramp_started_at: patch.sendRamp?.startedAt ?? null });
     const changed = Object.fromEntries(Object.entries(columns).filter(([, v]) => v !== undefined));
     await this.store.instances().where({ id: instance.id }).update({ ...changed, updated_at: new Date() });

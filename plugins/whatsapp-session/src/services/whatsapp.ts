@@ -11,6 +11,8 @@ import type { OutgoingRequest } from './content.js';
 import { pollMessage } from './polls.js';
 import { jidOf, phoneOf } from './jids.js';
 import { runGroupOp, type GroupOp } from './groups.js';
+import { runContactOp, type ContactOp } from './contacts.js';
+import { Calls } from './calls.js';
 import { History } from './history.js';
 import { Instances, type Instance, type InstancePatch } from './instances.js';
 import { Receiving } from './receiving.js';
@@ -25,7 +27,7 @@ export type { SendJob } from './sending.js';
 export type { Instance } from './instances.js';
 
 /** What a process asks the owner of an instance to do (cluster mode). */
-type OwnerOp = 'connect' | 'disconnect' | 'pause' | 'qr' | 'read' | 'typing' | 'delete' | 'pairingCode' | 'exists' | 'existing' | 'profileName' | 'setAbout' | 'about' | 'group';
+type OwnerOp = 'connect' | 'disconnect' | 'pause' | 'qr' | 'read' | 'typing' | 'delete' | 'pairingCode' | 'exists' | 'existing' | 'profileName' | 'setAbout' | 'about' | 'group' | 'contact';
 type LiveChange = { type: string; instanceId: string; [k: string]: unknown };
 
 /** How long a group's name is trusted for its messages' chat name (renames show within this). */
@@ -50,6 +52,7 @@ export class WhatsAppService implements LeaseHolder {
   readonly sending: Sending;
   readonly ramp: SendRamp;
   private readonly receiving: Receiving;
+  private readonly calls: Calls;
   private readonly stored: History;
 
   constructor(
@@ -80,6 +83,12 @@ export class WhatsAppService implements LeaseHolder {
       phoneOfInstance: (id) => this.phoneOfInstance(id),
       mediaAgent: (id) => this.sessions.get(id)?.agent,
       groupName: (id, jid) => this.groupName(id, jid),
+    });
+    this.calls = new Calls(ctx, {
+      instances: this.instances,
+      socket: (id) => this.sessions.get(id)?.sock,
+      enqueue: (instance, phone, req) => this.sending.enqueue(instance, phone, req),
+      log: () => this.log,
     });
     // Live changes travel through the cluster, so a stream on any process sees every instance.
     ctx.subscriptions.push(
@@ -246,14 +255,13 @@ export class WhatsAppService implements LeaseHolder {
       case 'setAbout':
         return this.openSocket(instance).updateProfileStatus(args[0] as string);
       case 'about': {
-        const sock = this.openSocket(instance);
-        const me = sock.user?.id;
-        if (!me) return null;
-        const [found] = (await sock.fetchStatus(jidOf(phoneOf(me)))) ?? [];
-        return (found?.status as { status?: string | null } | undefined)?.status ?? null;
+        const me = this.openSocket(instance).user?.id;
+        return me ? runContactOp(this.openSocket(instance), { op: 'about', phone: phoneOf(me) }) : null;
       }
       case 'group':
         return runGroupOp(this.openSocket(instance), args[0] as GroupOp);
+      case 'contact':
+        return runContactOp(this.openSocket(instance), args[0] as ContactOp);
     }
   }
 
@@ -346,6 +354,7 @@ export class WhatsAppService implements LeaseHolder {
           const sent = await this.messageByWaId(instance, key.id);
           return sent ? pollMessage(sent) : undefined;
         },
+        onCall: (call) => void this.calls.onCall(instance, call).catch((err) => this.log.error({ err, instance: instance.id }, 'call handling failed')),
         onPresence: (jid, status, lastSeen) =>
           void this.ctx.events.emit('whatsapp-session.presence', { instanceId: instance.id, accountId: instance.accountId, phone: phoneOf(jid), status: status.toUpperCase(), lastSeen }),
       },
@@ -540,6 +549,11 @@ export class WhatsAppService implements LeaseHolder {
     if (this.groupNames.size > 10_000) this.groupNames.clear();
     this.groupNames.set(key, { name, at: Date.now() });
     return name;
+  }
+
+  /** A contact operation (block, unblock, picture, About) on the instance's WhatsApp. */
+  async contact(instance: Instance, op: ContactOp): Promise<unknown> {
+    return this.onOwner(instance, 'contact', [op], false);
   }
 
   /** A group operation (create, metadata, participants, settings, invitations) on the instance's WhatsApp. */

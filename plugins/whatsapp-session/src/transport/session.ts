@@ -13,6 +13,8 @@ export interface SessionHooks {
   onMessages(messages: WAMessage[], type: 'notify' | 'append'): void;
   onStatus(updates: { id: string; remoteJid: string; fromMe: boolean; status: number }[]): void;
   onPresence(jid: string, status: string, lastSeen: number | null): void;
+  /** A call ringing, answered elsewhere, rejected or ended. */
+  onCall(call: { id: string; from: string; isVideo: boolean; isGroup: boolean; status: string; at: number }): void;
   /** A vote on one of our polls, decrypted by Baileys with the secret getMessage handed it. */
   onPollVote(vote: { pollId: string; remoteJid: string; voteId: string; fromMe: boolean; selected: Uint8Array[]; at: number }): void;
   /** A message we sent, as Baileys needs it again (a poll's secret to decrypt its votes). */
@@ -138,6 +140,12 @@ export class InstanceSession {
             });
           }
         }
+      }),
+    );
+    sock.ev.on(
+      'call',
+      guard('call', (calls) => {
+        for (const c of calls) hooks.onCall({ id: c.id, from: c.from, isVideo: !!c.isVideo, isGroup: !!c.isGroup, status: c.status, at: c.date.getTime() });
       }),
     );
     // In a group each member's receipt comes on its own: the message is delivered (read, played)
