@@ -97,6 +97,18 @@ export function createApp(deps: AppDeps): Koa {
     }
     await next();
   });
+  if (uiIndex) {
+    // A browser opening one of the web app's pages gets the page even where an API answers the same
+    // path to API clients (GET /instances is also the integrator API's list): a GET that prefers
+    // HTML and carries no Client-Token is a page view. The instance API's paths are never pages.
+    app.use(async (ctx, next) => {
+      if (ctx.method !== 'GET' || ctx.get('client-token') || ctx.path.startsWith('/api/') || /^\/instances\/[^/]+\/token\//.test(ctx.path) || path.extname(ctx.path)) return next();
+      if (ctx.accepts('json', 'html') !== 'html' || !deps.routes.methodsFor(ctx.path).length) return next();
+      ctx.type = 'html';
+      ctx.set('Cache-Control', 'no-cache');
+      ctx.body = uiIndex;
+    });
+  }
   app.use(deps.routes.middleware());
   if (uiIndex) {
     const root = path.resolve(deps.uiDir!);

@@ -1,5 +1,5 @@
 import { definePlugin, defineJob, TOKENS, type Clock, type PluginContext } from '@plugchat/core';
-import type { InstanceGate, InstanceInfoContribution, WhatsAppSessionApi } from '@plugchat/whatsapp-session';
+import type { InstanceGate, InstanceInfoContribution, SubscriptionContribution, WhatsAppSessionApi } from '@plugchat/whatsapp-session';
 import { billingEntities } from './entities.js';
 
 export type { PaymentProvider } from './providers.js';
@@ -55,7 +55,22 @@ export default definePlugin<Record<string, never>, Settings>({
       ctx.events.on('whatsapp-session.instance.deleted', (e) => svc.deleted(e.accountId, e.instanceId)),
       ctx.extensions.contribute<InstanceGate>('whatsapp-session.gates', { id: 'billing.subscription', check: (accountId, instanceId) => svc.check(accountId, instanceId) }),
       // GET /me tells API clients where the instance stands (the trial's time left).
-      ctx.extensions.contribute<InstanceInfoContribution>('whatsapp-session.instanceInfo', { id: 'billing.status', info: async (accountId, instanceId) => ({ billing: instanceJson(svc, await svc.instance(accountId, instanceId)) }) }),
+      // Z-API's due (when the instance stops unless subscribed, ms) and paymentStatus come from here too.
+      ctx.extensions.contribute<InstanceInfoContribution>('whatsapp-session.instanceInfo', {
+        id: 'billing.status',
+        info: async (accountId, instanceId) => {
+          const row = await svc.instance(accountId, instanceId);
+          const status = svc.effective(row);
+          const due = status === 'trial' || status === 'expired' ? row.trialEndsAt : status === 'cancelled' || status === 'ended' ? row.endsAt : null;
+          return { billing: instanceJson(svc, row), due: due ? new Date(due).getTime() : null, paymentStatus: status };
+        },
+      }),
+      // The integrator API's subscribe and cancel are billing's "Assinar" and "Cancelar".
+      ctx.extensions.contribute<SubscriptionContribution>('whatsapp-session.subscriptions', {
+        id: 'billing.subscriptions',
+        subscribe: async (accountId, instanceId) => void (await svc.subscribe(accountId, instanceId)),
+        cancel: async (accountId, instanceId) => void (await svc.cancel(accountId, instanceId)),
+      }),
     );
     return {};
   },

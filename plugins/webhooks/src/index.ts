@@ -1,5 +1,5 @@
 import { definePlugin, toDisposable } from '@plugchat/core';
-import type { InstanceInfoContribution, WhatsAppSessionApi } from '@plugchat/whatsapp-session';
+import type { InstanceInfoContribution, InstanceSetupContribution, WhatsAppSessionApi } from '@plugchat/whatsapp-session';
 import type { WebhooksApi } from './api.js';
 import { migrations } from './migrations.js';
 import { callMissedCallback, connectedCallback, deliveryCallback, disconnectedCallback, messageStatusCallback, presenceCallback, receivedCallback } from './payloads.js';
@@ -43,8 +43,29 @@ export default definePlugin<WebhooksApi, Settings>({
         return out;
       },
     };
+    // The integrator API's instance creation takes the callback URLs too, one endpoint per kind.
+    const SETUP_KINDS: Record<string, string> = {
+      receivedCallbackUrl: 'received',
+      receivedAndDeliveryCallbackUrl: 'received-delivery',
+      deliveryCallbackUrl: 'delivery',
+      messageStatusCallbackUrl: 'message-status',
+      connectedCallbackUrl: 'connected',
+      disconnectedCallbackUrl: 'disconnected',
+      presenceChatCallbackUrl: 'chat-presence',
+    };
+    const setup: InstanceSetupContribution = {
+      id: 'webhooks.callbacks',
+      fields: Object.keys(SETUP_KINDS),
+      validate(body) {
+        for (const field of Object.keys(SETUP_KINDS)) if (typeof body[field] === 'string' && body[field]) svc.assertUrl(body[field], field);
+      },
+      async apply(accountId, instanceId, body) {
+        for (const [field, kind] of Object.entries(SETUP_KINDS)) if (typeof body[field] === 'string' && body[field]) await svc.setZapiEndpoint(accountId, instanceId, kind, body[field]);
+      },
+    };
     ctx.subscriptions.push(
       ctx.extensions.contribute('whatsapp-session.instanceInfo', info),
+      ctx.extensions.contribute('whatsapp-session.instanceSetup', setup),
       ctx.http.register(nativeRouter(svc, session)),
       ctx.http.register(zapiRouter(svc, session)),
       // Runs of events from the session's outbox are fanned out with one write.

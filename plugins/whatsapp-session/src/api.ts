@@ -23,6 +23,25 @@ export interface InstanceInfoContribution {
 }
 
 /**
+ * What a plugin contributes to whatsapp-session.instanceSetup: the integrator API's instance
+ * creation takes these body fields (webhooks takes the *CallbackUrl fields). `validate` throws a 400
+ * naming the field before anything is created; `apply` sets them on the new instance.
+ */
+export interface InstanceSetupContribution {
+  id: string;
+  fields: string[];
+  validate(body: Record<string, unknown>): void;
+  apply(accountId: string, instanceId: string, body: Record<string, unknown>): Promise<void>;
+}
+
+/** What a plugin contributes to whatsapp-session.subscriptions (billing): the integrator API's subscribe and cancel. */
+export interface SubscriptionContribution {
+  id: string;
+  subscribe(accountId: string, instanceId: string): Promise<void>;
+  cancel(accountId: string, instanceId: string): Promise<void>;
+}
+
+/**
  * What a plugin contributes to whatsapp-session.gates: asked before an instance connects (also for
  * a QR code or a pairing code) and before each send. Throwing an HttpError refuses it with that
  * error (billing refuses an expired instance with instance_expired).

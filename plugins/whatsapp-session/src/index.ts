@@ -1,9 +1,10 @@
 import { definePlugin, defineJob, TOKENS, z, type Clock } from '@plugchat/core';
-import type { InstanceGate, InstanceInfoContribution, SessionMessage, WhatsAppNetwork, WhatsAppSessionApi } from './api.js';
+import type { InstanceGate, InstanceInfoContribution, InstanceSetupContribution, SessionMessage, SubscriptionContribution, WhatsAppNetwork, WhatsAppSessionApi } from './api.js';
 import { migrations } from './migrations.js';
 import { instanceApiRouter } from './routes/instanceApi.js';
 import { groupApiRouter } from './routes/groupApi.js';
 import { contactApiRouter } from './routes/contactApi.js';
+import { integratorApiRouter } from './routes/integratorApi.js';
 import { mediaLinkRouter } from './routes/mediaLinks.js';
 import { clusterRouter } from './routes/cluster.js';
 import { MediaLinks } from './services/mediaLinks.js';
@@ -16,7 +17,7 @@ import { resolveMedia } from './media.js';
 import { phoneOf } from './services/whatsapp.js';
 import type { Message } from './services/messages.js';
 
-export type { InstanceGate, InstanceInfoContribution, WhatsAppNetwork, WhatsAppSessionApi, ReceivedMessageEvent, SessionMessage, OutgoingRequest, MessageStatus } from './api.js';
+export type { InstanceGate, InstanceInfoContribution, InstanceSetupContribution, SubscriptionContribution, WhatsAppNetwork, WhatsAppSessionApi, ReceivedMessageEvent, SessionMessage, OutgoingRequest, MessageStatus } from './api.js';
 
 export default definePlugin<WhatsAppSessionApi, Settings>({
   migrations,
@@ -53,6 +54,13 @@ export default definePlugin<WhatsAppSessionApi, Settings>({
       ctx.http.register(clusterRouter(ctx.cluster, ctx.db.knex)),
       ctx.http.register(groupApiRouter(svc)),
       ctx.http.register(contactApiRouter(svc)),
+      ctx.http.register(
+        integratorApiRouter(svc, {
+          setup: () => ctx.extensions.get<InstanceSetupContribution>('whatsapp-session.instanceSetup'),
+          subscriptions: () => ctx.extensions.get<SubscriptionContribution>('whatsapp-session.subscriptions'),
+          info: () => ctx.extensions.get<InstanceInfoContribution>('whatsapp-session.instanceInfo'),
+        }),
+      ),
       ctx.http.register(instanceApiRouter(svc, () => ctx.settings.get('whatsapp-session.maxMediaBytes'), () => ctx.extensions.get<InstanceInfoContribution>('whatsapp-session.instanceInfo'))),
       { dispose: () => svc.stopAll() },
     );

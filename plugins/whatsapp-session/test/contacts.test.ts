@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { get } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client } from '../../../core/test/support/app.js';
 import type { ReceivedMessageEvent } from '../src/api.js';
 import { harness, pairedInstance, waitFor, BIZ, type Harness } from './support.js';
 
@@ -81,5 +82,12 @@ describe('contacts, pictures, blocking and one chat through the Z-API routes', (
     expect(chat).toMatchObject({ phone: ELIS, name: 'Elis', unread: '1', isGroup: false, isMuted: '0', about: 'Hey there! I am using WhatsApp.', profileThumbnail: expect.stringMatching(/^https:\/\//), notes: null });
     const none = await api().get('/chats/5521979999999');
     expect([none.status, none.body.error.code]).toEqual([404, 'not_found']);
+  });
+
+  it('without webhooks or billing, the integrator API says which plugin a field or route needs', async () => {
+    const hooks = await new Client(h.app.url).req('POST', '/instances/integrator/on-demand', { name: 'Sem webhooks', receivedCallbackUrl: 'https://hooks.example.com/x' }, { 'client-token': h.key });
+    expect([hooks.status, hooks.body.error.code, hooks.body.error.details.issues[0].path]).toEqual([422, 'webhooks_disabled', 'body.receivedCallbackUrl']);
+    const sub = await api().post('/integrator/on-demand/subscription', {});
+    expect([sub.status, sub.body.error.code]).toEqual([409, 'billing_disabled']);
   });
 });
