@@ -1,3 +1,4 @@
+import { AppState } from './appState.js';
 import { generateKeyPair, type BinaryNode } from './baileys.js';
 import type { Conn } from './conn.js';
 import type { NetworkCore } from './core.js';
@@ -9,10 +10,14 @@ const PRIVACY = ['readreceipts', 'last', 'online', 'profile', 'status', 'groupad
 
 /** The IQs a logged-in device sends (§4, §6): pre-keys and bundles, usync, app state, media hosts, logout. */
 export class IqHandlers {
+  private readonly appState: AppState;
+
   constructor(
     private readonly net: NetworkCore,
     private readonly login: Login,
-  ) {}
+  ) {
+    this.appState = new AppState(net);
+  }
 
   onIq(conn: Conn, iq: BinaryNode) {
     const device = conn.device!;
@@ -46,10 +51,11 @@ export class IqHandlers {
           this.net.save();
           this.net.emit('synced', { jid: device.jid });
         }
-        // Echo every collection at its version, never with snapshots or external patches (§4.2 #7).
-        return this.net.result(conn, iq, [
-          node('sync', {}, children(first, 'collection').map((c) => node('collection', { name: c.attrs.name, version: c.attrs.version ?? '0' }))),
-        ]);
+        // Patches the account's devices wrote, never snapshots or external patches (§4.2 #7).
+        return void this.appState.onSync(conn, iq).catch((err) => {
+          this.net.log.warn({ err: (err as Error).message }, 'app-state sync failed');
+          this.net.iqError(conn, iq, '500', 'internal-server-error');
+        });
       case 'w:m':
         if (first?.tag === 'media_conn') {
           const host = this.net.media?.host || '127.0.0.1:1';

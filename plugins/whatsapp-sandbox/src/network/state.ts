@@ -28,12 +28,39 @@ export interface Account {
   about?: { text: string; t: number };
   /** Signal sessions of the simulated phone (device 0), for virtual phones. */
   signalSessions?: Record<string, unknown>;
+  /** App-state collections the account's devices wrote (push name, chat settings), by name. */
+  appState?: Record<string, AppStateCollection>;
+  /** What those patches said of each chat (JID). */
+  chats?: Record<string, ChatSettings>;
   /** Numbers this account blocked: what they send it is not delivered. */
   blocked?: string[];
   /** The profile picture, as the media server serves it. */
   picture?: { id: string; url: string; directPath: string };
   /** Group sender keys of the simulated phone (its own and those other members gave it). */
   senderKeys?: Record<string, unknown>;
+}
+
+export interface LtState {
+  version: number;
+  hash: Buffer;
+  indexValueMap: Record<string, { valueMac: Uint8Array }>;
+}
+
+/** One app-state collection of an account: its patches in order (patch n is version n) and where the hash stands. */
+export interface AppStateCollection {
+  patches: Buffer[];
+  lt: LtState;
+}
+
+/** What an account's devices said through app state that the sandbox shows: chats archived, pinned, muted, read. */
+export interface ChatSettings {
+  archived?: boolean;
+  pinned?: boolean;
+  /** When the mute ends (ms), -1 for always; absent when not muted. */
+  mutedUntil?: number;
+  read?: boolean;
+  cleared?: number;
+  deleted?: number;
 }
 
 /** What a virtual phone received or sent, as a test or a person in the sandbox UI sees it. */
