@@ -151,4 +151,22 @@ export const migrations: Migration[] = [
       });
     },
   },
+  {
+    name: '0009_chat_settings',
+    async up({ knex }) {
+      // What the instance (or its phone, through app state) set on a chat: archived, pinned, muted, marked unread.
+      await knex.schema.createTable('whatsapp_session_chats', (t) => {
+        t.string('instance_id', 40).notNullable();
+        t.string('account_id', 36).notNullable();
+        t.string('chat', 120).notNullable();
+        t.boolean('archived').notNullable().defaultTo(false);
+        t.boolean('pinned').notNullable().defaultTo(false);
+        // When the mute ends (ms since the epoch), -1 for always; null when not muted.
+        t.bigInteger('mute_until').nullable();
+        t.boolean('marked_unread').notNullable().defaultTo(false);
+        t.timestamp('updated_at', { useTz: true }).notNullable();
+        t.primary(['instance_id', 'chat']);
+      });
+    },
+  },
 ];

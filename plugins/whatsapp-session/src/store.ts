@@ -28,6 +28,17 @@ export interface InstanceRow {
   updated_at: Date | number | string;
 }
 
+export interface ChatRow {
+  instance_id: string;
+  account_id: string;
+  chat: string;
+  archived: boolean | number;
+  pinned: boolean | number;
+  mute_until: number | string | null;
+  marked_unread: boolean | number;
+  updated_at: Date | number | string;
+}
+
 export interface MessageRow {
   id: string;
   account_id: string;
@@ -78,4 +89,5 @@ export class Store {
   auth = () => this.knex('whatsapp_session_auth');
   messages = () => this.knex<MessageRow>('whatsapp_session_messages');
   optouts = () => this.knex('whatsapp_session_optouts');
+  chats = () => this.knex<ChatRow>('whatsapp_session_chats');
 }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReceivedMessageEvent } from '../src/api.js';
+import { STORAGE_MODES } from '../../../core/test/support/db.js';
 import { harness, pairedInstance, waitFor, BIZ, type Harness } from './support.js';
 
 const ANA = '5521960000001';
@@ -26,7 +27,7 @@ interface ZapiGroup {
   participants: { phone: string; isAdmin: boolean; isSuperAdmin: boolean }[];
 }
 
-describe('groups through the Z-API routes, with the members on their sandbox phones', () => {
+describe.each(STORAGE_MODES)('groups through the Z-API routes, with the members on their sandbox phones (%s)', (mode) => {
   let h: Harness;
   let inst: { id: string; token: string };
   let group = '';
@@ -34,7 +35,7 @@ describe('groups through the Z-API routes, with the members on their sandbox pho
   const received: ReceivedMessageEvent[] = [];
 
   beforeAll(async () => {
-    h = await harness();
+    h = await harness(mode);
     h.app.events.on('test', 'whatsapp-session.message.received', (e) => void received.push(e as ReceivedMessageEvent));
     for (const [phone, name] of [
       [ANA, 'Ana'],

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, createAccount, createWorkspace, setupOwner, startApp, type Workspace } from '../../../core/test/support/app.js';
+import { STORAGE_MODES } from '../../../core/test/support/db.js';
 
 /** The integrator API as a Z-API partner's backend calls it: the account's API key in Client-Token. */
-describe('the integrator API: instances created with their callbacks, listed in pages, subscribed and cancelled', () => {
+describe.each(STORAGE_MODES)('the integrator API: instances created with their callbacks, listed in pages, subscribed and cancelled (%s)', (mode) => {
   let ws: Workspace;
   let app: Awaited<ReturnType<typeof startApp>>;
   let owner: Client;
@@ -11,7 +12,7 @@ describe('the integrator API: instances created with their callbacks, listed in 
   const hook = 'https://hooks.example.com/zapi';
 
   beforeAll(async () => {
-    ws = await createWorkspace({ config: { packages: ['@plugchat/whatsapp-session', '@plugchat/webhooks', '@plugchat/billing'] } });
+    ws = await createWorkspace({ mode, config: { packages: ['@plugchat/whatsapp-session', '@plugchat/webhooks', '@plugchat/billing'] } });
     app = await startApp(ws);
     owner = await setupOwner(app.url);
     const key = (await owner.post('/api/api-keys', { name: 'parceiro' })).body.key as string;
@@ -73,7 +74,7 @@ describe('the integrator API: instances created with their callbacks, listed in 
     expect(all.find((i: { id: string }) => i.id === created.id)).toMatchObject({ token: created.token, receivedCallbackUrl: hook, phoneConnected: false, whatsappConnected: false, paymentStatus: 'trial', due: created.due });
     expect((await api.get('/instances?query=norte')).body.content.map((i: { id: string }) => i.id)).toEqual([created.id]);
     // Another account's key sees only its own instances.
-    const other = (await createAccount(owner, 'Outra Loja', 'dona@outra-loja.test')).client;
+    const other = (await createAccount(owner, 'Outra Loja', `dona-${mode}@outra-loja.test`)).client;
     const otherKey = (await other.post('/api/api-keys', { name: 'outra' })).body.key as string;
     const theirs = await fetch(`${app.url}/instances`, { headers: { 'client-token': otherKey, accept: 'application/json' } });
     expect((await theirs.json()).total).toBe(0);

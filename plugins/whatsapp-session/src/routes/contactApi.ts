@@ -1,4 +1,5 @@
 import { createRouter, notFound, z, type RouteContext } from '@plugchat/core';
+import { CHAT_ACTIONS } from '../services/chatSettings.js';
 import type { WhatsAppService } from '../services/whatsapp.js';
 import type { Instance } from '../services/instances.js';
 import { chat, params, phone } from './instanceApi.js';
@@ -36,6 +37,14 @@ export function contactApiRouter(svc: WhatsAppService) {
     .get('/:id/token/:token/profile-picture', { ...spec("A number's or group's profile picture (link null when it has none or hides it)"), query: z.object({ phone: chat }) }, async (c) => ({
       link: (await svc.contact(await instance(c as unknown as C), { op: 'picture', phone: c.query.phone })) as string | null,
     }))
+    .post(
+      '/:id/token/:token/modify-chat',
+      spec('Read, mark unread, archive, mute, pin, clear or delete a chat (the phone shows it too)', z.object({ phone: chat, action: z.enum(CHAT_ACTIONS) }).strict()),
+      async (c) => {
+        await svc.modifyChat(await instance(c), c.body.phone, c.body.action);
+        return { value: true };
+      },
+    )
     .get('/:id/token/:token/chats/:phone', { ...spec('One chat: unread count, last message time, picture, About'), params: params.extend({ phone: chat }) }, async (c) => {
       const row = await instance(c as unknown as C);
       const found = (await svc.chats(row)).find((ch) => ch.phone === c.params.phone);

@@ -44,7 +44,7 @@ export function groupApiRouter(svc: WhatsAppService) {
       const all = live
         .map((g) => {
           const s = stats.get(g.phone);
-          return { isGroup: true, name: g.name, phone: g.phone, unread: s?.unread ?? '0', lastMessageTime: s?.lastMessageTime ?? null, isMuted: '0', isMarkedSpam: 'false', archived: 'false', pinned: 'false', muteEndTime: null, messagesUnread: '0' };
+          return { isGroup: true, name: g.name, phone: g.phone, unread: s?.unread ?? '0', lastMessageTime: s?.lastMessageTime ?? null, isMuted: s?.isMuted ?? '0', isMarkedSpam: 'false', archived: s?.archived ?? 'false', pinned: s?.pinned ?? 'false', muteEndTime: s?.muteEndTime ?? null, messagesUnread: '0' };
         })
         .sort((a, b) => Number(b.lastMessageTime ?? 0) - Number(a.lastMessageTime ?? 0) || a.name.localeCompare(b.name));
       const { page, pageSize } = c.query;

@@ -152,6 +152,10 @@ export function instanceApiRouter(svc: WhatsAppService, maxBytes: () => number, 
         return { value: true };
       },
     )
+    .put('/:id/token/:token/profile-name', spec('Change the name people see for this WhatsApp number (its push name)', z.object({ value: z.string().trim().min(1).max(25) }).strict()), async (c) => {
+      await svc.profileName(await instance(c), c.body.value);
+      return { value: true };
+    })
     .put('/:id/token/:token/profile-description', spec("Change the profile's About text on WhatsApp", z.object({ value: z.string().max(139) }).strict()), async (c) => {
       await svc.setAbout(await instance(c), c.body.value);
       return { value: true };

@@ -1,11 +1,16 @@
 import type { Store } from '../store.js';
 import { isGroupJid, jidOf, phoneOf } from './jids.js';
+import type { ChatSettings } from './chatSettings.js';
 import { toMessage, type Message } from './messages.js';
 import type { Instance } from './instances.js';
 
 /** What the instance's stored messages say: a chat's messages, the chat list, the latest messages, one message. */
 export class History {
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly settings: ChatSettings,
+    private readonly now: () => number,
+  ) {}
 
   async chatMessages(instance: Instance, phone: string, limit = 50): Promise<Message[]> {
     return (await this.store.messages().where({ instance_id: instance.id, chat: jidOf(phone) }).orderBy('seq', 'desc').limit(limit)).map(toMessage);
@@ -32,20 +37,30 @@ export class History {
         return [n.chat, isGroupJid(n.chat) ? c.chatName : c.senderName];
       }),
     );
-    // Z-API's shape, numbers as strings included; muting, spam marks and pictures are not tracked (yet).
+    const flags = await this.settings.flags(instance);
+    // Z-API's shape, numbers and flags as strings included; spam marks and pictures are not kept here.
     return rows
-      .map((r) => ({
-        name: names.get(r.chat) ?? phoneOf(r.chat),
-        phone: phoneOf(r.chat),
-        unread: String(Number(r.unread ?? 0)),
-        lastMessageTime: String(Math.floor(Number(r.last) / 1000)),
-        isMuted: '0',
-        isMarkedSpam: 'false',
-        profileThumbnail: null,
-        isGroupAnnouncement: false,
-        isGroup: isGroupJid(r.chat),
-        messagesUnread: 0,
-      }))
+      .map((r) => {
+        const f = flags.get(r.chat);
+        const unread = Number(r.unread ?? 0);
+        const muted = f?.muteUntil !== null && f?.muteUntil !== undefined && (f.muteUntil === -1 || f.muteUntil > this.now());
+        return {
+          name: names.get(r.chat) ?? phoneOf(r.chat),
+          phone: phoneOf(r.chat),
+          // A chat marked unread shows one unread message, as WhatsApp shows it.
+          unread: String(unread || (f?.markedUnread ? 1 : 0)),
+          lastMessageTime: String(Math.floor(Number(r.last) / 1000)),
+          isMuted: muted ? '1' : '0',
+          muteEndTime: muted ? String(f!.muteUntil) : null,
+          archived: String(!!f?.archived),
+          pinned: String(!!f?.pinned),
+          isMarkedSpam: 'false',
+          profileThumbnail: null,
+          isGroupAnnouncement: false,
+          isGroup: isGroupJid(r.chat),
+          messagesUnread: 0,
+        };
+      })
       .sort((a, b) => Number(b.lastMessageTime) - Number(a.lastMessageTime));
   }
 

@@ -189,6 +189,7 @@ export class Instances {
     await this.store.knex.transaction(async (trx) => {
       await trx('whatsapp_session_auth').where({ instance_id: instance.id }).delete();
       await trx('whatsapp_session_messages').where({ instance_id: instance.id }).delete();
+      await trx('whatsapp_session_chats').where({ instance_id: instance.id }).delete();
       await trx('whatsapp_session_instance_events').where({ instance_id: instance.id }).delete();
       await trx('whatsapp_session_instances').where({ id: instance.id }).delete();
       await trx('whatsapp_session_leases').where({ instance_id: instance.id }).delete();

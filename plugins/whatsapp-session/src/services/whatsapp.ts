@@ -4,7 +4,7 @@ import type { InstanceGate, WhatsAppNetwork } from '../api.js';
 import type { InstanceState, Store } from '../store.js';
 import type { WAMessage } from '../baileys.js';
 import { databaseAuthState } from '../transport/authState.js';
-import { InstanceSession } from '../transport/session.js';
+import { InstanceSession, type SessionHooks } from '../transport/session.js';
 import type { Outbox } from '../outbox.js';
 import type { InstanceLeases, LeaseHolder } from './leases.js';
 import type { OutgoingRequest } from './content.js';
@@ -13,6 +13,7 @@ import { jidOf, phoneOf } from './jids.js';
 import { runGroupOp, type GroupOp } from './groups.js';
 import { runContactOp, type ContactOp } from './contacts.js';
 import { Calls } from './calls.js';
+import { ChatSettings, runChatModify, type ChatAction, type LastMessage } from './chatSettings.js';
 import { History } from './history.js';
 import { Instances, type Instance, type InstancePatch } from './instances.js';
 import { Receiving } from './receiving.js';
@@ -27,7 +28,7 @@ export type { SendJob } from './sending.js';
 export type { Instance } from './instances.js';
 
 /** What a process asks the owner of an instance to do (cluster mode). */
-type OwnerOp = 'connect' | 'disconnect' | 'pause' | 'qr' | 'read' | 'typing' | 'delete' | 'pairingCode' | 'exists' | 'existing' | 'profileName' | 'setAbout' | 'about' | 'group' | 'contact';
+type OwnerOp = 'connect' | 'disconnect' | 'pause' | 'qr' | 'read' | 'typing' | 'delete' | 'pairingCode' | 'exists' | 'existing' | 'profileName' | 'setAbout' | 'about' | 'group' | 'contact' | 'chat';
 type LiveChange = { type: string; instanceId: string; [k: string]: unknown };
 
 /** How long a group's name is trusted for its messages' chat name (renames show within this). */
@@ -53,6 +54,7 @@ export class WhatsAppService implements LeaseHolder {
   readonly ramp: SendRamp;
   private readonly receiving: Receiving;
   private readonly calls: Calls;
+  private readonly chatSettings: ChatSettings;
   private readonly stored: History;
 
   constructor(
@@ -65,7 +67,8 @@ export class WhatsAppService implements LeaseHolder {
     private readonly gates: () => InstanceGate[] = () => [],
   ) {
     this.instances = new Instances(store, ctx);
-    this.stored = new History(store);
+    this.chatSettings = new ChatSettings(store);
+    this.stored = new History(store, this.chatSettings, () => ctx.container.resolve<Clock>(TOKENS.Clock).now().getTime());
     const optOuts = new OptOuts(store, ctx);
     this.ramp = new SendRamp(store, ctx, ctx.container.resolve<Clock>(TOKENS.Clock));
     this.sending = new Sending(store, ctx, outbox, {
@@ -262,6 +265,8 @@ export class WhatsAppService implements LeaseHolder {
         return runGroupOp(this.openSocket(instance), args[0] as GroupOp);
       case 'contact':
         return runContactOp(this.openSocket(instance), args[0] as ContactOp);
+      case 'chat':
+        return runChatModify(this.openSocket(instance), args[0] as string, args[1] as ChatAction, args[2] as LastMessage[]);
     }
   }
 
@@ -354,6 +359,7 @@ export class WhatsAppService implements LeaseHolder {
           const sent = await this.messageByWaId(instance, key.id);
           return sent ? pollMessage(sent) : undefined;
         },
+        onChatsUpdate: (updates) => void this.onChatsUpdate(instance, updates).catch((err) => this.log.error({ err, instance: instance.id }, 'chat update failed')),
         onCall: (call) => void this.calls.onCall(instance, call).catch((err) => this.log.error({ err, instance: instance.id }, 'call handling failed')),
         onPresence: (jid, status, lastSeen) =>
           void this.ctx.events.emit('whatsapp-session.presence', { instanceId: instance.id, accountId: instance.accountId, phone: phoneOf(jid), status: status.toUpperCase(), lastSeen }),
@@ -537,6 +543,19 @@ export class WhatsAppService implements LeaseHolder {
     return ((await this.onOwner(instance, 'about', [], false)) as string | null) ?? null;
   }
 
+  /** Chat settings set elsewhere (the phone, another device) reach us through app state. */
+  private async onChatsUpdate(instance: Instance, updates: Parameters<SessionHooks['onChatsUpdate']>[0]): Promise<void> {
+    for (const u of updates) {
+      if (!u.id.endsWith('@s.whatsapp.net') && !u.id.endsWith('@g.us')) continue;
+      await this.chatSettings.set(instance, u.id, {
+        archived: u.archived,
+        pinned: u.pinned,
+        muteUntil: u.muteEndTime === undefined ? undefined : u.muteEndTime,
+        markedUnread: u.unreadCount === -1 ? true : u.unreadCount === 0 ? false : undefined,
+      });
+    }
+  }
+
   private readonly groupNames = new Map<string, { name: string | undefined; at: number }>();
 
   /** A group's name for its received messages, asked of WhatsApp at most every few minutes per group. */
@@ -549,6 +568,21 @@ export class WhatsAppService implements LeaseHolder {
     if (this.groupNames.size > 10_000) this.groupNames.clear();
     this.groupNames.set(key, { name, at: Date.now() });
     return name;
+  }
+
+  /**
+   * Z-API's modify-chat: the app-state patch on WhatsApp (so the phone shows it too), then here:
+   * read also sends the read receipts and clears the unread count, clear and delete drop the
+   * chat's stored messages (not those still queued).
+   */
+  async modifyChat(instance: Instance, phone: string, action: ChatAction): Promise<void> {
+    const jid = jidOf(phone);
+    await this.onOwner(instance, 'chat', [jid, action, await this.chatSettings.lastMessages(instance, jid)], false);
+    if (action === 'read') {
+      const unread = await this.store.messages().where({ instance_id: instance.id, chat: jid, direction: 'in', status: 'RECEIVED' }).orderBy('seq', 'desc').limit(500).pluck('wa_id');
+      if (unread.length) await this.onOwner(instance, 'read', [phone, unread], false);
+    }
+    await this.chatSettings.applyLocally(instance, jid, action);
   }
 
   /** A contact operation (block, unblock, picture, About) on the instance's WhatsApp. */

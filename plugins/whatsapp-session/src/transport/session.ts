@@ -13,6 +13,8 @@ export interface SessionHooks {
   onMessages(messages: WAMessage[], type: 'notify' | 'append'): void;
   onStatus(updates: { id: string; remoteJid: string; fromMe: boolean; status: number }[]): void;
   onPresence(jid: string, status: string, lastSeen: number | null): void;
+  /** Chat settings WhatsApp synced (archived, pinned, muted until, marked unread -1 / read 0). */
+  onChatsUpdate(updates: { id: string; archived?: boolean; pinned?: boolean; muteEndTime?: number | null; unreadCount?: number }[]): void;
   /** A call ringing, answered elsewhere, rejected or ended. */
   onCall(call: { id: string; from: string; isVideo: boolean; isGroup: boolean; status: string; at: number }): void;
   /** A vote on one of our polls, decrypted by Baileys with the secret getMessage handed it. */
@@ -140,6 +142,21 @@ export class InstanceSession {
             });
           }
         }
+      }),
+    );
+    sock.ev.on(
+      'chats.update',
+      guard('chats', (list) => {
+        const updates = list
+          .filter((u) => u.id && ('archived' in u || 'pinned' in u || 'muteEndTime' in u || typeof u.unreadCount === 'number'))
+          .map((u) => ({
+            id: u.id!,
+            archived: typeof u.archived === 'boolean' ? u.archived : undefined,
+            pinned: 'pinned' in u ? !!u.pinned : undefined,
+            muteEndTime: 'muteEndTime' in u ? (u.muteEndTime ? Number(u.muteEndTime) : null) : undefined,
+            unreadCount: typeof u.unreadCount === 'number' ? u.unreadCount : undefined,
+          }));
+        if (updates.length) hooks.onChatsUpdate(updates);
       }),
     );
     sock.ev.on(
