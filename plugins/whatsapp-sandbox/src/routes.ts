@@ -19,6 +19,7 @@ const messageOut = z.object({
   status: z.string().optional(),
   read: z.boolean().optional(),
   author: z.string().optional().describe('in a group: who wrote it'),
+  mentions: z.array(z.string()).optional().describe('the JIDs a text mentions'),
 });
 const groupOut = z.object({
   id: z.string().describe('as Z-API writes it: …-group'),
@@ -45,7 +46,7 @@ const sendBody = z
     message: 'give exactly one of text, image, document, audio, location, contact, reaction',
   });
 
-const summary = (m: PhoneMessage) => ({ id: m.id, chat: m.chat, direction: m.direction, at: m.at, kind: m.kind, text: m.text, caption: m.caption, fileName: m.fileName, mimetype: m.mimetype, options: m.options, status: m.status, read: m.read, author: m.author });
+const summary = (m: PhoneMessage) => ({ id: m.id, chat: m.chat, direction: m.direction, at: m.at, kind: m.kind, text: m.text, caption: m.caption, fileName: m.fileName, mimetype: m.mimetype, options: m.options, status: m.status, read: m.read, author: m.author, mentions: m.mentions });
 /** Z-API writes groups as `…-group`; the network speaks JIDs. */
 const toJid = (to: string) => (to.endsWith('-group') ? `${to.slice(0, -'-group'.length)}@g.us` : to);
 const phoneJson = (p: VirtualPhone) => ({ phone: p.phone, name: p.name ?? null, online: p.online, messages: p.messages().map(summary), calls: [...p.calls()] });

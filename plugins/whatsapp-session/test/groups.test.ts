@@ -14,6 +14,7 @@ interface PhoneMsg {
   chat: string;
   text?: string;
   author?: string;
+  mentions?: string[];
 }
 interface ZapiGroup {
   phone: string;
@@ -81,6 +82,9 @@ describe.each(STORAGE_MODES)('groups through the Z-API routes, with the members 
     const sent = await api().post('/send-text', { phone: group, message: 'Promoção de hoje: frete grátis' });
     expect(sent.status).toBe(200);
     for (const phone of [ANA, BRUNO]) expect(await onPhone(phone, sent.body.messageId)).toMatchObject({ chat: `${group.replace('-group', '')}@g.us`, text: 'Promoção de hoje: frete grátis' });
+    // A mention names the member, and their phone sees it as one.
+    const mention = await api().post('/send-text', { phone: group, message: `@${ANA} o seu pedido chegou`, mentioned: [ANA] });
+    expect(await onPhone(BRUNO, mention.body.messageId)).toMatchObject({ text: `@${ANA} o seu pedido chegou`, mentions: [`${ANA}@s.whatsapp.net`] });
     // Members' receipts move it on: delivered once a member's phone has it.
     await waitFor(async () => ((await api().get(`/chat-messages/${group}`)).body as { messageId: string; status: string }[]).find((m) => m.messageId === sent.body.messageId)?.status === 'RECEIVED', 20_000, 'RECEIVED');
 

@@ -40,10 +40,13 @@ export interface PhoneHost {
 
 const PAD = Baileys.writeRandomPadMax16;
 
-function summarize(msg: ReturnType<typeof proto.Message.decode>): Pick<PhoneMessage, 'kind' | 'text' | 'caption' | 'fileName' | 'mimetype' | 'options'> {
+function summarize(msg: ReturnType<typeof proto.Message.decode>): Pick<PhoneMessage, 'kind' | 'text' | 'caption' | 'fileName' | 'mimetype' | 'options' | 'mentions'> {
   const m = Baileys.normalizeMessageContent(msg) ?? msg;
   if (m.conversation) return { kind: 'text', text: m.conversation };
-  if (m.extendedTextMessage) return { kind: 'text', text: m.extendedTextMessage.text ?? undefined };
+  if (m.extendedTextMessage) {
+    const mentions = m.extendedTextMessage.contextInfo?.mentionedJid ?? [];
+    return { kind: 'text', text: m.extendedTextMessage.text ?? undefined, ...(mentions.length ? { mentions } : {}) };
+  }
   if (m.imageMessage) return { kind: 'image', caption: m.imageMessage.caption ?? undefined, mimetype: m.imageMessage.mimetype ?? undefined };
   if (m.videoMessage) return { kind: m.videoMessage.gifPlayback ? 'gif' : 'video', caption: m.videoMessage.caption ?? undefined, mimetype: m.videoMessage.mimetype ?? undefined };
   if (m.ptvMessage) return { kind: 'ptv', mimetype: m.ptvMessage.mimetype ?? undefined };

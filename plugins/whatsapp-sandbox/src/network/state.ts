@@ -79,6 +79,8 @@ export interface PhoneMessage {
   mimetype?: string;
   /** A poll's options. */
   options?: string[];
+  /** The JIDs a text mentions. */
+  mentions?: string[];
   /** The decrypted proto.Message bytes. */
   raw: Buffer;
   /** For sent messages: the furthest receipt seen (sent, delivered, read, played). */

@@ -160,10 +160,17 @@ export function instanceApiRouter(svc: WhatsAppService, maxBytes: () => number, 
       await svc.setAbout(await instance(c), c.body.value);
       return { value: true };
     })
-    .post('/:id/token/:token/send-text', spec('Send a text', z.object({ ...common, message: z.string().min(1).max(65_536), editMessageId: z.string().optional() }).strict()), async (c) => {
-      const b = c.body;
-      return send(c, await instance(c), b.phone, { kind: 'text', text: b.message, editMessageId: b.editMessageId, ...pacing(b) });
-    })
+    .post(
+      '/:id/token/:token/send-text',
+      spec(
+        'Send a text',
+        z.object({ ...common, message: z.string().min(1).max(65_536), editMessageId: z.string().optional(), mentioned: z.array(phone).max(1024).optional().describe('numbers the text mentions as @number') }).strict(),
+      ),
+      async (c) => {
+        const b = c.body;
+        return send(c, await instance(c), b.phone, { kind: 'text', text: b.message, editMessageId: b.editMessageId, mentions: b.mentioned, ...pacing(b) });
+      },
+    )
     .post('/:id/token/:token/send-image', spec('Send an image (URL or data URI)', z.object({ ...common, image: media, caption: z.string().max(1024).optional() }).strict()), async (c) => {
       const b = c.body;
       return send(c, await instance(c), b.phone, { kind: 'image', caption: b.caption, ...pacing(b) }, { value: b.image, field: 'image', kind: 'image' });

@@ -1,3 +1,4 @@
+import { jidOf } from './jids.js';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Baileys, type AnyMessageContent, type WAMessage } from '../baileys.js';
@@ -22,6 +23,8 @@ export interface OutgoingRequest {
   poll?: { name: string; options: string[]; selectableCount: number; secret: string };
   replyTo?: { messageId: string; fromMe: boolean; text?: string };
   editMessageId?: string;
+  /** Numbers mentioned in a text (the text names them as @number); in a group, WhatsApp notifies them. */
+  mentions?: string[];
   delayMessageMs?: number;
   delayTypingMs?: number;
 }
@@ -41,7 +44,7 @@ export function buildContent(req: OutgoingRequest, jid: string, mediaPath: strin
     case 'text':
       content = req.editMessageId
         ? { text: req.text!, edit: { remoteJid: jid, id: req.editMessageId, fromMe: true } }
-        : { text: req.text! };
+        : { text: req.text!, ...(req.mentions?.length ? { mentions: req.mentions.map(jidOf) } : {}) };
       break;
     case 'image':
       content = { image: media(), caption: req.caption, mimetype: req.mimetype };
