@@ -20,6 +20,7 @@ const messageOut = z.object({
   read: z.boolean().optional(),
   author: z.string().optional().describe('in a group: who wrote it'),
   mentions: z.array(z.string()).optional().describe('the JIDs a text mentions'),
+  selected: z.array(z.string()).optional().describe("a vote in one of the phone's polls: the options chosen"),
 });
 const groupOut = z.object({
   id: z.string().describe('as Z-API writes it: …-group'),
@@ -40,13 +41,14 @@ const sendBody = z
     location: z.object({ latitude: z.number().min(-90).max(90), longitude: z.number().min(-180).max(180), name: z.string().max(256).optional() }).strict().optional(),
     contact: z.object({ displayName: z.string().min(1), vcard: z.string().min(10) }).strict().optional(),
     reaction: z.object({ messageId: z.string().min(1), emoji: z.string().max(16) }).strict().optional(),
+    poll: z.object({ name: z.string().min(1).max(255), options: z.array(z.string().min(1).max(100)).min(2).max(12), selectableCount: z.number().int().min(0).max(12).default(0) }).strict().optional(),
   })
   .strict()
-  .refine((b) => ['text', 'image', 'document', 'audio', 'location', 'contact', 'reaction'].filter((k) => k in b).length === 1, {
-    message: 'give exactly one of text, image, document, audio, location, contact, reaction',
+  .refine((b) => ['text', 'image', 'document', 'audio', 'location', 'contact', 'reaction', 'poll'].filter((k) => k in b).length === 1, {
+    message: 'give exactly one of text, image, document, audio, location, contact, reaction, poll',
   });
 
-const summary = (m: PhoneMessage) => ({ id: m.id, chat: m.chat, direction: m.direction, at: m.at, kind: m.kind, text: m.text, caption: m.caption, fileName: m.fileName, mimetype: m.mimetype, options: m.options, status: m.status, read: m.read, author: m.author, mentions: m.mentions });
+const summary = (m: PhoneMessage) => ({ id: m.id, chat: m.chat, direction: m.direction, at: m.at, kind: m.kind, text: m.text, caption: m.caption, fileName: m.fileName, mimetype: m.mimetype, options: m.options, status: m.status, read: m.read, author: m.author, mentions: m.mentions, selected: m.selected });
 /** Z-API writes groups as `…-group`; the network speaks JIDs. */
 const toJid = (to: string) => (to.endsWith('-group') ? `${to.slice(0, -'-group'.length)}@g.us` : to);
 const phoneJson = (p: VirtualPhone) => ({ phone: p.phone, name: p.name ?? null, online: p.online, messages: p.messages().map(summary), calls: [...p.calls()] });
@@ -131,7 +133,9 @@ export function sandboxRouter(network: () => SandboxNetwork) {
                   ? { location: { degreesLatitude: b.location.latitude, degreesLongitude: b.location.longitude, name: b.location.name } }
                   : b.contact
                     ? { contacts: { displayName: b.contact.displayName, contacts: [{ vcard: b.contact.vcard }] } }
-                    : { react: { text: b.reaction!.emoji, key: { id: b.reaction!.messageId, remoteJid: b.to.includes('@') ? b.to : toJid(b.to).includes('@') ? toJid(b.to) : `${b.to}@s.whatsapp.net`, fromMe: false } } };
+                    : b.poll
+                      ? { poll: { name: b.poll.name, values: b.poll.options, selectableCount: b.poll.selectableCount } }
+                      : { react: { text: b.reaction!.emoji, key: { id: b.reaction!.messageId, remoteJid: b.to.includes('@') ? b.to : toJid(b.to).includes('@') ? toJid(b.to) : `${b.to}@s.whatsapp.net`, fromMe: false } } };
         try {
           return summary(await p.send(toJid(b.to), content as never));
         } catch (err) {

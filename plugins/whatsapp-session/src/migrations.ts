@@ -169,4 +169,13 @@ export const migrations: Migration[] = [
       });
     },
   },
+  {
+    name: '0010_message_raw',
+    async up({ knex }) {
+      // The message as WhatsApp carried it (proto.Message, base64): what forwarding one and voting in a received poll need.
+      await knex.schema.alterTable('whatsapp_session_messages', (t) => {
+        t.text('raw').nullable();
+      });
+    },
+  },
 ];

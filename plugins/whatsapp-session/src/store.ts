@@ -40,6 +40,8 @@ export interface ChatRow {
 }
 
 export interface MessageRow {
+  /** proto.Message as WhatsApp carried it, base64 (received messages, and ours once sent). */
+  raw?: string | null;
   id: string;
   account_id: string;
   instance_id: string;

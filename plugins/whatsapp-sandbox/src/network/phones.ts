@@ -156,7 +156,7 @@ export class VirtualPhone {
         if (this.state.online) this.receipt(from, id);
         return;
       }
-      this.record({ id, chat, direction: 'in', at: now(), raw, ...summarize(message) }, from);
+      this.record({ id, chat, direction: 'in', at: now(), raw, ...summarize(message), ...this.voteIn(message, from) }, from);
     });
   }
 
@@ -186,6 +186,18 @@ export class VirtualPhone {
       if (this.state.messages.some((m) => m.id === id && m.chat === group && m.direction === 'in')) return;
       this.record({ id, chat: group, author, direction: 'in', at: now(), raw, ...summarize(message) }, from);
     });
+  }
+
+  /** A vote in one of this phone's polls, decrypted: the names of the options chosen. */
+  private voteIn(message: ReturnType<typeof proto.Message.decode>, from: string): { selected?: string[] } {
+    const update = message.pollUpdateMessage;
+    const pollId = update?.pollCreationMessageKey?.id;
+    const poll = pollId ? this.state.messages.find((m) => m.id === pollId && m.direction === 'out' && m.kind === 'poll') : undefined;
+    const secret = poll && proto.Message.decode(poll.raw).messageContextInfo?.messageSecret;
+    if (!update?.vote || !poll || !secret) return {};
+    const vote = Baileys.decryptPollVote(update.vote, { pollCreatorJid: userJid(this.phone), pollMsgId: pollId!, pollEncKey: secret, voterJid: userJid(parseJid(from)!.user) });
+    const chosen = (vote.selectedOptions ?? []).map((h) => Buffer.from(h).toString('hex'));
+    return { selected: (poll.options ?? []).filter((o) => chosen.includes(Baileys.sha256(Buffer.from(o)).toString('hex'))) };
   }
 
   /** Keeps a received message, acknowledges it (now or when the phone comes online) and tells the network. */
@@ -253,7 +265,7 @@ export class VirtualPhone {
   send(to: string, content: AnyContent): Promise<PhoneMessage> {
     return this.serial(async () => {
       const message = await Baileys.generateWAMessageContent(content, { upload: (stream: Readable, o: { mediaType: string }) => this.upload(stream, o.mediaType) } as never);
-      return this.deliver(to, message);
+      return this.deliver(to, message, message.pollCreationMessage || message.pollCreationMessageV2 || message.pollCreationMessageV3 ? 'poll' : 'text');
     });
   }
 

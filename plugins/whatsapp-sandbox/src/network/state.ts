@@ -81,6 +81,8 @@ export interface PhoneMessage {
   options?: string[];
   /** The JIDs a text mentions. */
   mentions?: string[];
+  /** A vote in one of this phone's polls: the options chosen, decrypted with the poll's secret. */
+  selected?: string[];
   /** The decrypted proto.Message bytes. */
   raw: Buffer;
   /** For sent messages: the furthest receipt seen (sent, delivered, read, played). */

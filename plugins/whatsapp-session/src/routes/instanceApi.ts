@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import QRCode from 'qrcode';
-import { createRouter, notFound, z, type RouteContext } from '@plugchat/core';
+import { badRequest, createRouter, notFound, unprocessable, z, type RouteContext } from '@plugchat/core';
 import { resolveMedia } from '../media.js';
 import type { OutgoingRequest } from '../services/content.js';
-import { phoneOf, type WhatsAppService } from '../services/whatsapp.js';
+import { jidOf, phoneOf, type WhatsAppService } from '../services/whatsapp.js';
+import { receivedPoll } from '../services/polls.js';
 import { toDate } from '../store.js';
 import type { InstanceInfoContribution } from '../api.js';
 import type { Instance } from '../services/instances.js';
@@ -234,6 +235,38 @@ export function instanceApiRouter(svc: WhatsAppService, maxBytes: () => number, 
         const b = c.body;
         const poll = { name: b.message, options: b.poll.map((o) => o.name), selectableCount: b.pollMaxOptions ?? 0, secret: randomBytes(32).toString('base64') };
         return send(c, await instance(c), b.phone, { kind: 'poll', poll, ...pacing(b) });
+      },
+    )
+    .post(
+      '/:id/token/:token/send-poll-vote',
+      spec(
+        'Vote in a poll a contact sent (no options takes the vote back)',
+        z.object({ phone: chat, pollMessageId: z.string().min(1).max(100), pollVote: z.array(z.object({ optionName: z.string().min(1).max(100) }).strict()).max(12), delayMessage: seconds.optional() }).strict(),
+      ),
+      async (c) => {
+        const b = c.body;
+        const row = await instance(c);
+        const poll = await svc.messageByWaId(row, b.pollMessageId);
+        const received = poll?.direction === 'in' && poll.chat === jidOf(b.phone) && poll.raw ? receivedPoll(poll.raw) : undefined;
+        if (!received) throw notFound('Poll');
+        const unknown = b.pollVote.findIndex((o) => !received.options.includes(o.optionName));
+        if (unknown >= 0) throw badRequest(`"${b.pollVote[unknown]!.optionName}" is not an option of this poll.`, [{ path: `body.pollVote.${unknown}.optionName`, message: 'not an option of this poll' }]);
+        return send(c, row, b.phone, { kind: 'pollVote', pollVote: { pollMessageId: b.pollMessageId, options: b.pollVote.map((o) => o.optionName) }, ...pacing(b) });
+      },
+    )
+    .post(
+      '/:id/token/:token/forward-message',
+      spec(
+        'Forward a message of one of the instance’s chats (media included, no new upload)',
+        z.object({ phone: chat, messageId: z.string().min(1).max(100), messagePhone: chat.describe('the chat the message is in'), delayMessage: seconds.optional() }).strict(),
+      ),
+      async (c) => {
+        const b = c.body;
+        const row = await instance(c);
+        const source = await svc.messageByWaId(row, b.messageId);
+        if (!source || source.chat !== jidOf(b.messagePhone)) throw notFound('Message');
+        if (!source.raw) throw unprocessable('This message cannot be forwarded: it was stored without WhatsApp’s copy of it (before this version, or not sent yet).', 'not_forwardable');
+        return send(c, row, b.phone, { kind: 'forward', forward: { messageId: b.messageId, phone: b.messagePhone }, ...pacing(b) });
       },
     )
     .post(

@@ -1,11 +1,11 @@
-import { jidOf } from './jids.js';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Baileys, type AnyMessageContent, type WAMessage } from '../baileys.js';
+import { jidOf } from './jids.js';
 
 /** An outgoing message as validated by the API and kept in the queue. */
 export interface OutgoingRequest {
-  kind: 'text' | 'image' | 'document' | 'audio' | 'video' | 'location' | 'contact' | 'contacts' | 'reaction' | 'poll';
+  kind: 'text' | 'image' | 'document' | 'audio' | 'video' | 'location' | 'contact' | 'contacts' | 'reaction' | 'poll' | 'forward' | 'pollVote';
   text?: string;
   caption?: string;
   fileName?: string;
@@ -23,6 +23,10 @@ export interface OutgoingRequest {
   poll?: { name: string; options: string[]; selectableCount: number; secret: string };
   replyTo?: { messageId: string; fromMe: boolean; text?: string };
   editMessageId?: string;
+  /** A message of a chat of this instance, sent again as forwarded (it keeps its media, no upload). */
+  forward?: { messageId: string; phone: string };
+  /** Our vote in a poll a contact sent (the options by name; none takes the vote back). */
+  pollVote?: { pollMessageId: string; options: string[] };
   /** Numbers mentioned in a text (the text names them as @number); in a group, WhatsApp notifies them. */
   mentions?: string[];
   delayMessageMs?: number;
@@ -37,7 +41,17 @@ function vcard(name: string, phones: string[], note?: string): string {
   return `BEGIN:VCARD\nVERSION:3.0\nFN:${line(name)}\n${note ? `NOTE:${line(note)}\n` : ''}${tels.join('')}END:VCARD`;
 }
 
-export function buildContent(req: OutgoingRequest, jid: string, mediaPath: string | null): { content: AnyMessageContent; quoted?: WAMessage } {
+/**
+ * What a queued request sends: Baileys content (with the message it quotes), or a message built
+ * here and relayed as it is (a poll vote). `source` is the stored message a forward or a vote is
+ * about, with WhatsApp's own bytes of it.
+ */
+export function buildContent(
+  req: OutgoingRequest,
+  jid: string,
+  mediaPath: string | null,
+  source?: { key: { remoteJid: string; id: string; fromMe: boolean }; message: import('@whiskeysockets/baileys').proto.IMessage },
+): { content: AnyMessageContent; quoted?: WAMessage } {
   const media = () => readFileSync(mediaPath!);
   let content: AnyMessageContent;
   switch (req.kind) {
@@ -79,6 +93,11 @@ export function buildContent(req: OutgoingRequest, jid: string, mediaPath: strin
       content = { poll: { name: p.name, values: p.options, selectableCount: p.selectableCount, messageSecret: Buffer.from(p.secret, 'base64') } };
       break;
     }
+    case 'forward':
+      content = { forward: source! as WAMessage };
+      break;
+    case 'pollVote':
+      throw new Error('a poll vote is relayed as built, not composed');
   }
   const quoted = req.replyTo
     ? ({ key: { remoteJid: jid, id: req.replyTo.messageId, fromMe: req.replyTo.fromMe }, message: { conversation: req.replyTo.text ?? '' } } as WAMessage)

@@ -1,3 +1,5 @@
+import type { proto } from '@whiskeysockets/baileys';
+import { Baileys } from '../baileys.js';
 import { toDate, type MessageRow, type MessageStatus } from '../store.js';
 
 /** A stored message, sent or received, as the services and routes see it. */
@@ -23,6 +25,8 @@ export interface Message {
   attempts: number;
   createdAt: Date;
   sentAt: Date | null;
+  /** WhatsApp's bytes of it (proto.Message, base64), for forwarding it or voting in it. */
+  raw: string | null;
 }
 
 const bool = (v: unknown) => v === true || v === 1 || v === '1';
@@ -46,5 +50,9 @@ export function toMessage(r: MessageRow): Message {
     attempts: r.attempts,
     createdAt: toDate(r.created_at)!,
     sentAt: toDate(r.sent_at),
+    raw: r.raw ?? null,
   };
 }
+
+/** A message as WhatsApp carried it, kept to forward it or vote in it later. */
+export const rawOf = (message: proto.IMessage) => Buffer.from(Baileys.proto.Message.encode(message).finish()).toString('base64');

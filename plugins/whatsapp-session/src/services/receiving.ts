@@ -10,7 +10,7 @@ import type { Outbox } from '../outbox.js';
 import { nextSeq, type MessageStatus, type Store } from '../store.js';
 import type { SessionHooks } from '../transport/session.js';
 import { summarizeInbound, votedOptions, type InboundSummary } from './content.js';
-import { toMessage, type Message } from './messages.js';
+import { rawOf, toMessage, type Message } from './messages.js';
 import { pollOptions } from './polls.js';
 import { isGroupJid, jidOf, phoneOf } from './jids.js';
 import type { Settings } from './settings.js';
@@ -60,7 +60,7 @@ export class Receiving {
       });
       const at = Number(msg.messageTimestamp ?? Math.floor(Date.now() / 1000)) * 1000;
       const chatName = participant ? await this.deps.groupName(instance.id, jid) : undefined;
-      await this.storeInbound(instance, { waId, phone, fromMe, summary, waiting, existing, mediaPath, pushName: msg.pushName ?? undefined, at, upsertType: type, participant, chatName });
+      await this.storeInbound(instance, { waId, phone, fromMe, summary, waiting, existing, mediaPath, pushName: msg.pushName ?? undefined, at, upsertType: type, participant, chatName, raw: msg.message ? rawOf(msg.message) : null });
     }
   }
 
@@ -93,6 +93,7 @@ export class Receiving {
       upsertType: 'notify' | 'append';
       participant?: string;
       chatName?: string;
+      raw?: string | null;
     },
   ) {
     const { waId, phone, fromMe, summary, waiting, existing, mediaPath } = m;
@@ -115,6 +116,7 @@ export class Receiving {
       attempts: 0,
       updated_at: now,
       sent_at: null,
+      raw: m.raw ?? null,
     };
     const text = 'text' in summary ? summary.text : undefined;
     const rowId = existing?.id ?? randomUUID().replace(/-/g, '').toUpperCase();

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { GroupCommit, insertAll, notFound, stableUuid, tooManyRequests, unprocessable, type JobHandle, type PluginContext } from '@plugchat/core';
+import type { proto } from '@whiskeysockets/baileys';
 import { Baileys } from '../baileys.js';
 import { PREVIOUS, nextSeq, toDate, type MessageRow, type MessageStatus, type Store } from '../store.js';
 import type { InstanceSession } from '../transport/session.js';
@@ -9,11 +10,12 @@ import type { Outbox } from '../outbox.js';
 import { buildContent, type OutgoingRequest } from './content.js';
 import type { Instance } from './instances.js';
 import { jidOf, phoneOf } from './jids.js';
-import { toMessage, type Message } from './messages.js';
+import { rawOf, toMessage, type Message } from './messages.js';
 import type { InstanceLeases } from './leases.js';
 import type { Settings } from './settings.js';
 import type { OptOuts } from './optOuts.js';
 import type { SendRamp } from './sendRamp.js';
+import { pollVoteMessage, receivedPoll } from './polls.js';
 
 export type SendJob = { instanceId: string; messageId: string };
 
@@ -228,23 +230,47 @@ export class Sending {
       const max = instance.delayMaxMs ?? this.ctx.settings.get('whatsapp-session.defaultDelayMaxMs');
       const delay = req.delayMessageMs ?? Math.round(min + Math.random() * Math.max(0, max - min));
       if (delay > 0) await sleep(delay);
+      let raw: string | null = null;
       try {
         if (req.delayTypingMs) {
           await session.sock.sendPresenceUpdate('composing', msg.chat);
           await sleep(req.delayTypingMs);
           await session.sock.sendPresenceUpdate('paused', msg.chat);
         }
-        const { content, quoted } = buildContent(req, msg.chat, msg.mediaPath);
+        const source = await this.sourceOf(instance.id, req);
         if (!session.open) return;
-        await session.sock.sendMessage(msg.chat, content, { messageId: msg.waId, quoted });
+        let sentMessage: proto.IMessage | null | undefined;
+        if (req.kind === 'pollVote') {
+          sentMessage = pollVoteMessage(pollOfSource(source), jidNormalized(session.sock.user!.id), req.pollVote!.options, Date.now());
+          await session.sock.relayMessage(msg.chat, sentMessage, { messageId: msg.waId });
+        } else {
+          const { content, quoted } = buildContent(req, msg.chat, msg.mediaPath, source);
+          sentMessage = (await session.sock.sendMessage(msg.chat, content, { messageId: msg.waId, quoted }))?.message;
+        }
+        raw = sentMessage ? rawOf(sentMessage) : null;
       } catch (err) {
         const message = (err as Error).message;
         if (!session.open) return; // disconnected mid-send: it stays queued and goes out after the reconnect
         await this.markStatus(instance, msg, 'FAILED', message);
         continue;
       }
-      await this.markStatus(instance, msg, 'SENT');
+      await this.markStatus(instance, msg, 'SENT', undefined, { raw });
     }
+  }
+
+  /** The stored message a forward or a poll vote is about, with WhatsApp's bytes of it. */
+  private async sourceOf(instanceId: string, req: OutgoingRequest): Promise<MessageSource | undefined> {
+    const ref = req.kind === 'forward' ? { id: req.forward!.messageId, chat: jidOf(req.forward!.phone) } : req.kind === 'pollVote' ? { id: req.pollVote!.pollMessageId } : undefined;
+    if (!ref) return undefined;
+    const row = await this.store.messages().where({ instance_id: instanceId, wa_id: ref.id, ...(ref.chat ? { chat: ref.chat } : {}) }).whereNotNull('raw').first();
+    if (!row?.raw) throw new Error(`message ${ref.id} is no longer stored`);
+    const m = toMessage(row);
+    const participant = (m.content as { participantPhone?: string }).participantPhone;
+    return {
+      key: { remoteJid: m.chat, id: m.waId, fromMe: m.direction === 'out', ...(participant ? { participant: jidOf(participant) } : {}) },
+      message: Baileys.proto.Message.decode(Buffer.from(row.raw, 'base64')),
+      raw: row.raw,
+    };
   }
 
   /** The send ramp changed: what it held is judged again by the new one, now. */
@@ -275,12 +301,12 @@ export class Sending {
    * ack, a receipt replayed after a reconnect), it happens and is announced once, with an
    * event id derived from (message, status).
    */
-  private async markStatus(instance: Instance, msg: Pick<Message, 'id' | 'waId' | 'chat'>, status: MessageStatus, error?: string) {
+  private async markStatus(instance: Instance, msg: Pick<Message, 'id' | 'waId' | 'chat'>, status: MessageStatus, error?: string, extra: Partial<MessageRow> = {}) {
     // A receipt can overtake the send's own acknowledgement (after a crash, say): the message was
     // sent all the same, so SENT (and its DeliveryCallback) is recorded first.
     if (status === 'RECEIVED' || status === 'READ' || status === 'PLAYED') await this.markStatus(instance, msg, 'SENT');
     const from = PREVIOUS[status];
-    const values = { status, error: error ?? null, updated_at: new Date(), ...(status === 'SENT' ? { sent_at: new Date() } : {}) };
+    const values = { status, error: error ?? null, updated_at: new Date(), ...(status === 'SENT' ? { sent_at: new Date() } : {}), ...extra };
     const event = { instanceId: instance.id, accountId: instance.accountId, zaapId: msg.id, messageId: msg.waId, phone: phoneOf(msg.chat), status, ...(error ? { error } : {}) };
     const eventId = stableUuid(`${msg.id}:${status}`);
     if (!this.outbox.needed('whatsapp-session.message.status')) {
@@ -325,3 +351,14 @@ export class Sending {
     }
   }
 }
+
+type MessageSource = { key: { remoteJid: string; id: string; fromMe: boolean; participant?: string }; message: proto.IMessage; raw: string };
+
+/** The poll a vote is about: its id, chat, creator and secret. */
+function pollOfSource(source: MessageSource | undefined) {
+  const poll = source && receivedPoll(source.raw);
+  if (!source || !poll) throw new Error('the poll is no longer stored');
+  return { id: source.key.id, chat: source.key.remoteJid, creator: source.key.participant ?? source.key.remoteJid, secret: poll.secret };
+}
+
+const jidNormalized = (jid: string) => Baileys.jidNormalizedUser(jid);
