@@ -20,6 +20,7 @@ const messageOut = z.object({
   read: z.boolean().optional(),
   author: z.string().optional().describe('in a group: who wrote it'),
   mentions: z.array(z.string()).optional().describe('the JIDs a text mentions'),
+  link: z.object({ url: z.string(), title: z.string().optional(), description: z.string().optional(), thumbnail: z.boolean() }).optional().describe("a text's link preview"),
   selected: z.array(z.string()).optional().describe("a vote in one of the phone's polls: the options chosen"),
 });
 const groupOut = z.object({
@@ -48,7 +49,7 @@ const sendBody = z
     message: 'give exactly one of text, image, document, audio, location, contact, reaction, poll',
   });
 
-const summary = (m: PhoneMessage) => ({ id: m.id, chat: m.chat, direction: m.direction, at: m.at, kind: m.kind, text: m.text, caption: m.caption, fileName: m.fileName, mimetype: m.mimetype, options: m.options, status: m.status, read: m.read, author: m.author, mentions: m.mentions, selected: m.selected });
+const summary = (m: PhoneMessage) => ({ id: m.id, chat: m.chat, direction: m.direction, at: m.at, kind: m.kind, text: m.text, caption: m.caption, fileName: m.fileName, mimetype: m.mimetype, options: m.options, status: m.status, read: m.read, author: m.author, mentions: m.mentions, selected: m.selected, link: m.link });
 /** Z-API writes groups as `…-group`; the network speaks JIDs. */
 const toJid = (to: string) => (to.endsWith('-group') ? `${to.slice(0, -'-group'.length)}@g.us` : to);
 const phoneJson = (p: VirtualPhone) => ({ phone: p.phone, name: p.name ?? null, online: p.online, messages: p.messages().map(summary), calls: [...p.calls()] });

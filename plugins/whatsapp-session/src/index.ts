@@ -52,7 +52,7 @@ export default definePlugin<WhatsAppSessionApi, Settings>({
       ctx.http.register(managementRouter(svc)),
       ctx.http.register(mediaLinkRouter(store, links)),
       ctx.http.register(clusterRouter(ctx.cluster, ctx.db.knex)),
-      ctx.http.register(groupApiRouter(svc)),
+      ctx.http.register(groupApiRouter(svc, () => ctx.settings.get('whatsapp-session.maxMediaBytes'))),
       ctx.http.register(contactApiRouter(svc)),
       ctx.http.register(
         integratorApiRouter(svc, {

@@ -135,4 +135,19 @@ describe('managing instances', () => {
     expect((await h.api(inst).get('/phone-exists/5521930000008')).body).toEqual([{ exists: true, phone: '5521930000008', lid: null }]);
     expect((await h.api(inst).get('/phone-exists/5521930000007')).body[0].exists).toBe(false);
   });
+
+  it('restores a saved session without a QR code (restore-session), and says when there is none', async () => {
+    const fresh = (await h.owner.post('/api/whatsapp-session/instances', { name: 'Nova' })).body;
+    const none = await h.api(fresh).get('/restore-session');
+    expect([none.status, none.body.error.code]).toEqual([409, 'no_session']);
+    const inst = await pairedInstance(h, '5511930000019');
+    expect((await h.api(inst).get('/restore-session')).body).toEqual({ value: true });
+    // Another session took the number over: this one stops, keeping its keys.
+    const device = h.sandbox().network().devices().find((d) => d.phone === '5511930000019')!;
+    h.sandbox().network().replace(device.jid);
+    await waitFor(async () => !(await h.api(inst).get('/status')).body.connected, 20_000, 'disconnected');
+    expect((await h.api(inst).get('/restore-session')).body).toEqual({ value: true });
+    await waitFor(async () => (await h.api(inst).get('/status')).body.connected, 20_000, 'connected again');
+    expect((await h.api(inst).get('/qr-code')).body).toMatchObject({ connected: true });
+  });
 });

@@ -104,13 +104,36 @@ export class IqHandlers {
     return this.net.result(conn, iq, [node('list', {}, (account.blocked ?? []).map((p) => node('item', { jid: userJid(p) })))]);
   }
 
-  /** A number's (or group's) profile picture URL; 404 when it has none. */
+  /** A number's (or group's) profile picture URL, 404 when it has none; or (set) a new one, or none. */
   private picture(conn: Conn, iq: BinaryNode) {
-    if (iq.attrs.type !== 'get') return this.net.iqError(conn, iq, '501', 'feature-not-implemented');
     const target = parseJid(iq.attrs.target);
+    if (iq.attrs.type === 'set') return this.setPicture(conn, iq, target);
     const picture = target ? (target.server === 'g.us' ? this.net.groups.get(target.user)?.picture : this.net.state.accounts[target.user]?.picture) : undefined;
     if (!picture) return this.net.iqError(conn, iq, '404', 'item-not-found');
     this.net.result(conn, iq, [node('picture', { id: picture.id, url: picture.url, direct_path: picture.directPath, type: child(iq, 'picture')?.attrs.type ?? 'image' })]);
+  }
+
+  /** The device's own account's picture (no target), or a group's: its admins', or anyone's unless the group is locked. */
+  private setPicture(conn: Conn, iq: BinaryNode, target: ReturnType<typeof parseJid>) {
+    const actor = conn.device!.phone;
+    let holder: { picture?: { id: string; url: string; directPath: string } };
+    if (target?.server === 'g.us') {
+      const g = this.net.groups.get(target.user);
+      if (!g) return this.net.iqError(conn, iq, '404', 'item-not-found');
+      if (!g.participants.some((p) => p.phone === actor)) return this.net.iqError(conn, iq, '403', 'forbidden');
+      if (g.locked && !this.net.groups.isAdmin(g, actor)) return this.net.iqError(conn, iq, '401', 'not-authorized');
+      holder = g;
+    } else if (!target || target.user === actor) holder = this.net.state.accounts[actor]!;
+    else return this.net.iqError(conn, iq, '403', 'forbidden');
+    const jpeg = bytes(child(iq, 'picture'));
+    if (!jpeg) delete holder.picture;
+    else {
+      if (!this.net.media) return this.net.iqError(conn, iq, '503', 'service-unavailable');
+      const { url, directPath } = this.net.media.put(jpeg);
+      holder.picture = { id: String(now()), url, directPath };
+    }
+    this.net.save();
+    this.net.result(conn, iq, [node('picture', { id: holder.picture?.id ?? '0' })]);
   }
 
   private onPreKeyUpload(conn: Conn, iq: BinaryNode) {

@@ -40,13 +40,16 @@ export interface PhoneHost {
 
 const PAD = Baileys.writeRandomPadMax16;
 
-function summarize(msg: ReturnType<typeof proto.Message.decode>): Pick<PhoneMessage, 'kind' | 'text' | 'caption' | 'fileName' | 'mimetype' | 'options' | 'mentions'> {
+function summarize(msg: ReturnType<typeof proto.Message.decode>): Pick<PhoneMessage, 'kind' | 'text' | 'caption' | 'fileName' | 'mimetype' | 'options' | 'mentions' | 'link'> {
   const m = Baileys.normalizeMessageContent(msg) ?? msg;
   if (m.conversation) return { kind: 'text', text: m.conversation };
   if (m.extendedTextMessage) {
-    const mentions = m.extendedTextMessage.contextInfo?.mentionedJid ?? [];
-    return { kind: 'text', text: m.extendedTextMessage.text ?? undefined, ...(mentions.length ? { mentions } : {}) };
+    const t = m.extendedTextMessage;
+    const mentions = t.contextInfo?.mentionedJid ?? [];
+    const link = t.matchedText ? { url: t.matchedText, title: t.title ?? undefined, description: t.description ?? undefined, thumbnail: !!t.jpegThumbnail?.length } : undefined;
+    return { kind: 'text', text: t.text ?? undefined, ...(mentions.length ? { mentions } : {}), ...(link ? { link } : {}) };
   }
+  if (m.stickerMessage) return { kind: 'sticker', mimetype: m.stickerMessage.mimetype ?? undefined };
   if (m.imageMessage) return { kind: 'image', caption: m.imageMessage.caption ?? undefined, mimetype: m.imageMessage.mimetype ?? undefined };
   if (m.videoMessage) return { kind: m.videoMessage.gifPlayback ? 'gif' : 'video', caption: m.videoMessage.caption ?? undefined, mimetype: m.videoMessage.mimetype ?? undefined };
   if (m.ptvMessage) return { kind: 'ptv', mimetype: m.ptvMessage.mimetype ?? undefined };

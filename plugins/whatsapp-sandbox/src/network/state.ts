@@ -81,6 +81,8 @@ export interface PhoneMessage {
   options?: string[];
   /** The JIDs a text mentions. */
   mentions?: string[];
+  /** A text's link preview: the link, its title and description, whether it carries a thumbnail. */
+  link?: { url: string; title?: string; description?: string; thumbnail: boolean };
   /** A vote in one of this phone's polls: the options chosen, decrypted with the poll's secret. */
   selected?: string[];
   /** The decrypted proto.Message bytes. */

@@ -2,6 +2,8 @@ import { createRouter, z, type RouteContext } from '@plugchat/core';
 import { inviteCodeOf, type GroupOp, type ZapiGroup } from '../services/groups.js';
 import type { WhatsAppService } from '../services/whatsapp.js';
 import type { Instance } from '../services/instances.js';
+import { resolveMedia } from '../media.js';
+import { readImage } from '../services/images.js';
 import { groupPhone, params, phone } from './instanceApi.js';
 
 type C = RouteContext<{ id: string; token: string }, unknown, unknown>;
@@ -15,7 +17,7 @@ const inviteUrl = z.object({ url: z.string().trim().min(10).max(300).regex(/^(ht
  * join requests, name, description and settings, invitation links. Each runs on the instance's
  * WhatsApp connection; WhatsApp's refusals (not a member, not an admin) answer 403 with a code.
  */
-export function groupApiRouter(svc: WhatsAppService) {
+export function groupApiRouter(svc: WhatsAppService, maxBytes: () => number) {
   const instance = (c: C): Promise<Instance> => svc.authorize(c.auth, c.params.id, c.params.token);
   const spec = <B>(summary: string, body?: z.ZodType<B>) => ({ summary, role: 'agent' as const, params, tags: ['instance API: groups'], ...(body ? { body } : {}) });
   const run = async <T>(c: C, op: GroupOp) => (await svc.group(await instance(c), op)) as T;
@@ -79,6 +81,16 @@ export function groupApiRouter(svc: WhatsAppService) {
       await run(c, { op: 'subject', group: c.body.groupId, subject: c.body.groupName });
       return { value: true };
     })
+    .post(
+      '/:id/token/:token/update-group-photo',
+      spec("Change a group's picture (an image URL or data URI)", z.object({ groupId: groupPhone, groupPhoto: z.string().min(1).max(30_000_000) }).strict()),
+      async (c) => {
+        const m = await resolveMedia(c.body.groupPhoto, 'groupPhoto', { maxBytes: maxBytes(), kind: 'image' });
+        await readImage(m.data, 'groupPhoto');
+        await run(c, { op: 'photo', group: c.body.groupId, image: m.data.toString('base64') });
+        return { value: true };
+      },
+    )
     .post('/:id/token/:token/update-group-description', spec("Change a group's description (empty removes it)", z.object({ groupId: groupPhone, groupDescription: z.string().max(2048) }).strict()), async (c) => {
       await run(c, { op: 'description', group: c.body.groupId, description: c.body.groupDescription });
       return { value: true };

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import QRCode from 'qrcode';
-import { badRequest, createRouter, notFound, unprocessable, z, type RouteContext } from '@plugchat/core';
+import { badRequest, conflict, createRouter, notFound, unprocessable, z, type RouteContext } from '@plugchat/core';
 import { resolveMedia } from '../media.js';
 import type { OutgoingRequest } from '../services/content.js';
 import { jidOf, phoneOf, type WhatsAppService } from '../services/whatsapp.js';
 import { receivedPoll } from '../services/polls.js';
+import { assertWebp, previewThumbnail, readImage } from '../services/images.js';
 import { toDate } from '../store.js';
 import type { InstanceInfoContribution } from '../api.js';
 import type { Instance } from '../services/instances.js';
@@ -87,6 +88,13 @@ export function instanceApiRouter(svc: WhatsAppService, maxBytes: () => number, 
     })
     .get('/:id/token/:token/restart', spec('Restart the connection (no new QR needed)'), async (c) => {
       await svc.restart(await instance(c));
+      return { value: true };
+    })
+    .get('/:id/token/:token/restore-session', spec('Connect again with the saved session (no QR); 409 when there is none to restore'), async (c) => {
+      const row = await instance(c);
+      if (await svc.connected(row)) return { value: true };
+      if (!row.phone || row.state === 'logged_out') throw conflict('There is no saved session to restore: scan the QR code (qr-code) to connect this instance.', 'no_session');
+      await svc.connect(row);
       return { value: true };
     })
     .get('/:id/token/:token/disconnect', spec('Log out the device; a new QR is needed afterwards'), async (c) => {
@@ -172,6 +180,49 @@ export function instanceApiRouter(svc: WhatsAppService, maxBytes: () => number, 
         return send(c, await instance(c), b.phone, { kind: 'text', text: b.message, editMessageId: b.editMessageId, mentions: b.mentioned, ...pacing(b) });
       },
     )
+    .post(
+      '/:id/token/:token/send-link',
+      spec(
+        'Send a text with a link preview described by the sender (title, description, image)',
+        z
+          .object({
+            ...common,
+            message: z.string().min(1).max(65_536).describe('the text, with the link in it'),
+            linkUrl: z.string().url().max(2000),
+            title: z.string().max(300).optional(),
+            linkDescription: z.string().max(1000).optional(),
+            image: media.optional().describe("the preview's picture (URL or data URI)"),
+            linkType: z.enum(['SMALL', 'MEDIUM', 'LARGE']).optional().describe('accepted; WhatsApp sizes the preview itself'),
+            delayTyping: seconds.optional(),
+          })
+          .strict()
+          .refine((b) => b.message.includes(b.linkUrl), { message: 'must contain linkUrl: WhatsApp previews a link that is in the text', path: ['message'] }),
+      ),
+      async (c) => {
+        const b = c.body;
+        const thumbnail = b.image ? (await previewThumbnail((await resolveMedia(b.image, 'image', { maxBytes: maxBytes(), kind: 'image' })).data, 'image')).toString('base64') : undefined;
+        return send(c, await instance(c), b.phone, { kind: 'text', text: b.message, linkPreview: { url: b.linkUrl, title: b.title, description: b.linkDescription, thumbnail }, ...pacing(b) });
+      },
+    )
+    .post(
+      '/:id/token/:token/send-sticker',
+      spec(
+        'Send a sticker (a WebP image; URL or data URI)',
+        z.object({ ...common, sticker: media, stickerAuthor: z.string().max(100).optional().describe('accepted; the sticker goes as it is') }).strict(),
+      ),
+      async (c) => {
+        const b = c.body;
+        const m = await resolveMedia(b.sticker, 'sticker', { maxBytes: maxBytes(), kind: 'image' });
+        assertWebp(m.data, 'sticker');
+        return svc.enqueue(await instance(c), b.phone, { kind: 'sticker', ...pacing(b) }, { data: m.data, mimetype: 'image/webp' });
+      },
+    )
+    .put('/:id/token/:token/profile-picture', spec("Change the number's profile picture (an image URL or data URI)", z.object({ value: media }).strict()), async (c) => {
+      const m = await resolveMedia(c.body.value, 'value', { maxBytes: maxBytes(), kind: 'image' });
+      await readImage(m.data, 'value');
+      await svc.profilePicture(await instance(c), m.data);
+      return { value: true };
+    })
     .post('/:id/token/:token/send-image', spec('Send an image (URL or data URI)', z.object({ ...common, image: media, caption: z.string().max(1024).optional() }).strict()), async (c) => {
       const b = c.body;
       return send(c, await instance(c), b.phone, { kind: 'image', caption: b.caption, ...pacing(b) }, { value: b.image, field: 'image', kind: 'image' });

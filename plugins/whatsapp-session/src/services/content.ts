@@ -5,7 +5,7 @@ import { jidOf } from './jids.js';
 
 /** An outgoing message as validated by the API and kept in the queue. */
 export interface OutgoingRequest {
-  kind: 'text' | 'image' | 'document' | 'audio' | 'video' | 'location' | 'contact' | 'contacts' | 'reaction' | 'poll' | 'forward' | 'pollVote';
+  kind: 'text' | 'image' | 'document' | 'audio' | 'video' | 'location' | 'contact' | 'contacts' | 'reaction' | 'poll' | 'forward' | 'pollVote' | 'sticker';
   text?: string;
   caption?: string;
   fileName?: string;
@@ -27,11 +27,23 @@ export interface OutgoingRequest {
   forward?: { messageId: string; phone: string };
   /** Our vote in a poll a contact sent (the options by name; none takes the vote back). */
   pollVote?: { pollMessageId: string; options: string[] };
+  /** A text's link preview as the sender describes it (send-link): the URL the text contains, its title, description and thumbnail (JPEG, base64). */
+  linkPreview?: { url: string; title?: string; description?: string; thumbnail?: string };
   /** Numbers mentioned in a text (the text names them as @number); in a group, WhatsApp notifies them. */
   mentions?: string[];
   delayMessageMs?: number;
   delayTypingMs?: number;
 }
+
+/** The preview Baileys puts in the text message (no fetching of the page: the sender described it). */
+const linkPreviewOf = (p: NonNullable<OutgoingRequest['linkPreview']>) => ({
+  'matched-text': p.url,
+  'canonical-url': p.url,
+  title: p.title ?? '',
+  description: p.description,
+  jpegThumbnail: p.thumbnail ? Buffer.from(p.thumbnail, 'base64') : undefined,
+  originalThumbnailUrl: undefined,
+});
 
 /** A contact card as WhatsApp writes it: each number with its WhatsApp id, so the app offers to message it. */
 function vcard(name: string, phones: string[], note?: string): string {
@@ -58,7 +70,7 @@ export function buildContent(
     case 'text':
       content = req.editMessageId
         ? { text: req.text!, edit: { remoteJid: jid, id: req.editMessageId, fromMe: true } }
-        : { text: req.text!, ...(req.mentions?.length ? { mentions: req.mentions.map(jidOf) } : {}) };
+        : { text: req.text!, ...(req.mentions?.length ? { mentions: req.mentions.map(jidOf) } : {}), ...(req.linkPreview ? { linkPreview: linkPreviewOf(req.linkPreview) } : {}) };
       break;
     case 'image':
       content = { image: media(), caption: req.caption, mimetype: req.mimetype };
@@ -93,6 +105,9 @@ export function buildContent(
       content = { poll: { name: p.name, values: p.options, selectableCount: p.selectableCount, messageSecret: Buffer.from(p.secret, 'base64') } };
       break;
     }
+    case 'sticker':
+      content = { sticker: media(), mimetype: 'image/webp' };
+      break;
     case 'forward':
       content = { forward: source! as WAMessage };
       break;

@@ -24,6 +24,7 @@ export type GroupOp =
   | { op: 'requests'; group: string; action: 'approve' | 'reject'; phones: string[] }
   | { op: 'leave'; group: string }
   | { op: 'subject'; group: string; subject: string }
+  | { op: 'photo'; group: string; image: string }
   | { op: 'description'; group: string; description: string }
   | { op: 'settings'; group: string; settings: GroupSettings }
   | { op: 'invite'; group: string; reset: boolean }
@@ -104,6 +105,9 @@ async function run(sock: WASocket, g: GroupOp): Promise<unknown> {
       return null;
     case 'subject':
       await sock.groupUpdateSubject(jidOf(g.group), g.subject);
+      return null;
+    case 'photo':
+      await sock.updateProfilePicture(jidOf(g.group), Buffer.from(g.image, 'base64'));
       return null;
     case 'description':
       await sock.groupUpdateDescription(jidOf(g.group), g.description || undefined);

@@ -28,7 +28,7 @@ export type { SendJob } from './sending.js';
 export type { Instance } from './instances.js';
 
 /** What a process asks the owner of an instance to do (cluster mode). */
-type OwnerOp = 'connect' | 'disconnect' | 'pause' | 'qr' | 'read' | 'typing' | 'delete' | 'pairingCode' | 'exists' | 'existing' | 'profileName' | 'setAbout' | 'about' | 'group' | 'contact' | 'chat';
+type OwnerOp = 'connect' | 'disconnect' | 'pause' | 'qr' | 'read' | 'typing' | 'delete' | 'pairingCode' | 'exists' | 'existing' | 'profileName' | 'setAbout' | 'about' | 'group' | 'contact' | 'chat' | 'profilePicture';
 type LiveChange = { type: string; instanceId: string; [k: string]: unknown };
 
 /** How long a group's name is trusted for its messages' chat name (renames show within this). */
@@ -265,6 +265,10 @@ export class WhatsAppService implements LeaseHolder {
         return runGroupOp(this.openSocket(instance), args[0] as GroupOp);
       case 'contact':
         return runContactOp(this.openSocket(instance), args[0] as ContactOp);
+      case 'profilePicture': {
+        const sock = this.openSocket(instance);
+        return sock.updateProfilePicture(sock.user!.id, Buffer.from(args[0] as string, 'base64'));
+      }
       case 'chat':
         return runChatModify(this.openSocket(instance), args[0] as string, args[1] as ChatAction, args[2] as LastMessage[]);
     }
@@ -526,6 +530,11 @@ export class WhatsAppService implements LeaseHolder {
       for (const p of (await this.onOwner(instance, 'existing', [phones.slice(i, i + EXISTS_BATCH)], false)) as string[]) found.add(p);
     }
     return found;
+  }
+
+  /** The number's profile picture (Baileys makes it the 640 px square JPEG WhatsApp keeps). */
+  async profilePicture(instance: Instance, image: Buffer) {
+    await this.onOwner(instance, 'profilePicture', [image.toString('base64')], false);
   }
 
   async profileName(instance: Instance, name: string) {

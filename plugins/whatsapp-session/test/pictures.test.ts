@@ -1,0 +1,94 @@
+import { randomBytes } from 'node:crypto';
+import { get } from 'node:https';
+import { createRequire } from 'node:module';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { harness, pairedInstance, waitFor, BIZ, type Harness } from './support.js';
+
+const require = createRequire(import.meta.url);
+const Jimp = require('jimp');
+
+const LIA = '5521990000041';
+/** A 1 × 1 WebP image (lossless), as sticker apps make them. */
+const WEBP = Buffer.from('UklGRhoAAABXRUJQVlA4TA0AAAAvAAAAEAcQERGIiP4HAA==', 'base64');
+
+interface PhoneMsg {
+  id: string;
+  kind: string;
+  text?: string;
+  mimetype?: string;
+  link?: { url: string; title?: string; description?: string; thumbnail: boolean };
+}
+
+describe('link previews, stickers, and the profile and group pictures (images read and scaled here)', () => {
+  let h: Harness;
+  let inst: { id: string; token: string };
+  let png: Buffer;
+
+  beforeAll(async () => {
+    h = await harness();
+    await h.owner.post('/api/whatsapp-sandbox/phones', { phone: LIA, name: 'Lia' });
+    inst = await pairedInstance(h);
+    png = await new Jimp(800, 600, 0x2e7d32ff).getBufferAsync(Jimp.MIME_PNG);
+  });
+  afterAll(async () => {
+    await h?.stop();
+    await h?.ws.cleanup();
+  });
+
+  const api = () => h.api(inst);
+  const dataUri = (type: string, b: Buffer) => `data:${type};base64,${b.toString('base64')}`;
+  const onPhone = (id: string) => waitFor(async () => ((await h.owner.get(`/api/whatsapp-sandbox/phones/${LIA}`)).body.messages as PhoneMsg[]).find((m) => m.id === id), 20_000, `message ${id}`);
+  const download = (url: string) =>
+    new Promise<Buffer>((resolve, reject) => {
+      get(url, { ca: h.sandbox().network().media!.cert }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve(Buffer.concat(chunks)));
+      }).on('error', reject);
+    });
+
+  it('sends a link with the preview the sender describes, its picture as a thumbnail', async () => {
+    const sent = await api().post('/send-link', {
+      phone: LIA,
+      message: 'Veja a nova coleção: https://loja.example.com/colecao',
+      linkUrl: 'https://loja.example.com/colecao',
+      title: 'Coleção de verão',
+      linkDescription: 'Peças novas toda semana',
+      image: dataUri('image/png', png),
+    });
+    expect(sent.status).toBe(200);
+    expect(await onPhone(sent.body.messageId)).toMatchObject({
+      kind: 'text',
+      text: 'Veja a nova coleção: https://loja.example.com/colecao',
+      link: { url: 'https://loja.example.com/colecao', title: 'Coleção de verão', description: 'Peças novas toda semana', thumbnail: true },
+    });
+    const notInText = await api().post('/send-link', { phone: LIA, message: 'Veja a coleção', linkUrl: 'https://loja.example.com/colecao' });
+    expect([notInText.status, notInText.body.error.details.issues[0].path]).toEqual([400, 'body.message']);
+    const notAnImage = await api().post('/send-link', { phone: LIA, message: 'https://loja.example.com', linkUrl: 'https://loja.example.com', image: dataUri('image/png', randomBytes(500)) });
+    expect([notAnImage.status, notAnImage.body.error.code, notAnImage.body.error.details.issues[0].path]).toEqual([400, 'invalid_image', 'body.image']);
+  });
+
+  it('sends a WebP sticker as it is, and refuses any other image as one', async () => {
+    const sent = await api().post('/send-sticker', { phone: LIA, sticker: dataUri('image/webp', WEBP) });
+    expect(await onPhone(sent.body.messageId)).toMatchObject({ kind: 'sticker', mimetype: 'image/webp' });
+    expect((await h.sandbox().network().phone(LIA)!.download(sent.body.messageId)).equals(WEBP)).toBe(true);
+    const png2 = await api().post('/send-sticker', { phone: LIA, sticker: dataUri('image/png', png) });
+    expect([png2.status, png2.body.error.code, png2.body.error.details.issues[0].path]).toEqual([400, 'invalid_sticker', 'body.sticker']);
+  });
+
+  it("sets the number's picture (a 640 px square JPEG, as WhatsApp keeps it) and a group's", async () => {
+    expect((await api().put('/profile-picture', { value: dataUri('image/png', png) })).body).toEqual({ value: true });
+    const link = (await api().get(`/profile-picture?phone=${BIZ}`)).body.link as string;
+    expect(link).toMatch(/^https:\/\//);
+    const picture = await Jimp.read(await download(link));
+    expect([picture.bitmap.width, picture.bitmap.height, picture.getMIME()]).toEqual([640, 640, 'image/jpeg']);
+    const bad = await api().put('/profile-picture', { value: dataUri('image/jpeg', randomBytes(300)) });
+    expect([bad.status, bad.body.error.details.issues[0].path]).toEqual([400, 'body.value']);
+
+    const group = (await api().post('/create-group', { groupName: 'Fotos', phones: [LIA] })).body.phone as string;
+    expect((await api().get(`/profile-picture?phone=${group}`)).body).toEqual({ link: null });
+    expect((await api().post('/update-group-photo', { groupId: group, groupPhoto: dataUri('image/png', png) })).body).toEqual({ value: true });
+    const groupLink = (await api().get(`/profile-picture?phone=${group}`)).body.link as string;
+    expect((await Jimp.read(await download(groupLink))).bitmap.width).toBe(640);
+  });
+});
