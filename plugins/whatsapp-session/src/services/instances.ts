@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { HttpError, notFound, type PluginContext } from '@plugchat/core';
+import { ClusterCache, HttpError, notFound, type PluginContext } from '@plugchat/core';
 import type { Settings } from './settings.js';
 import type { SendRampConfig } from './sendRamp.js';
 import { toDate, type InstanceRow, type InstanceState, type Store } from '../store.js';
@@ -35,6 +35,8 @@ export interface Instance {
 /** What an admin may change of an instance. */
 export type InstancePatch = Partial<Pick<Instance, 'name' | 'delayMinMs' | 'delayMaxMs' | 'queueLimit' | 'autoReadMessage' | 'callRejectAuto' | 'callRejectMessage' | 'sendRamp'>>;
 
+/** How long a process trusts its copy of an instance row without a change notice. */
+const ROW_KEEP_MS = 5_000;
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 export function toInstance(r: InstanceRow): Instance {
@@ -65,10 +67,20 @@ export function toInstance(r: InstanceRow): Instance {
  * Every read a user can trigger names the account.
  */
 export class Instances {
+  /**
+   * Every instance API request reads its instance (the token check) and every send reads it again:
+   * each process keeps the rows it reads, dropped in every process on any change. A copy is trusted
+   * a few seconds at most, should a notice be missed (a rotated token stops working within that).
+   */
+  private readonly rows: ClusterCache<InstanceRow | undefined>;
+
   constructor(
     private readonly store: Store,
     private readonly ctx: PluginContext<Settings>,
-  ) {}
+  ) {
+    this.rows = new ClusterCache(ctx.cluster, 'whatsapp-session.instance-changed', (id) => this.store.instances().where({ id }).first(), ROW_KEEP_MS);
+    ctx.subscriptions.push(this.rows);
+  }
 
   async create(accountId: string, name: string, opts: { delayMinMs?: number; delayMaxMs?: number } = {}): Promise<{ instance: Instance; token: string }> {
     const id = randomBytes(16).toString('hex').toUpperCase();
@@ -108,7 +120,7 @@ export class Instances {
 
   /** Any account's instance by id: for the process that runs it, never for a user's request. */
   async find(id: string): Promise<Instance | undefined> {
-    const row = await this.store.instances().where({ id }).first();
+    const row = await this.rows.get(id);
     return row && toInstance(row);
   }
 
@@ -130,7 +142,7 @@ export class Instances {
 
   /** Instance API credentials: the caller's account must own it (else 404) and the token must match (else 403). */
   async authorize(caller: { accountId: string }, id: string, token: string): Promise<Instance> {
-    const row = await this.store.instances().where({ id }).first();
+    const row = await this.rows.get(id);
     if (!row || row.account_id !== caller.accountId) throw notFound('Instance');
     const expected = Buffer.from(row.token_hash);
     const given = Buffer.from(sha256(token));
@@ -151,18 +163,21 @@ export class Instances {
     if (patch.sendRamp !== undefined) Object.assign(columns, { ramp_limits: patch.sendRamp ? JSON.stringify(patch.sendRamp.dailyLimits) : null, ramp_started_at: patch.sendRamp?.startedAt ?? null });
     const changed = Object.fromEntries(Object.entries(columns).filter(([, v]) => v !== undefined));
     await this.store.instances().where({ id: instance.id }).update({ ...changed, updated_at: new Date() });
+    await this.rows.drop(instance.id);
     return (await this.find(instance.id))!;
   }
 
   async rotateToken(instance: Instance): Promise<string> {
     const token = randomBytes(12).toString('hex').toUpperCase();
     await this.store.instances().where({ id: instance.id }).update({ token_hash: sha256(token), token_sealed: this.ctx.secrets.encrypt(token), updated_at: new Date() });
+    await this.rows.drop(instance.id);
     return token;
   }
 
   /** Marks whether the instance should be connected (and, logged out, forgets its number). */
   async want(id: string, wanted: boolean, forgetPhone = false): Promise<void> {
     await this.store.instances().where({ id }).update({ wanted, ...(forgetPhone ? { phone: null } : {}) });
+    await this.rows.drop(id);
   }
 
   /**
@@ -173,6 +188,7 @@ export class Instances {
     const now = new Date();
     const extra = device ? { phone: device.phone, push_name: device.pushName, platform: device.platform } : {};
     await this.store.instances().where({ id: instance.id }).update({ state, state_reason: reason, updated_at: now, ...extra });
+    await this.rows.drop(instance.id);
     const last = await this.store.events().where({ instance_id: instance.id }).orderBy('id', 'desc').first();
     if (!last || last.state !== state || last.reason !== reason) {
       await this.store.events().insert({ instance_id: instance.id, account_id: instance.accountId, state, reason, at: now });
@@ -194,6 +210,7 @@ export class Instances {
       await trx('whatsapp_session_instances').where({ id: instance.id }).delete();
       await trx('whatsapp_session_leases').where({ instance_id: instance.id }).delete();
     });
+    await this.rows.drop(instance.id);
     rmSync(path.join(this.ctx.dataDir, 'media', instance.id), { recursive: true, force: true });
     await this.ctx.events.emit('whatsapp-session.instance.deleted', { instanceId: instance.id, accountId: instance.accountId });
   }
