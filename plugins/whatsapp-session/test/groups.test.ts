@@ -8,6 +8,8 @@ const BRUNO = '5521960000002';
 const CARLA = '5521960000003';
 const DANI = '5521960000004';
 const NOT_ON_WHATSAPP = '5521960009999';
+/** She asks to join and is turned down. */
+const EVA = '5521960000005';
 
 interface PhoneMsg {
   id: string;
@@ -43,6 +45,7 @@ describe.each(STORAGE_MODES)('groups through the Z-API routes, with the members 
       [BRUNO, 'Bruno'],
       [CARLA, 'Carla'],
       [DANI, 'Dani'],
+      [EVA, 'Eva'],
     ]) await h.owner.post('/api/whatsapp-sandbox/phones', { phone, name });
     inst = await pairedInstance(h);
   });
@@ -76,6 +79,9 @@ describe.each(STORAGE_MODES)('groups through the Z-API routes, with the members 
     expect(meta).toMatchObject({ phone: group, subject: 'Clientes VIP', owner: BIZ, invitationLink: link, adminOnlyMessage: false, requireAdminApproval: false });
     expect(meta.participants).toContainEqual({ phone: BIZ, isAdmin: true, isSuperAdmin: true });
     expect(meta.participants).toContainEqual({ phone: ANA, isAdmin: false, isSuperAdmin: false });
+    // The light metadata is the same without the link.
+    const light = (await api().get(`/light-group-metadata/${group}`)).body as ZapiGroup;
+    expect(light).toEqual({ ...meta, invitationLink: null });
   });
 
   it('sends to the group: each member gets it; a member reply arrives as a group message naming who wrote it', async () => {
@@ -96,6 +102,9 @@ describe.each(STORAGE_MODES)('groups through the Z-API routes, with the members 
 
     const chats = (await api().get('/chats')).body as { phone: string; name: string; isGroup: boolean }[];
     expect(chats.find((c) => c.phone === group)).toMatchObject({ name: 'Clientes VIP', isGroup: true });
+    // Z-API's paging: the newest chat alone on page 1 of size 1.
+    expect((await api().get('/chats?page=1&pageSize=1')).body).toEqual([chats[0]]);
+    expect((await api().get(`/chats?page=${chats.length + 1}&pageSize=1`)).body).toEqual([]);
     const groups = (await api().get('/groups?page=1&pageSize=10')).body as { phone: string; name: string; isGroup: boolean; unread: string }[];
     expect(groups).toEqual([expect.objectContaining({ phone: group, name: 'Clientes VIP', isGroup: true, unread: '1' })]);
     expect((await api().get('/groups?page=2&pageSize=10')).body).toEqual([]);
@@ -139,6 +148,7 @@ describe.each(STORAGE_MODES)('groups through the Z-API routes, with the members 
     expect(redefined.body.invitationLink).not.toBe(link);
     link = redefined.body.invitationLink;
 
+    expect((await api().post(`/group-invitation-link/${group}`, {})).body).toEqual({ phone: group, invitationLink: link });
     const seen = await api().get(`/group-invitation-metadata?url=${encodeURIComponent(link)}`);
     expect(seen.body).toMatchObject({ phone: group, subject: 'Clientes Ouro', owner: BIZ });
     const stale = await api().get(`/group-invitation-metadata?url=${encodeURIComponent(got.body.invitationLink)}`);
@@ -155,6 +165,11 @@ describe.each(STORAGE_MODES)('groups through the Z-API routes, with the members 
     expect(await members()).not.toContain(DANI);
     expect((await api().post('/approve-participant', { groupId: group, phones: [DANI] })).body).toEqual({ value: true });
     expect(await members()).toContain(DANI);
+    // A request turned down leaves the number out.
+    expect((await h.owner.post(`/api/whatsapp-sandbox/phones/${EVA}/groups/join`, { link })).body.joined).toBe(false);
+    expect((await api().post('/reject-participant', { groupId: group, phones: [EVA] })).body).toEqual({ value: true });
+    expect(await members()).not.toContain(EVA);
+    expect(h.sandbox().network().groups.get(group.replace('-group', ''))?.requests).toEqual([]);
     await api().post('/update-group-settings', { phone: group, requireAdminApproval: false });
   });
 

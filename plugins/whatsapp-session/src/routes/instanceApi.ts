@@ -387,7 +387,17 @@ export function instanceApiRouter(svc: WhatsAppService, maxBytes: () => number, 
       const existing = await svc.existingPhones(await instance(c), [...new Set(c.body.phones)]);
       return c.body.phones.map((p) => ({ exists: existing.has(p), inputPhone: p, outputPhone: p, lid: null }));
     })
-    .get('/:id/token/:token/chats', spec('Chats with their last message time'), async (c) => svc.chats(await instance(c)))
+    .get(
+      '/:id/token/:token/chats',
+      { ...spec('Chats, newest activity first (all of them, or a page with page and pageSize)'), query: z.object({ page: z.coerce.number().int().min(1).optional(), pageSize: z.coerce.number().int().min(1).max(1000).optional() }) },
+      async (c) => {
+        const all = await svc.chats(await instance(c as unknown as C));
+        const { page, pageSize } = c.query;
+        if (!page && !pageSize) return all;
+        const size = pageSize ?? 100;
+        return all.slice(((page ?? 1) - 1) * size, (page ?? 1) * size);
+      },
+    )
     .get('/:id/token/:token/chat-messages/:phone', { ...spec('Messages of one chat, newest first'), params: params.extend({ phone: chat }), query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) }) }, async (c) => {
       const rows = await svc.chatMessages(await instance(c as unknown as C), c.params.phone, c.query.limit);
       return rows.map((r) => ({ messageId: r.waId, zaapId: r.direction === 'out' ? r.id : undefined, phone: phoneOf(r.chat), fromMe: r.fromMe, status: r.status, type: r.type, waitingMessage: r.waiting, content: r.content, error: r.error ?? undefined }));
