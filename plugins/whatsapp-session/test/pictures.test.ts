@@ -68,12 +68,20 @@ describe('link previews, stickers, and the profile and group pictures (images re
     expect([notAnImage.status, notAnImage.body.error.code, notAnImage.body.error.details.issues[0].path]).toEqual([400, 'invalid_image', 'body.image']);
   });
 
-  it('sends a WebP sticker as it is, and refuses any other image as one', async () => {
+  it('sends a WebP sticker as it is, and makes any other image a 512 px WebP sticker', async () => {
     const sent = await api().post('/send-sticker', { phone: LIA, sticker: dataUri('image/webp', WEBP) });
     expect(await onPhone(sent.body.messageId)).toMatchObject({ kind: 'sticker', mimetype: 'image/webp' });
     expect((await h.sandbox().network().phone(LIA)!.download(sent.body.messageId)).equals(WEBP)).toBe(true);
-    const png2 = await api().post('/send-sticker', { phone: LIA, sticker: dataUri('image/png', png) });
-    expect([png2.status, png2.body.error.code, png2.body.error.details.issues[0].path]).toEqual([400, 'invalid_sticker', 'body.sticker']);
+    const fromPng = await api().post('/send-sticker', { phone: LIA, sticker: dataUri('image/png', png) });
+    expect(await onPhone(fromPng.body.messageId)).toMatchObject({ kind: 'sticker', mimetype: 'image/webp' });
+    const webp = await h.sandbox().network().phone(LIA)!.download(fromPng.body.messageId);
+    expect([webp.toString('latin1', 0, 4), webp.toString('latin1', 8, 12)]).toEqual(['RIFF', 'WEBP']);
+    // The VP8 header of a lossy WebP holds its size: 512 × 512 (14 bits each).
+    const vp8 = webp.indexOf('VP8 ');
+    expect(vp8).toBeGreaterThan(0);
+    expect([webp.readUInt16LE(vp8 + 14) & 0x3fff, webp.readUInt16LE(vp8 + 16) & 0x3fff]).toEqual([512, 512]);
+    const garbage = await api().post('/send-sticker', { phone: LIA, sticker: dataUri('image/png', randomBytes(400)) });
+    expect([garbage.status, garbage.body.error.code, garbage.body.error.details.issues[0].path]).toEqual([400, 'invalid_image', 'body.sticker']);
   });
 
   it("sets the number's picture (a 640 px square JPEG, as WhatsApp keeps it) and a group's", async () => {

@@ -6,7 +6,7 @@ import { resolveMedia } from '../media.js';
 import type { OutgoingRequest } from '../services/content.js';
 import { jidOf, phoneOf, type WhatsAppService } from '../services/whatsapp.js';
 import { receivedPoll } from '../services/polls.js';
-import { assertWebp, previewThumbnail, readImage } from '../services/images.js';
+import { previewThumbnail, readImage, toSticker } from '../services/images.js';
 import { toDate } from '../store.js';
 import type { InstanceInfoContribution } from '../api.js';
 import type { Instance } from '../services/instances.js';
@@ -207,14 +207,13 @@ export function instanceApiRouter(svc: WhatsAppService, maxBytes: () => number, 
     .post(
       '/:id/token/:token/send-sticker',
       spec(
-        'Send a sticker (a WebP image; URL or data URI)',
+        'Send a sticker (an image made a 512 px WebP, or a WebP as it is; URL or data URI)',
         z.object({ ...common, sticker: media, stickerAuthor: z.string().max(100).optional().describe('accepted; the sticker goes as it is') }).strict(),
       ),
       async (c) => {
         const b = c.body;
         const m = await resolveMedia(b.sticker, 'sticker', { maxBytes: maxBytes(), kind: 'image' });
-        assertWebp(m.data, 'sticker');
-        return svc.enqueue(await instance(c), b.phone, { kind: 'sticker', ...pacing(b) }, { data: m.data, mimetype: 'image/webp' });
+        return svc.enqueue(await instance(c), b.phone, { kind: 'sticker', ...pacing(b) }, { data: await toSticker(m.data, 'sticker'), mimetype: 'image/webp' });
       },
     )
     .put('/:id/token/:token/profile-picture', spec("Change the number's profile picture (an image URL or data URI)", z.object({ value: media }).strict()), async (c) => {
