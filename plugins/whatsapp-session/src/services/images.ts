@@ -34,17 +34,20 @@ export async function previewThumbnail(data: Buffer, field: string): Promise<Buf
 
 const isWebp = (data: Buffer) => data.length >= 12 && data.toString('latin1', 0, 4) === 'RIFF' && data.toString('latin1', 8, 12) === 'WEBP';
 
-let webpEncoder: Promise<(image: { data: Uint8ClampedArray; width: number; height: number; colorSpace: 'srgb' }, o: { quality: number }) => Promise<ArrayBuffer>> | undefined;
+type WebpEncode = (image: { data: Uint8ClampedArray; width: number; height: number; colorSpace: 'srgb' }, o: { quality: number }) => Promise<ArrayBuffer>;
+let webpEncoder: Promise<WebpEncode> | undefined;
 
 /** libwebp compiled to WebAssembly (Squoosh's codec, shipped in the npm package: nothing is downloaded). */
-function webp() {
-  webpEncoder ??= (async () => {
-    const [{ default: encode, init }, { simd }] = await Promise.all([import('@jsquash/webp/encode.js'), import('wasm-feature-detect')]);
-    const file = require.resolve((await simd()) ? '@jsquash/webp/codec/enc/webp_enc_simd.wasm' : '@jsquash/webp/codec/enc/webp_enc.wasm');
-    // The codec's WebAssembly is handed over as bytes (emscripten's wasmBinary): Node has no fetch for a file URL.
-    await init({ wasmBinary: readFileSync(file) } as never);
-    return encode;
-  })();
+function webp(): Promise<WebpEncode> {
+  if (!webpEncoder) {
+    webpEncoder = (async () => {
+      const [codec, { simd }] = await Promise.all([import('@jsquash/webp/encode.js'), import('wasm-feature-detect')]);
+      const file = require.resolve((await simd()) ? '@jsquash/webp/codec/enc/webp_enc_simd.wasm' : '@jsquash/webp/codec/enc/webp_enc.wasm');
+      // The codec's WebAssembly is handed over as bytes (emscripten's wasmBinary): Node has no fetch for a file URL.
+      await codec.init({ wasmBinary: readFileSync(file) } as never);
+      return codec.default as unknown as WebpEncode;
+    })();
+  }
   return webpEncoder;
 }
 
