@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { get } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '../../../core/test/support/app.js';
 import type { ReceivedMessageEvent } from '../src/api.js';
-import { harness, pairedInstance, waitFor, BIZ, type Harness } from './support.js';
+import { harness, pairedInstance, sandboxDownload, waitFor, BIZ, type Harness } from './support.js';
 
 const ELIS = '5521970000001';
 const FABIO = '5521970000002';
@@ -32,15 +31,7 @@ describe('contacts, pictures, blocking and one chat through the Z-API routes', (
     expect((await h.owner.post(`/api/whatsapp-sandbox/phones/${phone}/messages`, { to: BIZ, text })).status).toBe(201);
   };
   const arrived = (text: string) => waitFor(async () => received.find((e) => e.text === text), 20_000, text);
-  /** The bytes behind a sandbox media link (its certificate is the sandbox's own). */
-  const download = (url: string) =>
-    new Promise<Buffer>((resolve, reject) => {
-      get(url, { ca: h.sandbox().network().media!.cert }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve(Buffer.concat(chunks)));
-      }).on('error', reject);
-    });
+  const download = (url: string) => sandboxDownload(h, url);
 
   it('lists the people the instance talked with, newest first, with their WhatsApp names, in pages', async () => {
     await say(ELIS, 'Oi, aqui é a Elis');

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { get } from 'node:https';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { harness, pairedInstance, waitFor, BIZ, type Harness } from './support.js';
+import { harness, pairedInstance, sandboxDownload, waitFor, BIZ, type Harness } from './support.js';
 
 const require = createRequire(import.meta.url);
 const Jimp = require('jimp');
@@ -38,14 +37,7 @@ describe('link previews, stickers, and the profile and group pictures (images re
   const api = () => h.api(inst);
   const dataUri = (type: string, b: Buffer) => `data:${type};base64,${b.toString('base64')}`;
   const onPhone = (id: string) => waitFor(async () => ((await h.owner.get(`/api/whatsapp-sandbox/phones/${LIA}`)).body.messages as PhoneMsg[]).find((m) => m.id === id), 20_000, `message ${id}`);
-  const download = (url: string) =>
-    new Promise<Buffer>((resolve, reject) => {
-      get(url, { ca: h.sandbox().network().media!.cert }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve(Buffer.concat(chunks)));
-      }).on('error', reject);
-    });
+  const download = (url: string) => sandboxDownload(h, url);
 
   it('sends a link with the preview the sender describes, its picture as a thumbnail', async () => {
     const sent = await api().post('/send-link', {

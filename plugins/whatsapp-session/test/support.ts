@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { get } from 'node:https';
 import path from 'node:path';
 import { Client, createWorkspace, setupOwner, startApp, waitFor, type Workspace } from '../../../core/test/support/app.js';
 import { SandboxNetwork } from '../../whatsapp-sandbox/src/network/index.js';
@@ -60,6 +61,17 @@ export async function pairedInstance(h: Harness, phone = BIZ): Promise<{ id: str
 }
 
 export { waitFor };
+
+/** The bytes behind a sandbox media link (a profile picture, say), over HTTPS with the sandbox's own certificate. */
+export function sandboxDownload(h: Harness, url: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    get(url, { ca: h.sandbox().network().media!.cert }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve(Buffer.concat(chunks)));
+    }).on('error', reject);
+  });
+}
 
 /**
  * A sandbox network outside the PlugChat process, as WhatsApp is, for tests that kill PlugChat:
