@@ -3,6 +3,7 @@ import type { InstanceGate, InstanceInfoContribution, InstanceSetupContribution,
 import { migrations } from './migrations.js';
 import { instanceApiRouter } from './routes/instanceApi.js';
 import { groupApiRouter } from './routes/groupApi.js';
+import { sendApiRouter } from './routes/sendApi.js';
 import { contactApiRouter } from './routes/contactApi.js';
 import { integratorApiRouter } from './routes/integratorApi.js';
 import { mediaLinkRouter } from './routes/mediaLinks.js';
@@ -54,6 +55,7 @@ export default definePlugin<WhatsAppSessionApi, Settings>({
       ctx.http.register(clusterRouter(ctx.cluster, ctx.db.knex)),
       ctx.http.register(groupApiRouter(svc, () => ctx.settings.get('whatsapp-session.maxMediaBytes'))),
       ctx.http.register(contactApiRouter(svc)),
+      ctx.http.register(sendApiRouter(svc, () => ctx.settings.get('whatsapp-session.maxMediaBytes'))),
       ctx.http.register(
         integratorApiRouter(svc, {
           setup: () => ctx.extensions.get<InstanceSetupContribution>('whatsapp-session.instanceSetup'),

@@ -1,10 +1,10 @@
-import { createRouter, notFound, z, type RouteContext } from '@plugchat/core';
+import { createRouter, notFound, z } from '@plugchat/core';
 import { CHAT_ACTIONS } from '../services/chatSettings.js';
 import type { WhatsAppService } from '../services/whatsapp.js';
 import type { Instance } from '../services/instances.js';
-import { chat, params, phone } from './instanceApi.js';
+import { chat, params, phone, instanceSpec, type InstanceRequest } from './zapiFields.js';
 
-type C = RouteContext<{ id: string; token: string }, unknown, unknown>;
+type C = InstanceRequest;
 const paging = z.object({ page: z.coerce.number().int().min(1).default(1), pageSize: z.coerce.number().int().min(1).max(1000).default(100) });
 
 /**
@@ -15,7 +15,7 @@ const paging = z.object({ page: z.coerce.number().int().min(1).default(1), pageS
  */
 export function contactApiRouter(svc: WhatsAppService) {
   const instance = (c: C): Promise<Instance> => svc.authorize(c.auth, c.params.id, c.params.token);
-  const spec = <B>(summary: string, body?: z.ZodType<B>) => ({ summary, role: 'agent' as const, params, tags: ['instance API: contacts and chats'], ...(body ? { body } : {}) });
+  const spec = instanceSpec('instance API: contacts and chats');
   const people = async (row: Instance) => (await svc.chats(row)).filter((ch) => !ch.isGroup);
 
   return createRouter('/instances')

@@ -1,12 +1,12 @@
-import { createRouter, z, type RouteContext } from '@plugchat/core';
+import { createRouter, z } from '@plugchat/core';
 import { inviteCodeOf, type GroupOp, type ZapiGroup } from '../services/groups.js';
 import type { WhatsAppService } from '../services/whatsapp.js';
 import type { Instance } from '../services/instances.js';
 import { resolveMedia } from '../media.js';
 import { readImage } from '../services/images.js';
-import { groupPhone, params, phone } from './instanceApi.js';
+import { groupPhone, params, phone, instanceSpec, type InstanceRequest } from './zapiFields.js';
 
-type C = RouteContext<{ id: string; token: string }, unknown, unknown>;
+type C = InstanceRequest;
 
 const phones = z.array(phone).min(1).max(1023);
 const members = z.object({ groupId: groupPhone, phones }).strict();
@@ -19,7 +19,7 @@ const inviteUrl = z.object({ url: z.string().trim().min(10).max(300).regex(/^(ht
  */
 export function groupApiRouter(svc: WhatsAppService, maxBytes: () => number) {
   const instance = (c: C): Promise<Instance> => svc.authorize(c.auth, c.params.id, c.params.token);
-  const spec = <B>(summary: string, body?: z.ZodType<B>) => ({ summary, role: 'agent' as const, params, tags: ['instance API: groups'], ...(body ? { body } : {}) });
+  const spec = instanceSpec('instance API: groups');
   const run = async <T>(c: C, op: GroupOp) => (await svc.group(await instance(c), op)) as T;
   /** Participants changed: true when WhatsApp took every number. */
   const each = async (c: C, op: GroupOp) => ({ value: (await run<{ status: string }[]>(c, op)).every((r) => r.status === '200') });

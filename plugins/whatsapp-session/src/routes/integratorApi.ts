@@ -1,10 +1,10 @@
-import { createRouter, HttpError, z, type RouteContext } from '@plugchat/core';
+import { createRouter, HttpError, z } from '@plugchat/core';
 import type { InstanceInfoContribution, InstanceSetupContribution, SubscriptionContribution } from '../api.js';
 import type { Instance } from '../services/instances.js';
 import type { WhatsAppService } from '../services/whatsapp.js';
-import { params } from './instanceApi.js';
+import { params, type InstanceRequest } from './zapiFields.js';
 
-type C = RouteContext<{ id: string; token: string }, unknown, unknown>;
+type C = InstanceRequest;
 
 const callbackUrl = z.string().trim().max(2000);
 const CALLBACK_FIELDS = [
