@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Baileys } from '../src/baileys.js';
 import { harness, pairedInstance, sandboxDownload, waitFor, BIZ, type Harness } from './support.js';
 
 const require = createRequire(import.meta.url);
@@ -58,6 +59,16 @@ describe('link previews, stickers, and the profile and group pictures (images re
     expect([notInText.status, notInText.body.error.details.issues[0].path]).toEqual([400, 'body.message']);
     const notAnImage = await api().post('/send-link', { phone: LIA, message: 'https://loja.example.com', linkUrl: 'https://loja.example.com', image: dataUri('image/png', randomBytes(500)) });
     expect([notAnImage.status, notAnImage.body.error.code, notAnImage.body.error.details.issues[0].path]).toEqual([400, 'invalid_image', 'body.image']);
+  });
+
+  it('sends an image with the small picture WhatsApp shows before the download, and its size', async () => {
+    const sent = await api().post('/send-image', { phone: LIA, image: dataUri('image/png', png), caption: 'verde' });
+    await onPhone(sent.body.messageId);
+    const raw = h.sandbox().network().phone(LIA)!.messages().find((m) => m.id === sent.body.messageId)!.raw;
+    const image = Baileys.proto.Message.decode(raw).imageMessage!;
+    expect([image.width, image.height]).toEqual([800, 600]);
+    const thumb = await Jimp.read(Buffer.from(image.jpegThumbnail!));
+    expect([thumb.bitmap.width, thumb.bitmap.height, thumb.getMIME()]).toEqual([32, 24, 'image/jpeg']);
   });
 
   it('sends a WebP sticker as it is, and makes any other image a 512 px WebP sticker', async () => {

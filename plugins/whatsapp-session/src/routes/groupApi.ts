@@ -3,7 +3,7 @@ import { inviteCodeOf, type GroupOp, type ZapiGroup } from '../services/groups.j
 import type { WhatsAppService } from '../services/whatsapp.js';
 import type { Instance } from '../services/instances.js';
 import { resolveMedia } from '../media.js';
-import { readImage } from '../services/images.js';
+import { profilePicture } from '../services/images.js';
 import { groupPhone, params, phone, instanceSpec, type InstanceRequest } from './zapiFields.js';
 
 type C = InstanceRequest;
@@ -86,8 +86,8 @@ export function groupApiRouter(svc: WhatsAppService, maxBytes: () => number) {
       spec("Change a group's picture (an image URL or data URI)", z.object({ groupId: groupPhone, groupPhoto: z.string().min(1).max(30_000_000) }).strict()),
       async (c) => {
         const m = await resolveMedia(c.body.groupPhoto, 'groupPhoto', { maxBytes: maxBytes(), kind: 'image' });
-        await readImage(m.data, 'groupPhoto');
-        await run(c, { op: 'photo', group: c.body.groupId, image: m.data.toString('base64') });
+        const jpeg = await profilePicture(m.data, 'groupPhoto');
+        await run(c, { op: 'photo', group: c.body.groupId, image: jpeg.toString('base64') });
         return { value: true };
       },
     )

@@ -3,7 +3,7 @@ import QRCode from 'qrcode';
 import { conflict, createRouter, notFound, z } from '@plugchat/core';
 import { resolveMedia } from '../media.js';
 import { phoneOf, type WhatsAppService } from '../services/whatsapp.js';
-import { readImage } from '../services/images.js';
+import { profilePicture } from '../services/images.js';
 import { toDate } from '../store.js';
 import type { InstanceInfoContribution } from '../api.js';
 import type { Instance } from '../services/instances.js';
@@ -137,8 +137,7 @@ export function instanceApiRouter(svc: WhatsAppService, maxBytes: () => number, 
     })
     .put('/:id/token/:token/profile-picture', spec("Change the number's profile picture (an image URL or data URI)", z.object({ value: media }).strict()), async (c) => {
       const m = await resolveMedia(c.body.value, 'value', { maxBytes: maxBytes(), kind: 'image' });
-      await readImage(m.data, 'value');
-      await svc.profilePicture(await instance(c), m.data);
+      await svc.profilePicture(await instance(c), await profilePicture(m.data, 'value'));
       return { value: true };
     })
     .post('/:id/token/:token/read-message', spec('Mark a received message read', z.object({ phone: chat, messageId: z.string().min(1) }).strict()), async (c) => {

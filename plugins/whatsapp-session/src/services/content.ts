@@ -63,6 +63,7 @@ export function buildContent(
   jid: string,
   mediaPath: string | null,
   source?: { key: { remoteJid: string; id: string; fromMe: boolean }; message: import('@whiskeysockets/baileys').proto.IMessage },
+  thumbnail?: { jpegThumbnail: string; width: number; height: number },
 ): { content: AnyMessageContent; quoted?: WAMessage } {
   const media = () => readFileSync(mediaPath!);
   let content: AnyMessageContent;
@@ -73,7 +74,8 @@ export function buildContent(
         : { text: req.text!, ...(req.mentions?.length ? { mentions: req.mentions.map(jidOf) } : {}), ...(req.linkPreview ? { linkPreview: linkPreviewOf(req.linkPreview) } : {}) };
       break;
     case 'image':
-      content = { image: media(), caption: req.caption, mimetype: req.mimetype };
+      // The thumbnail made off the event loop; without one, an empty one keeps Baileys from making it on the loop.
+      content = { image: media(), caption: req.caption, mimetype: req.mimetype, jpegThumbnail: thumbnail?.jpegThumbnail ?? '', ...(thumbnail ? { width: thumbnail.width, height: thumbnail.height } : {}) };
       break;
     case 'video':
       content = { video: media(), caption: req.caption, mimetype: req.mimetype, ...(req.gif ? { gifPlayback: true } : {}), ...(req.ptv ? { ptv: true } : {}) };

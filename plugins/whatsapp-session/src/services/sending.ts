@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GroupCommit, insertAll, notFound, stableUuid, tooManyRequests, unprocessable, type JobHandle, type PluginContext } from '@plugchat/core';
 import type { proto } from '@whiskeysockets/baileys';
@@ -16,6 +17,7 @@ import type { Settings } from './settings.js';
 import type { OptOuts } from './optOuts.js';
 import type { SendRamp } from './sendRamp.js';
 import { pollVoteMessage, receivedPoll } from './polls.js';
+import { imageThumbnail } from './images.js';
 
 export type SendJob = { instanceId: string; messageId: string };
 
@@ -244,7 +246,8 @@ export class Sending {
           sentMessage = pollVoteMessage(pollOfSource(source), jidNormalized(session.sock.user!.id), req.pollVote!.options, Date.now());
           await session.sock.relayMessage(msg.chat, sentMessage, { messageId: msg.waId });
         } else {
-          const { content, quoted } = buildContent(req, msg.chat, msg.mediaPath, source);
+          const thumbnail = req.kind === 'image' && msg.mediaPath ? await imageThumbnail(await readFile(msg.mediaPath)) : undefined;
+          const { content, quoted } = buildContent(req, msg.chat, msg.mediaPath, source, thumbnail);
           sentMessage = (await session.sock.sendMessage(msg.chat, content, { messageId: msg.waId, quoted }))?.message;
         }
         raw = sentMessage ? rawOf(sentMessage) : null;
