@@ -43,15 +43,11 @@ export default definePlugin<WebhooksApi, Settings>({
         return out;
       },
     };
-    // The integrator API's instance creation takes the callback URLs too, one endpoint per kind.
+    // The integrator API's instance creation takes the callback URLs too, one endpoint per kind: the
+    // fields /me shows, read the other way, and the received-and-delivery URL under its own name.
     const SETUP_KINDS: Record<string, string> = {
-      receivedCallbackUrl: 'received',
+      ...Object.fromEntries(Object.entries(CALLBACK_FIELDS).filter(([kind]) => kind !== 'received-delivery').map(([kind, field]) => [field, kind])),
       receivedAndDeliveryCallbackUrl: 'received-delivery',
-      deliveryCallbackUrl: 'delivery',
-      messageStatusCallbackUrl: 'message-status',
-      connectedCallbackUrl: 'connected',
-      disconnectedCallbackUrl: 'disconnected',
-      presenceChatCallbackUrl: 'chat-presence',
     };
     const setup: InstanceSetupContribution = {
       id: 'webhooks.callbacks',

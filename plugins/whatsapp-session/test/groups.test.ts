@@ -97,6 +97,9 @@ describe.each(STORAGE_MODES)('groups through the Z-API routes, with the members 
     expect((await phoneSays(ANA, 'Quero o meu!')).status).toBe(201);
     const reply = await waitFor(async () => received.find((e) => e.text === 'Quero o meu!'), 20_000, 'the reply');
     expect(reply).toMatchObject({ phone: group, isGroup: true, participantPhone: ANA, senderName: 'Ana', chatName: 'Clientes VIP', fromMe: false, type: 'text' });
+    // Reading it in the group tells Ana, who wrote it.
+    expect((await api().post('/read-message', { phone: group, messageId: reply.messageId })).status).toBe(200);
+    await waitFor(async () => ((await h.owner.get(`/api/whatsapp-sandbox/phones/${ANA}`)).body.messages as { id: string; status?: string }[]).find((m) => m.id === reply.messageId)?.status === 'read', 20_000, 'Ana sees it read');
     // Bruno sees Ana's message in the group too.
     await waitFor(async () => (await messagesOf(BRUNO)).find((m) => m.text === 'Quero o meu!')?.author === `${ANA}@s.whatsapp.net`, 10_000, 'Bruno sees it');
 

@@ -243,7 +243,7 @@ export class Sending {
         if (!session.open) return;
         let sentMessage: proto.IMessage | null | undefined;
         if (req.kind === 'pollVote') {
-          sentMessage = pollVoteMessage(pollOfSource(source), jidNormalized(session.sock.user!.id), req.pollVote!.options, Date.now());
+          sentMessage = pollVoteMessage(pollOfSource(source), Baileys.jidNormalizedUser(session.sock.user!.id), req.pollVote!.options, now.getTime());
           await session.sock.relayMessage(msg.chat, sentMessage, { messageId: msg.waId });
         } else {
           const thumbnail = req.kind === 'image' && msg.mediaPath ? await imageThumbnail(await readFile(msg.mediaPath)) : undefined;
@@ -363,5 +363,3 @@ function pollOfSource(source: MessageSource | undefined) {
   if (!source || !poll) throw new Error('the poll is no longer stored');
   return { id: source.key.id, chat: source.key.remoteJid, creator: source.key.participant ?? source.key.remoteJid, secret: poll.secret };
 }
-
-const jidNormalized = (jid: string) => Baileys.jidNormalizedUser(jid);

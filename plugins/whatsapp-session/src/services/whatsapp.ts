@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { conflict, HttpError, notFound, TOKENS, type Clock, type PluginContext } from '@plugchat/core';
+import { ClusterCache, conflict, HttpError, notFound, TOKENS, type Clock, type PluginContext } from '@plugchat/core';
 import type { InstanceGate, WhatsAppNetwork } from '../api.js';
 import type { InstanceState, Store } from '../store.js';
 import type { WAMessage } from '../baileys.js';
@@ -9,7 +9,7 @@ import type { Outbox } from '../outbox.js';
 import type { InstanceLeases, LeaseHolder } from './leases.js';
 import type { OutgoingRequest } from './content.js';
 import { pollMessage } from './polls.js';
-import { jidOf, phoneOf } from './jids.js';
+import { isGroupJid, jidOf, phoneOf } from './jids.js';
 import { runGroupOp, type GroupOp } from './groups.js';
 import { runContactOp, type ContactOp } from './contacts.js';
 import { Calls } from './calls.js';
@@ -87,6 +87,16 @@ export class WhatsAppService implements LeaseHolder {
       mediaAgent: (id) => this.sessions.get(id)?.agent,
       groupName: (id, jid) => this.groupName(id, jid),
     });
+    this.groupNames = new ClusterCache(
+      ctx.cluster,
+      'whatsapp-session.group-names',
+      async (key) => {
+        const [instanceId, jid] = key.split(' ') as [string, string];
+        return this.sessions.get(instanceId)?.sock?.groupMetadata(jid).then((m) => m.subject, () => undefined);
+      },
+      GROUP_NAME_TTL_MS,
+    );
+    ctx.subscriptions.push(this.groupNames);
     this.calls = new Calls(ctx, {
       instances: this.instances,
       socket: (id) => this.sessions.get(id)?.sock,
@@ -235,7 +245,7 @@ export class WhatsAppService implements LeaseHolder {
       case 'qr':
         return this.localQr(instance.id) ?? null;
       case 'read':
-        return this.openSocket(instance).readMessages((args[1] as string[]).map((id) => ({ remoteJid: jidOf(args[0] as string), id, fromMe: false })));
+        return this.openSocket(instance).readMessages(args[0] as { remoteJid: string; id: string; fromMe: false; participant?: string }[]);
       case 'typing':
         return this.openSocket(instance).sendPresenceUpdate(args[1] as 'composing' | 'paused', jidOf(args[0] as string));
       case 'delete': {
@@ -483,8 +493,20 @@ export class WhatsAppService implements LeaseHolder {
     return s.sock;
   }
 
+  /** Read receipts for received messages; in a group each goes to the member who wrote it. */
   async readMessage(instance: Instance, phone: string, messageId: string | string[]) {
-    await this.onOwner(instance, 'read', [phone, Array.isArray(messageId) ? messageId : [messageId]], false);
+    const chat = jidOf(phone);
+    const ids = Array.isArray(messageId) ? messageId : [messageId];
+    const authors = new Map<string, string>();
+    if (isGroupJid(chat)) {
+      const rows: { wa_id: string; content: string }[] = await this.store.messages().where({ instance_id: instance.id, chat, direction: 'in' }).whereIn('wa_id', ids).select('wa_id', 'content');
+      for (const r of rows) {
+        const author = (JSON.parse(r.content) as { participantPhone?: string }).participantPhone;
+        if (author) authors.set(r.wa_id, jidOf(author));
+      }
+    }
+    const keys = ids.map((id) => ({ remoteJid: chat, id, fromMe: false as const, ...(authors.has(id) ? { participant: authors.get(id) } : {}) }));
+    await this.onOwner(instance, 'read', [keys], false);
   }
 
   async typing(instance: Instance, phone: string, state: 'composing' | 'paused') {
@@ -559,24 +581,20 @@ export class WhatsAppService implements LeaseHolder {
       await this.chatSettings.set(instance, u.id, {
         archived: u.archived,
         pinned: u.pinned,
-        muteUntil: u.muteEndTime === undefined ? undefined : u.muteEndTime,
+        muteUntil: u.muteEndTime,
         markedUnread: u.unreadCount === -1 ? true : u.unreadCount === 0 ? false : undefined,
       });
     }
   }
 
-  private readonly groupNames = new Map<string, { name: string | undefined; at: number }>();
+  /**
+   * Group names for received messages' chat name, asked of WhatsApp at most every few minutes per
+   * group, dropped in every process when a rename goes through the API (the socket may be elsewhere).
+   */
+  private readonly groupNames: ClusterCache<string | undefined>;
 
-  /** A group's name for its received messages, asked of WhatsApp at most every few minutes per group. */
-  private async groupName(instanceId: string, jid: string): Promise<string | undefined> {
-    const key = `${instanceId} ${jid}`;
-    const hit = this.groupNames.get(key);
-    if (hit && Date.now() - hit.at < GROUP_NAME_TTL_MS) return hit.name;
-    const sock = this.sessions.get(instanceId)?.sock;
-    const name = sock ? await sock.groupMetadata(jid).then((m) => m.subject, () => undefined) : undefined;
-    if (this.groupNames.size > 10_000) this.groupNames.clear();
-    this.groupNames.set(key, { name, at: Date.now() });
-    return name;
+  private groupName(instanceId: string, jid: string): Promise<string | undefined> {
+    return this.groupNames.get(`${instanceId} ${jid}`);
   }
 
   /**
@@ -589,7 +607,7 @@ export class WhatsAppService implements LeaseHolder {
     await this.onOwner(instance, 'chat', [jid, action, await this.chatSettings.lastMessages(instance, jid)], false);
     if (action === 'read') {
       const unread = await this.store.messages().where({ instance_id: instance.id, chat: jid, direction: 'in', status: 'RECEIVED' }).orderBy('seq', 'desc').limit(500).pluck('wa_id');
-      if (unread.length) await this.onOwner(instance, 'read', [phone, unread], false);
+      if (unread.length) await this.readMessage(instance, phone, unread);
     }
     await this.chatSettings.applyLocally(instance, jid, action);
   }
@@ -601,8 +619,9 @@ export class WhatsAppService implements LeaseHolder {
 
   /** A group operation (create, metadata, participants, settings, invitations) on the instance's WhatsApp. */
   async group(instance: Instance, op: GroupOp): Promise<unknown> {
-    if (op.op === 'subject') this.groupNames.delete(`${instance.id} ${jidOf(op.group)}`);
-    return this.onOwner(instance, 'group', [op], false);
+    const result = await this.onOwner(instance, 'group', [op], false);
+    if (op.op === 'subject') await this.groupNames.drop(`${instance.id} ${jidOf(op.group)}`);
+    return result;
   }
 
   // ------------------------------------------------------------------ reading the store (history.ts)
