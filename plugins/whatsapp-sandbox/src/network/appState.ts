@@ -6,7 +6,7 @@ import type { Account, AppStateCollection as Collection, LtState } from './state
 import { bytes, child, children, node } from './stanza.js';
 
 const require = createRequire(import.meta.url);
-const { decodeSyncdMutations, newLTHashState } = require('@whiskeysockets/baileys/lib/Utils/chat-utils.js') as {
+const { decodeSyncdMutations, newLTHashState, chatModificationToAppPatch, encodeSyncdPatch } = require('@whiskeysockets/baileys/lib/Utils/chat-utils.js') as {
   decodeSyncdMutations(
     mutations: unknown[],
     state: LtState,
@@ -15,6 +15,13 @@ const { decodeSyncdMutations, newLTHashState } = require('@whiskeysockets/bailey
     validateMacs: boolean,
   ): Promise<{ hash: Buffer; indexValueMap: Record<string, { valueMac: Uint8Array }> }>;
   newLTHashState(): LtState;
+  chatModificationToAppPatch(mod: object, jid: string): { type: string; index: string[]; syncAction: object; apiVersion: number; operation: number };
+  encodeSyncdPatch(
+    create: object,
+    keyId: string,
+    state: LtState,
+    getKey: (keyId: string) => Promise<{ keyData: Uint8Array } | undefined>,
+  ): Promise<{ patch: Parameters<typeof proto.SyncdPatch.encode>[0] }>;
 };
 
 /**
@@ -45,6 +52,18 @@ export class AppState {
     }
     this.net.save();
     this.net.result(conn, iq, [node('sync', {}, out)]);
+  }
+
+  /** Patches the account's own phone writes (a history's archived, pinned, muted chats), each as the next version of its collection. */
+  async write(account: Account, mods: { mod: object; jid: string }[]): Promise<void> {
+    const keyId = account.appStateKey.keyId.toString('base64');
+    const getKey = async (id: string) => (id === keyId ? { keyData: account.appStateKey.keyData } : undefined);
+    for (const { mod, jid } of mods) {
+      const create = chatModificationToAppPatch(mod, jid);
+      const col = ((account.appState ??= {})[create.type] ??= { patches: [], lt: newLTHashState() });
+      const { patch } = await encodeSyncdPatch(create, keyId, col.lt, getKey);
+      await this.apply(account, create.type, col, Buffer.from(proto.SyncdPatch.encode(patch).finish()));
+    }
   }
 
   /** Stores a device's patch as the collection's next version and applies what it says. */

@@ -24,6 +24,8 @@ export interface ScanOptions {
   name?: string;
   business?: boolean;
   platform?: 'smba' | 'android' | 'iphone' | 'smbi';
+  /** The phone already has this history (contacts, chats, messages, chat settings): every device linked to it receives it. */
+  history?: { chats: number; messages: number };
 }
 
 /** The keys a new device registers with before it is linked (§2). */

@@ -3,6 +3,7 @@ import type { BinaryNode, proto } from './baileys.js';
 import { assertPhone, SandboxError, type Conn, type ScanOptions } from './conn.js';
 import type { NetworkCore } from './core.js';
 import { companionFinish, primaryHello, signedDeviceIdentity } from './pairing.js';
+import { checkHistorySpec, HistorySync } from './historySync.js';
 import type { Device } from './state.js';
 import { bytes, child, deviceJid, node, now, parseJid, SERVER, serverId } from './stanza.js';
 
@@ -16,7 +17,11 @@ export class Linking {
   /** Devices waiting for the pairing code they show to be typed on the phone, by phone number. */
   private readonly linkCodes = new Map<string, { conn: Conn; wrapped: Buffer; ref: Buffer; finish?: (reg: BinaryNode) => void }>();
 
-  constructor(private readonly net: NetworkCore) {}
+  private readonly history: HistorySync;
+
+  constructor(private readonly net: NetworkCore) {
+    this.history = new HistorySync(net);
+  }
 
   /** A closed connection's QR references stop working. */
   forget(conn: Conn) {
@@ -52,6 +57,7 @@ export class Linking {
    */
   async scan(qr: string, phone: string, opts: ScanOptions = {}): Promise<string> {
     assertPhone(phone);
+    if (opts.history) checkHistorySpec(opts.history);
     const [ref, noiseB64, identityB64, advB64] = qr.split(',');
     if (!ref || !noiseB64 || !identityB64 || !advB64) throw new SandboxError('invalid_qr', 'The QR text must have 4 comma-separated parts.');
     const conn = this.pendingRefs.get(ref);
@@ -70,6 +76,7 @@ export class Linking {
    */
   async enterPairingCode(phone: string, code: string, opts: ScanOptions = {}): Promise<string> {
     assertPhone(phone);
+    if (opts.history) checkHistorySpec(opts.history);
     const pending = this.linkCodes.get(phone);
     if (!pending || pending.conn.stage !== 'open' || !pending.conn.registration) throw new SandboxError('no_pairing_code', `No device is waiting for a pairing code for ${phone}; ask the instance for a code first.`);
     const typed = code.replace(/[^0-9A-Za-z]/g, '').toUpperCase();
@@ -138,6 +145,9 @@ export class Linking {
     const registration = conn.registration;
     const clientStatic = conn.clientStatic;
     const account = this.net.getOrCreateAccount(phone, opts);
+    // Made before the device exists, so its first login finds the blobs on the media host.
+    const spec = opts.history;
+    if (spec && (account.history?.spec.chats !== spec.chats || account.history.spec.messages !== spec.messages)) await this.history.prepare(account, spec);
     const deviceId = account.nextDeviceId++;
     const keyIndex = account.nextKeyIndex++;
     const jid = deviceJid(phone, deviceId);

@@ -60,7 +60,7 @@ export class Login {
     this.net.emit('ready', { jid: device.jid });
   }
 
-  /** §4.4: the app-state key share and a history notification from the account's own phone. */
+  /** §4.4: the app-state key share and the history notifications from the account's own phone. */
   private bootstrap(conn: Conn, account: Account) {
     const from = userJid(account.phone);
     const keyShare = proto.Message.encode({
@@ -76,13 +76,16 @@ export class Login {
         },
       },
     }).finish();
-    const history = proto.Message.encode({
-      protocolMessage: {
-        type: proto.Message.ProtocolMessage.Type.HISTORY_SYNC_NOTIFICATION,
-        historySyncNotification: { syncType: proto.HistorySync.HistorySyncType.NON_BLOCKING_DATA, chunkOrder: 0, progress: 100 },
-      },
-    }).finish();
-    for (const payload of [keyShare, history]) {
+    // A phone with a history hands it over (§7.5); one without sends the notification that carries nothing to download.
+    const history = account.history?.notifications ?? [
+      proto.Message.encode({
+        protocolMessage: {
+          type: proto.Message.ProtocolMessage.Type.HISTORY_SYNC_NOTIFICATION,
+          historySyncNotification: { syncType: proto.HistorySync.HistorySyncType.NON_BLOCKING_DATA, chunkOrder: 0, progress: 100 },
+        },
+      }).finish(),
+    ];
+    for (const payload of [keyShare, ...history]) {
       this.net.send(conn, node('message', { from, id: messageId(), t: now(), type: 'text', notify: account.name }, [node('plaintext', {}, Buffer.from(payload))]));
     }
   }

@@ -36,6 +36,8 @@ export interface Account {
   blocked?: string[];
   /** The profile picture, as the media server serves it. */
   picture?: { id: string; url: string; directPath: string };
+  /** The history a newly linked device receives (history sync): its spec and the notifications that point at its blobs. */
+  history?: { spec: { chats: number; messages: number }; notifications: Buffer[] };
   /** Group sender keys of the simulated phone (its own and those other members gave it). */
   senderKeys?: Record<string, unknown>;
 }

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { Agent } from 'node:https';
 import { pino } from 'pino';
 import type { SandboxNetwork } from '../../src/network/index.js';
+import type { ScanOptions } from '../../src/network/conn.js';
 
 const require = createRequire(import.meta.url);
 const B: typeof import('@whiskeysockets/baileys') = require('@whiskeysockets/baileys');
@@ -60,6 +61,10 @@ export class TestClient {
   readonly updates: Update[] = [];
   readonly presences: { id: string; presences: Record<string, { lastKnownPresence: string }> }[] = [];
   readonly closes: number[] = [];
+  /** messaging-history.set events: what the phone's history sync brought. */
+  readonly histories: { syncType?: number | null; chats: unknown[]; contacts: { id: string; name?: string; notify?: string }[]; messages: WAMessage[] }[] = [];
+  /** chats.update events (app state applied). */
+  readonly chatUpdates: { id?: string | null; archived?: boolean | null; pinned?: number | null; muteEndTime?: number | null }[] = [];
   open = false;
   autoReconnect = true;
   private waiters: (() => void)[] = [];
@@ -99,6 +104,8 @@ export class TestClient {
       defaultQueryTimeoutMs: 20_000,
       getMessage: async (key) => this.sent.get(key.id!)?.message ?? undefined,
       fetchAgent: this.httpsAgent,
+      // History and app-state blobs are downloaded with these options, not with fetchAgent.
+      options: { httpsAgent: this.httpsAgent },
     });
     this.sock = sock;
     sock.ev.on('creds.update', (u) => Object.assign(this.auth.state.creds, u));
@@ -113,6 +120,14 @@ export class TestClient {
           setTimeout(() => this.start(), code === DisconnectReason.restartRequired ? 0 : 200);
         }
       }
+      this.notify();
+    });
+    sock.ev.on('messaging-history.set', (h) => {
+      this.histories.push(h as never);
+      this.notify();
+    });
+    sock.ev.on('chats.update', (list) => {
+      this.chatUpdates.push(...(list as never[]));
       this.notify();
     });
     sock.ev.on('messages.upsert', ({ messages, type }) => {
@@ -193,10 +208,10 @@ export class TestClient {
 }
 
 /** Pairs a fresh client with `phone` through the network, waiting until it is open after the 515 restart. */
-export async function pairClient(network: SandboxNetwork, phone: string, name: string): Promise<TestClient> {
+export async function pairClient(network: SandboxNetwork, phone: string, name: string, opts: Omit<ScanOptions, 'name'> = {}): Promise<TestClient> {
   const client = new TestClient(network).start();
   const qr = await client.waitQr();
-  await network.scan(qr, phone, { name });
+  await network.scan(qr, phone, { ...opts, name });
   await client.waitOpen();
   return client;
 }
