@@ -235,12 +235,21 @@ export function sandboxRouter(network: () => SandboxNetwork) {
       {
         summary: "Scan a QR code as a phone: links a new device to the phone's number",
         role: 'admin',
-        body: z.object({ qr: z.string().min(10).max(2000), phone: phoneNumber, name: z.string().max(100).optional(), business: z.boolean().optional() }).strict(),
+        body: z
+          .object({
+            qr: z.string().min(10).max(2000),
+            phone: phoneNumber,
+            name: z.string().max(100).optional(),
+            business: z.boolean().optional(),
+            // The past the phone hands the new device (history sync): chats with that many contacts, messages spread over them.
+            history: z.object({ chats: z.number().int().min(0).max(5000), messages: z.number().int().min(0).max(200_000) }).strict().optional(),
+          })
+          .strict(),
         response: z.object({ jid: z.string() }),
       },
       async (c) => {
         try {
-          return { jid: await network().scan(c.body.qr, c.body.phone, { name: c.body.name, business: c.body.business }) };
+          return { jid: await network().scan(c.body.qr, c.body.phone, { name: c.body.name, business: c.body.business, history: c.body.history }) };
         } catch (err) {
           return translate(err);
         }

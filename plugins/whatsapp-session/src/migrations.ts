@@ -178,4 +178,16 @@ export const migrations: Migration[] = [
       });
     },
   },
+  {
+    name: '0011_chat_history',
+    async up({ knex }) {
+      // A chat the phone already had when the instance was linked (history sync): its name, when its
+      // last message was, and how many were unread; the messages themselves are not imported.
+      await knex.schema.alterTable('whatsapp_session_chats', (t) => {
+        t.text('name').nullable();
+        t.bigInteger('last_at').nullable();
+        t.integer('unread').notNullable().defaultTo(0);
+      });
+    },
+  },
 ];

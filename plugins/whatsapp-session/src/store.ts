@@ -36,6 +36,10 @@ export interface ChatRow {
   pinned: boolean | number;
   mute_until: number | string | null;
   marked_unread: boolean | number;
+  /** From the phone's history: the chat's name, its last message (ms), its unread count then. */
+  name?: string | null;
+  last_at?: number | string | null;
+  unread?: number;
   updated_at: Date | number | string;
 }
 

@@ -47,14 +47,14 @@ export function makeHarness(ws: Workspace, app: Harness['app'], owner: Client, k
 }
 
 /** Creates an instance with no pacing and pairs it through the sandbox as the business number. */
-export async function pairedInstance(h: Harness, phone = BIZ): Promise<{ id: string; token: string }> {
+export async function pairedInstance(h: Harness, phone = BIZ, history?: { chats: number; messages: number }): Promise<{ id: string; token: string }> {
   const created = await h.owner.post('/api/whatsapp-session/instances', { name: 'Loja', delayMinMs: 0, delayMaxMs: 0 });
   if (created.status !== 201) throw new Error(JSON.stringify(created.body));
   const inst = { id: created.body.id as string, token: created.body.token as string };
   const api = h.api(inst);
   const qr = await api.get('/qr-code');
   if (!qr.body.value) throw new Error(`no QR: ${JSON.stringify(qr.body)}`);
-  const scan = await h.owner.post('/api/whatsapp-sandbox/scan', { qr: qr.body.value, phone, name: 'Loja Exemplo' });
+  const scan = await h.owner.post('/api/whatsapp-sandbox/scan', { qr: qr.body.value, phone, name: 'Loja Exemplo', history });
   if (scan.status !== 200) throw new Error(JSON.stringify(scan.body));
   await waitFor(async () => (await api.get('/status')).body.connected, 20_000, 'the instance to connect');
   return inst;

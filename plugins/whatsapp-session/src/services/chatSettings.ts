@@ -14,6 +14,18 @@ export interface LastMessage {
   messageTimestamp: number;
 }
 
+/** A chat of the phone's history, as the instance keeps it. */
+export interface HistoryChat {
+  jid: string;
+  name?: string;
+  /** Its last message (ms); absent for a name alone (the phone's push names). */
+  lastAt?: number;
+  unread?: number;
+  archived?: boolean;
+  pinned?: boolean;
+  muteUntil?: number | null;
+}
+
 /** What the list of chats shows of a chat's settings. */
 export interface ChatFlags {
   archived: boolean;
@@ -21,6 +33,10 @@ export interface ChatFlags {
   /** When the mute ends (ms), -1 for always, null when not muted. */
   muteUntil: number | null;
   markedUnread: boolean;
+  /** What the phone's history said of the chat (name, last message time in ms, unread count). */
+  name?: string;
+  lastAt?: number;
+  unread?: number;
 }
 
 /** The app-state patch an action writes, run on the instance's socket (the owner process). */
@@ -51,7 +67,20 @@ export class ChatSettings {
 
   async flags(instance: Instance): Promise<Map<string, ChatFlags>> {
     const rows: ChatRow[] = await this.store.chats().where({ instance_id: instance.id });
-    return new Map(rows.map((r) => [r.chat, { archived: !!r.archived, pinned: !!r.pinned, muteUntil: r.mute_until === null ? null : Number(r.mute_until), markedUnread: !!r.marked_unread }]));
+    return new Map(
+      rows.map((r) => [
+        r.chat,
+        {
+          archived: !!r.archived,
+          pinned: !!r.pinned,
+          muteUntil: r.mute_until === null ? null : Number(r.mute_until),
+          markedUnread: !!r.marked_unread,
+          name: r.name ?? undefined,
+          lastAt: r.last_at === null || r.last_at === undefined ? undefined : Number(r.last_at),
+          unread: Number(r.unread ?? 0),
+        },
+      ]),
+    );
   }
 
   async set(instance: Instance, chat: string, patch: Partial<ChatFlags>): Promise<void> {
@@ -61,6 +90,42 @@ export class ChatSettings {
     if (!Object.keys(columns).length) return;
     const row = { instance_id: instance.id, account_id: instance.accountId, chat, archived: false, pinned: false, mute_until: null, marked_unread: false, ...columns, updated_at: new Date() };
     await this.store.chats().insert(row).onConflict(['instance_id', 'chat']).merge({ ...columns, updated_at: row.updated_at });
+  }
+
+  /**
+   * The chats the phone had when the instance was linked (history sync): one row each with its name,
+   * last message time and unread count, merged into any row the instance already keeps; the
+   * settings the phone synced with them (archived, pinned, muted) as the chat updates do.
+   */
+  async importHistory(instance: Instance, chats: HistoryChat[]): Promise<void> {
+    const at = new Date();
+    const row = (c: HistoryChat) => ({
+      instance_id: instance.id,
+      account_id: instance.accountId,
+      chat: c.jid,
+      archived: c.archived ?? false,
+      pinned: c.pinned ?? false,
+      mute_until: c.muteUntil ?? null,
+      marked_unread: false,
+      name: c.name ?? null,
+      last_at: c.lastAt ?? null,
+      unread: c.unread ?? 0,
+      updated_at: at,
+    });
+    // Each group of rows updates only what it carries: a push name never clears a chat's time, nor a time its name.
+    const groups: [HistoryChat[], string[]][] = [
+      [chats.filter((c) => c.lastAt !== undefined && c.name), ['name', 'last_at', 'unread', 'updated_at']],
+      [chats.filter((c) => c.lastAt !== undefined && !c.name), ['last_at', 'unread', 'updated_at']],
+      [chats.filter((c) => c.lastAt === undefined && c.name), ['name', 'updated_at']],
+    ];
+    await this.store.knex.transaction(async (trx) => {
+      for (const [list, merge] of groups) {
+        for (let i = 0; i < list.length; i += 100) await trx('whatsapp_session_chats').insert(list.slice(i, i + 100).map(row)).onConflict(['instance_id', 'chat']).merge(merge);
+      }
+    });
+    for (const c of chats) {
+      if (c.archived !== undefined || c.pinned !== undefined || c.muteUntil !== undefined) await this.set(instance, c.jid, { archived: c.archived, pinned: c.pinned, muteUntil: c.muteUntil });
+    }
   }
 
   async forget(instance: Instance, chat: string): Promise<void> {
@@ -82,6 +147,7 @@ export class ChatSettings {
     switch (action) {
       case 'read':
         await this.store.messages().where({ instance_id: instance.id, chat, direction: 'in', status: 'RECEIVED' }).update({ status: 'READ', updated_at: new Date() });
+        await this.store.chats().where({ instance_id: instance.id, chat }).update({ unread: 0 });
         return this.set(instance, chat, { markedUnread: false });
       case 'unread':
         return this.set(instance, chat, { markedUnread: true });

@@ -38,18 +38,25 @@ export class History {
       }),
     );
     const flags = await this.settings.flags(instance);
+    // Chats of the phone's history that have no message here yet are listed from what the history said.
+    const seen = new Set(rows.map((r) => r.chat));
+    for (const [chat, f] of flags) if (f.lastAt !== undefined && !seen.has(chat)) rows.push({ chat, last: 0, unread: 0 });
     // Z-API's shape, numbers and flags as strings included; spam marks and pictures are not kept here.
+    // Newest first by the exact time (the listed time is whole seconds, as Z-API gives it).
+    const lastAt = (r: (typeof rows)[number]) => Math.max(Number(r.last) / 1000, flags.get(r.chat)?.lastAt ?? 0);
     return rows
+      .sort((a, b) => lastAt(b) - lastAt(a))
       .map((r) => {
         const f = flags.get(r.chat);
-        const unread = Number(r.unread ?? 0);
+        const unread = Number(r.unread ?? 0) + (f?.unread ?? 0);
         const muted = f?.muteUntil !== null && f?.muteUntil !== undefined && (f.muteUntil === -1 || f.muteUntil > this.now());
         return {
-          name: names.get(r.chat) ?? phoneOf(r.chat),
+          name: names.get(r.chat) ?? f?.name ?? phoneOf(r.chat),
           phone: phoneOf(r.chat),
           // A chat marked unread shows one unread message, as WhatsApp shows it.
           unread: String(unread || (f?.markedUnread ? 1 : 0)),
-          lastMessageTime: String(Math.floor(Number(r.last) / 1000)),
+          // In seconds (a message's seq is microseconds since the epoch).
+          lastMessageTime: String(Math.floor(lastAt(r) / 1000)),
           isMuted: muted ? '1' : '0',
           muteEndTime: muted ? String(f!.muteUntil) : null,
           archived: String(!!f?.archived),
@@ -60,8 +67,7 @@ export class History {
           isGroup: isGroupJid(r.chat),
           messagesUnread: 0,
         };
-      })
-      .sort((a, b) => Number(b.lastMessageTime) - Number(a.lastMessageTime));
+      });
   }
 
   async recent(instance: Instance, limit = 30): Promise<Message[]> {

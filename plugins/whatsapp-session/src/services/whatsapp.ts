@@ -374,6 +374,7 @@ export class WhatsAppService implements LeaseHolder {
           return sent ? pollMessage(sent) : undefined;
         },
         onChatsUpdate: (updates) => void this.onChatsUpdate(instance, updates).catch((err) => this.log.error({ err, instance: instance.id }, 'chat update failed')),
+        onHistory: (chats) => void this.chatSettings.importHistory(instance, chats).catch((err) => this.log.error({ err, instance: instance.id }, 'storing the history failed')),
         onCall: (call) => void this.calls.onCall(instance, call).catch((err) => this.log.error({ err, instance: instance.id }, 'call handling failed')),
         onPresence: (jid, status, lastSeen) =>
           void this.ctx.events.emit('whatsapp-session.presence', { instanceId: instance.id, accountId: instance.accountId, phone: phoneOf(jid), status: status.toUpperCase(), lastSeen }),

@@ -15,6 +15,8 @@ export interface SessionHooks {
   onPresence(jid: string, status: string, lastSeen: number | null): void;
   /** Chat settings WhatsApp synced (archived, pinned, muted until, marked unread -1 / read 0). */
   onChatsUpdate(updates: { id: string; archived?: boolean; pinned?: boolean; muteEndTime?: number | null; unreadCount?: number }[]): void;
+  /** Chats of the phone's history (history sync): name, last message (ms), unread count, settings; or only a name (push names). */
+  onHistory(chats: { jid: string; name?: string; lastAt?: number; unread?: number; archived?: boolean; pinned?: boolean; muteUntil?: number | null }[]): void;
   /** A call ringing, answered elsewhere, rejected or ended. */
   onCall(call: { id: string; from: string; isVideo: boolean; isGroup: boolean; status: string; at: number }): void;
   /** A vote on one of our polls, decrypted by Baileys with the secret getMessage handed it. */
@@ -82,7 +84,8 @@ export class InstanceSession {
       markOnlineOnConnect: false,
       syncFullHistory: false,
       generateHighQualityLinkPreview: false,
-      ...(this.agent ? { fetchAgent: this.agent } : {}),
+      // Uploads use fetchAgent; history and app-state blobs are downloaded with options.
+      ...(this.agent ? { fetchAgent: this.agent, options: { httpsAgent: this.agent } } : {}),
       getMessage: async (key) => (key.id && key.remoteJid ? hooks.getMessage({ id: key.id, remoteJid: key.remoteJid }) : undefined),
     });
     this.sock = sock;
@@ -142,6 +145,31 @@ export class InstanceSession {
             });
           }
         }
+      }),
+    );
+    sock.ev.on(
+      'messaging-history.set',
+      guard('history', ({ chats, contacts }) => {
+        const names = new Map(contacts.filter((c) => c.id && (c.notify || c.name)).map((c) => [c.id, (c.name || c.notify)!]));
+        const listed = new Set<string>();
+        const list: Parameters<SessionHooks['onHistory']>[0] = [];
+        for (const c of chats) {
+          if (!c.id || !(c.id.endsWith('@s.whatsapp.net') || c.id.endsWith('@g.us'))) continue;
+          listed.add(c.id);
+          const t = Number(c.conversationTimestamp ?? c.lastMessageRecvTimestamp ?? 0);
+          list.push({
+            jid: c.id,
+            name: c.name || names.get(c.id) || undefined,
+            lastAt: t ? t * 1000 : undefined,
+            unread: Math.max(0, Number(c.unreadCount ?? 0)),
+            // Settings the first app-state sync folded into the history's chats.
+            archived: typeof c.archived === 'boolean' ? c.archived : undefined,
+            pinned: c.pinned ? true : undefined,
+            muteUntil: c.muteEndTime ? Number(c.muteEndTime) : undefined,
+          });
+        }
+        for (const [jid, name] of names) if (!listed.has(jid) && jid.endsWith('@s.whatsapp.net')) list.push({ jid, name });
+        if (list.length) hooks.onHistory(list);
       }),
     );
     sock.ev.on(
