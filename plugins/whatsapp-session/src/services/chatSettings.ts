@@ -1,3 +1,4 @@
+import { insertAll } from '@plugchat/core';
 import type { WASocket } from '../baileys.js';
 import type { ChatRow, Store } from '../store.js';
 import type { Instance } from './instances.js';
@@ -119,9 +120,7 @@ export class ChatSettings {
       [chats.filter((c) => c.lastAt === undefined && c.name), ['name', 'updated_at']],
     ];
     await this.store.knex.transaction(async (trx) => {
-      for (const [list, merge] of groups) {
-        for (let i = 0; i < list.length; i += 100) await trx('whatsapp_session_chats').insert(list.slice(i, i + 100).map(row)).onConflict(['instance_id', 'chat']).merge(merge);
-      }
+      for (const [list, merge] of groups) await insertAll(trx, 'whatsapp_session_chats', list.map(row), { mergeOnConflict: { on: ['instance_id', 'chat'], merge } });
     });
     for (const c of chats) {
       if (c.archived !== undefined || c.pinned !== undefined || c.muteUntil !== undefined) await this.set(instance, c.jid, { archived: c.archived, pinned: c.pinned, muteUntil: c.muteUntil });
