@@ -1,8 +1,14 @@
-// The sandbox network in a process of its own, so its memory can be measured alone.
+// The sandbox network in a process of its own, so its memory can be measured alone and its work
+// (routing, the virtual phones' decryption) does not share the event loop of what drives it.
 import { SandboxNetwork } from '../dist/network/index.js';
 
 const network = new SandboxNetwork({ media: false });
 await network.start();
+// What virtual phones receive, reported once asked for (with the time, comparable across processes).
+let watching = false;
+network.on('phone-received', ({ message }) => {
+  if (watching) process.send({ type: 'phone-received', messageId: message.id, at: performance.timeOrigin + performance.now() });
+});
 process.send({ type: 'ready', url: network.url });
 process.on('message', async (m) => {
   try {
@@ -11,6 +17,10 @@ process.on('message', async (m) => {
       process.send({ type: 'rss', id: m.id, rss: process.memoryUsage().rss });
     } else if (m.type === 'scan') {
       process.send({ type: 'scan', id: m.id, jid: await network.scan(m.qr, m.phone, { name: m.name }) });
+    } else if (m.type === 'phone') {
+      network.createPhone(m.phone, { name: m.name });
+      watching = true;
+      process.send({ type: 'phone', id: m.id });
     } else if (m.type === 'stop') {
       await network.stop();
       process.exit(0);
