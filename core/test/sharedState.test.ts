@@ -62,6 +62,17 @@ describe('ClusterCache', () => {
     inB.dispose();
   });
 
+  it('runs a lazy loader (a query builder, a thenable that runs on each await) once per read', async () => {
+    let runs = 0;
+    const builder = () => ({ then: (ok: (v: string) => unknown, ko?: (e: unknown) => unknown) => Promise.resolve(`row ${++runs}`).then(ok, ko) }) as unknown as Promise<string>;
+    const cache = new ClusterCache(new LocalCluster(log), 'test.lazy', builder);
+    expect(await cache.get('k')).toBe('row 1');
+    expect(await cache.get('k')).toBe('row 1');
+    expect(await cache.get('k')).toBe('row 1');
+    expect(runs).toBe(1);
+    cache.dispose();
+  });
+
   it('trusts a copy only so long', async () => {
     let reads = 0;
     const cache = new ClusterCache(new LocalCluster(log), 'test.short', async () => ++reads, 20);

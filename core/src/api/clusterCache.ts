@@ -24,7 +24,8 @@ export class ClusterCache<V> implements Disposable {
   get(key: string): Promise<V> {
     const hit = this.entries.get(key);
     if (hit && Date.now() - hit.at < this.keepMs) return hit.value;
-    const value = this.load(key);
+    // A query builder is a thenable that runs again each time it is awaited: keep its one result.
+    const value = Promise.resolve(this.load(key));
     this.entries.set(key, { at: Date.now(), value });
     value.catch(() => {
       if (this.entries.get(key)?.value === value) this.entries.delete(key);
