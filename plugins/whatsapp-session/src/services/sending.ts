@@ -38,6 +38,8 @@ export interface SendingDeps {
 }
 
 /** How long a queue length read from the database stands (counting the sends made here since). */
+/** At most one cluster wake-up per instance this often (plus one trailing), whatever the send rate. */
+const WAKE_GAP_MS = 20;
 const QUEUE_COUNT_MS = 1_000;
 
 /**
@@ -173,7 +175,30 @@ export class Sending {
   /** Nudges the instance's sender: here when this process holds the session, else on its owner. */
   wake(instanceId: string): void {
     if (this.deps.session(instanceId)?.open) void this.drain(instanceId).catch((err) => this.deps.log().error({ err, instance: instanceId }, 'drain failed'));
-    else if (this.deps.leases) void this.ctx.cluster.broadcast('whatsapp-session.wake', { instanceId }).catch((err) => this.deps.log().warn({ err }, 'could not wake the owner; its next lease round sends'));
+    else if (this.deps.leases) this.wakeOwner(instanceId);
+  }
+
+  /** Remote wake-ups in flight per instance: `again` when more sends came since the last one went. */
+  private readonly remoteWakes = new Map<string, { again: boolean }>();
+
+  /**
+   * Wakes the owning process through the cluster: once per WAKE_GAP_MS per instance, and once
+   * more at the end of the gap when sends came meanwhile. Its drain reads all that is queued, so
+   * a burst of sends costs a few notices, not one each.
+   */
+  private wakeOwner(instanceId: string): void {
+    const pending = this.remoteWakes.get(instanceId);
+    if (pending) {
+      pending.again = true;
+      return;
+    }
+    const state = { again: false };
+    this.remoteWakes.set(instanceId, state);
+    void this.ctx.cluster.broadcast('whatsapp-session.wake', { instanceId }).catch((err) => this.deps.log().warn({ err }, 'could not wake the owner; its next lease round sends'));
+    setTimeout(() => {
+      this.remoteWakes.delete(instanceId);
+      if (state.again) this.wakeOwner(instanceId);
+    }, WAKE_GAP_MS).unref();
   }
 
   /** Sends the instance's queued messages in order, one at a time, with its pacing. */
