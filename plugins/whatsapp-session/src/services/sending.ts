@@ -40,6 +40,8 @@ export interface SendingDeps {
 /** How long a queue length read from the database stands (counting the sends made here since). */
 /** At most one cluster wake-up per instance this often (plus one trailing), whatever the send rate. */
 const WAKE_GAP_MS = 20;
+/** Due messages the sender reads at once. */
+const READ_AHEAD = 20;
 const QUEUE_COUNT_MS = 1_000;
 
 /**
@@ -57,6 +59,8 @@ export class Sending {
   private readonly held = new Map<string, NodeJS.Timeout>();
   /** Sends arriving together are written in one statement (one commit for many). */
   private readonly inserts: GroupCommit<Partial<MessageRow>>;
+  /** WhatsApp ids of the messages being sent now, settled once their outcome is recorded. */
+  private readonly inSend = new Map<string, Promise<void>>();
 
   constructor(
     private readonly store: Store,
@@ -223,19 +227,24 @@ export class Sending {
   private async drainNow(instanceId: string): Promise<void> {
     const instance = await this.deps.find(instanceId);
     if (!instance) return;
+    // The next few due messages are read together; each is claimed on its own (one removed meanwhile is skipped).
+    let due: MessageRow[] = [];
     for (;;) {
       const session = this.deps.session(instanceId);
       if (!session?.open || !session.sock) return;
       // A lease that may have lapsed may be another process's now: it sends, not us.
       if (this.deps.leases && !this.deps.leases.valid()) return;
       const now = this.deps.ramp.now();
-      const row = await this.store
-        .messages()
-        .where({ instance_id: instanceId, direction: 'out' })
-        .whereIn('status', ['QUEUED', 'SENDING'])
-        .andWhere((q) => q.whereNull('hold_until').orWhere('hold_until', '<=', now))
-        .orderBy('seq', 'asc')
-        .first();
+      if (!due.length) {
+        due = await this.store
+          .messages()
+          .where({ instance_id: instanceId, direction: 'out' })
+          .whereIn('status', ['QUEUED', 'SENDING'])
+          .andWhere((q) => q.whereNull('hold_until').orWhere('hold_until', '<=', now))
+          .orderBy('seq', 'asc')
+          .limit(READ_AHEAD);
+      }
+      const row = due.shift();
       // Nothing due: with a ramp, some may wait for a later day (without one nothing is held: turning it off releases them).
       if (!row) return instance.sendRamp ? this.recheckHeld(instanceId, now) : undefined;
       const msg = toMessage(row);
@@ -248,42 +257,58 @@ export class Sending {
         continue;
       }
       // A retry after a crash resends with the same WhatsApp id, so the customer sees it once.
-      await this.store
+      const claimed = await this.store
         .messages()
         .where({ id: msg.id })
         .whereIn('status', ['QUEUED', 'SENDING'])
         .update({ status: 'SENDING', attempts: msg.attempts + 1, updated_at: new Date(), ...(ramp.day ? { ramp_day: ramp.day } : {}) });
+      // Taken off the queue meanwhile (removed, cleared): not sent.
+      if (!claimed) continue;
       const min = instance.delayMinMs ?? this.ctx.settings.get('whatsapp-session.defaultDelayMinMs');
       const max = instance.delayMaxMs ?? this.ctx.settings.get('whatsapp-session.defaultDelayMaxMs');
       const delay = req.delayMessageMs ?? Math.round(min + Math.random() * Math.max(0, max - min));
       if (delay > 0) await sleep(delay);
-      let raw: string | null = null;
+      // Until the send's outcome is recorded, receipts for it wait (and the server's ack is the sender's to record).
+      let settled!: () => void;
+      this.inSend.set(msg.waId, new Promise<void>((r) => (settled = r)));
       try {
-        if (req.delayTypingMs) {
-          await session.sock.sendPresenceUpdate('composing', msg.chat);
-          await sleep(req.delayTypingMs);
-          await session.sock.sendPresenceUpdate('paused', msg.chat);
-        }
-        const source = await this.sourceOf(instance.id, req);
-        if (!session.open) return;
-        let sentMessage: proto.IMessage | null | undefined;
-        if (req.kind === 'pollVote') {
-          sentMessage = pollVoteMessage(pollOfSource(source), Baileys.jidNormalizedUser(session.sock.user!.id), req.pollVote!.options, now.getTime());
-          await session.sock.relayMessage(msg.chat, sentMessage, { messageId: msg.waId });
-        } else {
-          const thumbnail = req.kind === 'image' && msg.mediaPath ? await imageThumbnail(await readFile(msg.mediaPath)) : undefined;
-          const { content, quoted } = buildContent(req, msg.chat, msg.mediaPath, source, thumbnail);
-          sentMessage = (await session.sock.sendMessage(msg.chat, content, { messageId: msg.waId, quoted }))?.message;
-        }
-        raw = sentMessage ? rawOf(sentMessage) : null;
-      } catch (err) {
-        const message = (err as Error).message;
-        if (!session.open) return; // disconnected mid-send: it stays queued and goes out after the reconnect
-        await this.markStatus(instance, msg, 'FAILED', message);
-        continue;
+        if (!(await this.sendOne(instance, session, msg, req, now))) return;
+      } finally {
+        this.inSend.delete(msg.waId);
+        settled();
       }
-      await this.markStatus(instance, msg, 'SENT', undefined, { raw });
     }
+  }
+
+  /** Sends one message and records the outcome (SENT, or FAILED); false when the socket closed under it (it stays queued). */
+  private async sendOne(instance: Instance, session: InstanceSession, msg: Message, req: OutgoingRequest, now: Date): Promise<boolean> {
+    const sock = session.sock!;
+    let raw: string | null = null;
+    try {
+      if (req.delayTypingMs) {
+        await sock.sendPresenceUpdate('composing', msg.chat);
+        await sleep(req.delayTypingMs);
+        await sock.sendPresenceUpdate('paused', msg.chat);
+      }
+      const source = await this.sourceOf(instance.id, req);
+      if (!session.open) return false;
+      let sentMessage: proto.IMessage | null | undefined;
+      if (req.kind === 'pollVote') {
+        sentMessage = pollVoteMessage(pollOfSource(source), Baileys.jidNormalizedUser(sock.user!.id), req.pollVote!.options, now.getTime());
+        await sock.relayMessage(msg.chat, sentMessage, { messageId: msg.waId });
+      } else {
+        const thumbnail = req.kind === 'image' && msg.mediaPath ? await imageThumbnail(await readFile(msg.mediaPath)) : undefined;
+        const { content, quoted } = buildContent(req, msg.chat, msg.mediaPath, source, thumbnail);
+        sentMessage = (await sock.sendMessage(msg.chat, content, { messageId: msg.waId, quoted }))?.message;
+      }
+      raw = sentMessage ? rawOf(sentMessage) : null;
+    } catch (err) {
+      if (!session.open) return false; // disconnected mid-send: it stays queued and goes out after the reconnect
+      await this.markStatus(instance, msg, 'FAILED', (err as Error).message);
+      return true;
+    }
+    await this.markStatus(instance, msg, 'SENT', undefined, { raw });
+    return true;
   }
 
   /** The stored message a forward or a poll vote is about, with WhatsApp's bytes of it. */
@@ -329,10 +354,10 @@ export class Sending {
    * ack, a receipt replayed after a reconnect), it happens and is announced once, with an
    * event id derived from (message, status).
    */
-  private async markStatus(instance: Instance, msg: Pick<Message, 'id' | 'waId' | 'chat'>, status: MessageStatus, error?: string, extra: Partial<MessageRow> = {}) {
+  private async markStatus(instance: Instance, msg: Pick<Message, 'id' | 'waId' | 'chat'>, status: MessageStatus, error?: string, extra: Partial<MessageRow> = {}, current?: MessageStatus) {
     // A receipt can overtake the send's own acknowledgement (after a crash, say): the message was
-    // sent all the same, so SENT (and its DeliveryCallback) is recorded first.
-    if (status === 'RECEIVED' || status === 'READ' || status === 'PLAYED') await this.markStatus(instance, msg, 'SENT');
+    // sent all the same, so SENT (and its DeliveryCallback) is recorded first (unless it is known to be).
+    if ((status === 'RECEIVED' || status === 'READ' || status === 'PLAYED') && (!current || PREVIOUS.SENT.includes(current))) await this.markStatus(instance, msg, 'SENT');
     const from = PREVIOUS[status];
     const values = { status, error: error ?? null, updated_at: new Date(), ...(status === 'SENT' ? { sent_at: new Date() } : {}), ...extra };
     const event = { instanceId: instance.id, accountId: instance.accountId, zaapId: msg.id, messageId: msg.waId, phone: phoneOf(msg.chat), status, ...(error ? { error } : {}) };
@@ -374,8 +399,13 @@ export class Sending {
     for (const u of updates) {
       const status = STATUS_FROM_BAILEYS[u.status];
       if (!status) continue;
+      // A message being sent here: the server's ack is the sender's to record, a receipt waits for it.
+      const sending = this.inSend.get(u.id);
+      if (sending && status === 'SENT') continue;
+      await sending;
       const row = await this.store.messages().where({ instance_id: instance.id, wa_id: u.id, direction: 'out' }).first();
-      if (row) await this.markStatus(instance, toMessage(row), status);
+      // Already there or past it (the server's ack of a send the sender recorded): nothing to write.
+      if (row && PREVIOUS[status].includes(row.status as MessageStatus)) await this.markStatus(instance, toMessage(row), status, undefined, {}, row.status as MessageStatus);
     }
   }
 }
