@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
 import { SandboxNetwork } from '../../whatsapp-sandbox/dist/network/index.js';
 import { Api, sleep, waitUntil } from '../test/fleet.js';
 
@@ -44,7 +45,8 @@ const PORT = await new Promise((resolve) => {
 
 /** Starts PlugChat (warnings only, so 2,000 instances' routine lines cost nothing); resolves once /health answers. */
 async function startPlugChat() {
-  const proc = spawn(process.execPath, [path.join(REPO, 'core/dist/main.js')], {
+  // The inspector (on a free port) lets the bench collect garbage in it and read its heap.
+  const proc = spawn(process.execPath, ['--inspect=127.0.0.1:0', path.join(REPO, 'core/dist/main.js')], {
     cwd: dir,
     env: { ...process.env, DATABASE_URL: '', DATA_DIR: path.join(dir, 'data'), APP_SECRET: 'bench-secret-'.padEnd(40, 'x'), PORT: String(PORT), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -56,7 +58,32 @@ async function startPlugChat() {
   const url = `http://127.0.0.1:${PORT}`;
   const up = waitUntil(async () => (await fetch(`${url}/health`).catch(() => undefined))?.ok, 120_000, 'PlugChat to start');
   await Promise.race([up, exited]);
-  return { proc, url, output: () => out };
+  const inspector = /Debugger listening on (ws:\/\/\S+)/.exec(out)?.[1];
+  return { proc, url, inspector, output: () => out };
+}
+
+/** The process's memory right after a full garbage collection: what it holds, not what it has not freed yet. */
+async function collected(p) {
+  const ws = new WebSocket(p.inspector);
+  await new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)));
+  let id = 0;
+  const call = (method, params) =>
+    new Promise((resolve) => {
+      const mine = ++id;
+      const onMessage = (data) => {
+        const m = JSON.parse(String(data));
+        if (m.id !== mine) return;
+        ws.off('message', onMessage);
+        resolve(m.result);
+      };
+      ws.on('message', onMessage);
+      ws.send(JSON.stringify({ id: mine, method, params }));
+    });
+  await call('HeapProfiler.collectGarbage');
+  const r = await call('Runtime.evaluate', { expression: 'JSON.stringify(process.memoryUsage())', returnByValue: true });
+  ws.close();
+  const m = JSON.parse(r.result.value);
+  return { rss: m.rss / 1048576, heap: m.heapUsed / 1048576 };
 }
 const stopPlugChat = async (p) => {
   p.proc.removeAllListeners('exit');
@@ -81,6 +108,7 @@ try {
   owner.cookie = cookie;
   await sleep(5000);
   const idle = rssMb(app.proc.pid);
+  const idleHeap = (await collected(app)).heap;
 
   // Pair N instances, PARALLEL at a time: create, ask for the QR, scan it as the phone (its history made then).
   const started = process.hrtime.bigint();
@@ -107,10 +135,12 @@ try {
   }
   await sleep(10_000);
   const full = rssMb(app.proc.pid);
+  const fullGc = await collected(app);
   rows.push(
-    ['idle process, no instance', `${idle.toFixed(0)} MB`, 'RSS'],
+    ['idle process, no instance', `${idle.toFixed(0)} MB`, `RSS (JS heap ${idleHeap.toFixed(0)} MB)`],
     [`${N} instances linked, histories stored`, `${linkSeconds} s`, `${PARALLEL} pairings at a time`],
     [`RSS with ${N} connected instances`, `${full.toFixed(0)} MB`, `${(((full - idle) * 1024) / N).toFixed(0)} KB per connected instance`],
+    ['  after a full garbage collection', `${fullGc.rss.toFixed(0)} MB`, `${(((fullGc.rss - idle) * 1024) / N).toFixed(0)} KB per instance; JS heap ${fullGc.heap.toFixed(0)} MB, ${(((fullGc.heap - idleHeap) * 1024) / N).toFixed(0)} KB per instance`],
   );
 
   // Restart: every instance should come back with its saved credentials.
@@ -122,10 +152,12 @@ try {
   const backSeconds = seconds(restart);
   await sleep(10_000);
   const after = rssMb(app.proc.pid);
+  const afterGc = await collected(app);
   rows.push(
     ['restart → process up', `${upSeconds} s`, ''],
     [`restart → all ${N} instances connected`, `${backSeconds} s`, 'target ≤ 60 s'],
     [`RSS after the restart, ${N} connected`, `${after.toFixed(0)} MB`, `${(((after - idle) * 1024) / N).toFixed(0)} KB per connected instance (no history sync again)`],
+    ['  after a full garbage collection', `${afterGc.rss.toFixed(0)} MB`, `JS heap ${afterGc.heap.toFixed(0)} MB, ${(((afterGc.heap - idleHeap) * 1024) / N).toFixed(0)} KB per instance`],
   );
 } finally {
   await stopPlugChat(app).catch(() => {});

@@ -74,6 +74,35 @@ async function enqueueRun({ app, key, create }) {
   return { bare, enqueue };
 }
 
+const BENCH_PHONE = '5521999990000';
+let ceiling;
+const arrivedAt = new Map();
+net.on('phone-received', (m) => arrivedAt.set(m.messageId, m.at));
+
+/** Links an instance to `shop`, then sends E2E texts to the bench phone one request after another: rate from the first request to the last arrival. */
+async function e2eRun({ json, key, create }, shop) {
+  const auth = { 'client-token': key };
+  const inst = await create('e2e');
+  const base = `/instances/${inst.id}/token/${inst.token}`;
+  const qr = (await json('GET', `${base}/qr-code`, undefined, auth)).body.value;
+  await net.ask({ type: 'scan', qr, phone: shop, name: 'Bench shop' });
+  await until(async () => (await json('GET', `${base}/status`, undefined, auth)).body.connected);
+  const warm = await json('POST', `${base}/send-text`, { phone: BENCH_PHONE, message: 'warm up' }, auth);
+  await untilTrue(() => arrivedAt.has(warm.body.messageId), 30_000);
+  const sentAt = new Map();
+  const startedAt = performance.timeOrigin + performance.now();
+  for (let i = 0; i < E2E; i++) {
+    const t = performance.timeOrigin + performance.now();
+    const r = await json('POST', `${base}/send-text`, { phone: BENCH_PHONE, message: `e2e ${i}` }, auth);
+    sentAt.set(r.body.messageId, t);
+  }
+  await untilTrue(() => [...sentAt.keys()].every((id) => arrivedAt.has(id)), 120_000);
+  // From the first request to the last arrival (both clocks are the machine's wall clock, in ms).
+  const seconds = (Math.max(...[...sentAt.keys()].map((id) => arrivedAt.get(id))) - startedAt) / 1000;
+  return { rate: E2E / seconds, latencies: [...sentAt].map(([id, t]) => arrivedAt.get(id) - t) };
+}
+const e2eRow = (label, { rate, latencies }) => [label, `${Math.round(rate)} msg/s`, `p50 ${pct(latencies, 50).toFixed(1)} ms, p99 ${pct(latencies, 99).toFixed(1)} ms, ${(rate / ceiling.rate).toFixed(2)}x of the relay`];
+
 const main = await start();
 const { app, json, key, create } = main;
 const rows = [];
@@ -86,39 +115,18 @@ try {
   const { bare, enqueue } = await enqueueRun(main);
 
   // 2. The ceiling: one Baileys client to another through the network process, each send awaited.
-  const ceiling = await relay(net, RELAY);
+  ceiling = await relay(net, RELAY);
   ceiling.a.sock.end(undefined);
   ceiling.b.sock.end(undefined);
 
   // 3. End to end: API → queue → Baileys → sandbox → virtual phone (in the network process), pacing 0.
-  await net.ask({ type: 'phone', phone: '5521999990000', name: 'Bench phone' });
-  const arrivedAt = new Map();
-  net.on('phone-received', (m) => arrivedAt.set(m.messageId, m.at));
-  const inst = await create('e2e');
-  const base = `/instances/${inst.id}/token/${inst.token}`;
-  const qr = (await json('GET', `${base}/qr-code`, undefined, auth)).body.value;
-  await net.ask({ type: 'scan', qr, phone: '5511999991111', name: 'Bench shop' });
-  await until(async () => (await json('GET', `${base}/status`, undefined, auth)).body.connected);
-  const warm = await json('POST', `${base}/send-text`, { phone: '5521999990000', message: 'warm up' }, auth);
-  await untilTrue(() => arrivedAt.has(warm.body.messageId), 30_000);
-  const sentAt = new Map();
-  const startedAt = performance.timeOrigin + performance.now();
-  for (let i = 0; i < E2E; i++) {
-    const t = performance.timeOrigin + performance.now();
-    const r = await json('POST', `${base}/send-text`, { phone: '5521999990000', message: `e2e ${i}` }, auth);
-    sentAt.set(r.body.messageId, t);
-  }
-  await untilTrue(() => [...sentAt.keys()].every((id) => arrivedAt.has(id)), 120_000);
-  // From the first request to the last arrival (both clocks are the machine's wall clock, in ms).
-  const e2eSeconds = (Math.max(...[...sentAt.keys()].map((id) => arrivedAt.get(id))) - startedAt) / 1000;
-  const latencies = [...sentAt].map(([id, t]) => arrivedAt.get(id) - t);
-  const e2eRate = E2E / e2eSeconds;
-
+  await net.ask({ type: 'phone', phone: BENCH_PHONE, name: 'Bench phone' });
+  const e2e = await e2eRun(main, '5511999991111');
   rows.push(
     ['GET /api/hello/greeting (host bare plugin route)', `${Math.round(bare.requests.average)} req/s`, `p99 ${bare.latency.p99} ms`],
     ['POST send-text (validate, store, enqueue)', `${Math.round(enqueue.requests.average)} req/s`, `p99 ${enqueue.latency.p99} ms, ${(enqueue.requests.average / bare.requests.average).toFixed(2)}x of the bare route`],
     [`sandbox relay, Baileys → Baileys (${RELAY} messages)`, `${Math.round(ceiling.rate)} msg/s`, 'the ceiling of the next row'],
-    [`API → virtual phone, pacing 0 (${E2E} messages)`, `${Math.round(e2eRate)} msg/s`, `p50 ${pct(latencies, 50).toFixed(1)} ms, p99 ${pct(latencies, 99).toFixed(1)} ms, ${(e2eRate / ceiling.rate).toFixed(2)}x of the relay`],
+    e2eRow(`API → virtual phone, pacing 0 (${E2E} messages)`, e2e),
   );
 } finally {
   await main.stop();
@@ -135,9 +143,11 @@ if (pgdb) {
   const pg = await start(pgdb.url);
   try {
     const { bare, enqueue } = await enqueueRun(pg);
+    const e2e = await e2eRun(pg, '5511999992222');
     rows.push(
       ['GET /api/hello/greeting, PostgreSQL', `${Math.round(bare.requests.average)} req/s`, `p99 ${bare.latency.p99} ms`],
       ['POST send-text, PostgreSQL', `${Math.round(enqueue.requests.average)} req/s`, `p99 ${enqueue.latency.p99} ms, ${(enqueue.requests.average / bare.requests.average).toFixed(2)}x of the bare route`],
+      e2eRow('API → virtual phone, PostgreSQL', e2e),
     );
   } finally {
     await pg.stop();
