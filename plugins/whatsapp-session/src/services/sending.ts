@@ -37,11 +37,11 @@ export interface SendingDeps {
   log(): PluginContext['logger'];
 }
 
-/** How long a queue length read from the database stands (counting the sends made here since). */
 /** At most one cluster wake-up per instance this often (plus one trailing), whatever the send rate. */
 const WAKE_GAP_MS = 20;
 /** Due messages the sender reads at once. */
 const READ_AHEAD = 20;
+/** How long a queue length read from the database stands (counting the sends made here since). */
 const QUEUE_COUNT_MS = 1_000;
 
 /**
@@ -282,24 +282,25 @@ export class Sending {
 
   /** Sends one message and records the outcome (SENT, or FAILED); false when the socket closed under it (it stays queued). */
   private async sendOne(instance: Instance, session: InstanceSession, msg: Message, req: OutgoingRequest, now: Date): Promise<boolean> {
-    const sock = session.sock!;
+    // The socket is read at each use: a reconnect during the typing delay replaces it.
+    const sock = () => session.sock!;
     let raw: string | null = null;
     try {
       if (req.delayTypingMs) {
-        await sock.sendPresenceUpdate('composing', msg.chat);
+        await sock().sendPresenceUpdate('composing', msg.chat);
         await sleep(req.delayTypingMs);
-        await sock.sendPresenceUpdate('paused', msg.chat);
+        await sock().sendPresenceUpdate('paused', msg.chat);
       }
       const source = await this.sourceOf(instance.id, req);
       if (!session.open) return false;
       let sentMessage: proto.IMessage | null | undefined;
       if (req.kind === 'pollVote') {
-        sentMessage = pollVoteMessage(pollOfSource(source), Baileys.jidNormalizedUser(sock.user!.id), req.pollVote!.options, now.getTime());
-        await sock.relayMessage(msg.chat, sentMessage, { messageId: msg.waId });
+        sentMessage = pollVoteMessage(pollOfSource(source), Baileys.jidNormalizedUser(sock().user!.id), req.pollVote!.options, now.getTime());
+        await sock().relayMessage(msg.chat, sentMessage, { messageId: msg.waId });
       } else {
         const thumbnail = req.kind === 'image' && msg.mediaPath ? await imageThumbnail(await readFile(msg.mediaPath)) : undefined;
         const { content, quoted } = buildContent(req, msg.chat, msg.mediaPath, source, thumbnail);
-        sentMessage = (await sock.sendMessage(msg.chat, content, { messageId: msg.waId, quoted }))?.message;
+        sentMessage = (await sock().sendMessage(msg.chat, content, { messageId: msg.waId, quoted }))?.message;
       }
       raw = sentMessage ? rawOf(sentMessage) : null;
     } catch (err) {

@@ -1,6 +1,5 @@
 import { Agent } from 'node:https';
 import type { Logger } from 'pino';
-import { DeviceListCache } from './deviceCache.js';
 import { Baileys, WA_VERSION, type AuthenticationState, type WAMessage, type WASocket } from '../baileys.js';
 
 const { DisconnectReason } = Baileys;
@@ -59,8 +58,6 @@ export class InstanceSession {
   private timer?: NodeJS.Timeout;
   private qrShown = false;
   readonly agent?: Agent;
-  /** Kept across reconnects of this instance, as the device lists stay true. */
-  private readonly devices = new DeviceListCache();
 
   constructor(private readonly opts: SessionOptions) {
     if (opts.mediaCa) this.agent = new Agent({ ca: opts.mediaCa, keepAlive: true });
@@ -89,7 +86,6 @@ export class InstanceSession {
       generateHighQualityLinkPreview: false,
       // Uploads use fetchAgent; history and app-state blobs are downloaded with options.
       ...(this.agent ? { fetchAgent: this.agent, options: { httpsAgent: this.agent } } : {}),
-      userDevicesCache: this.devices,
       getMessage: async (key) => (key.id && key.remoteJid ? hooks.getMessage({ id: key.id, remoteJid: key.remoteJid }) : undefined),
     });
     this.sock = sock;
