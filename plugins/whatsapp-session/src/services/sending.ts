@@ -2,15 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { GroupCommit, insertAll, notFound, stableUuid, tooManyRequests, unprocessable, type JobHandle, type PluginContext } from '@plugchat/core';
+import { GroupCommit, insertAll, notFound, tooManyRequests, unprocessable, type JobHandle, type PluginContext } from '@plugchat/core';
 import type { proto } from '@whiskeysockets/baileys';
 import { Baileys } from '../baileys.js';
-import { PREVIOUS, nextSeq, toDate, type MessageRow, type MessageStatus, type Store } from '../store.js';
+import { nextSeq, toDate, type MessageRow, type Store } from '../store.js';
 import type { InstanceSession } from '../transport/session.js';
 import type { Outbox } from '../outbox.js';
 import { buildContent, type OutgoingRequest } from './content.js';
 import type { Instance } from './instances.js';
-import { jidOf, phoneOf } from './jids.js';
+import { jidOf } from './jids.js';
 import { rawOf, toMessage, type Message } from './messages.js';
 import type { InstanceLeases } from './leases.js';
 import type { Settings } from './settings.js';
@@ -18,10 +18,10 @@ import type { OptOuts } from './optOuts.js';
 import type { SendRamp } from './sendRamp.js';
 import { pollVoteMessage, receivedPoll } from './polls.js';
 import { imageThumbnail } from './images.js';
+import { MessageStatuses } from './messageStatus.js';
 
 export type SendJob = { instanceId: string; messageId: string };
 
-const STATUS_FROM_BAILEYS: Record<number, MessageStatus | undefined> = { 0: 'FAILED', 2: 'SENT', 3: 'RECEIVED', 4: 'READ', 5: 'PLAYED' };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** What the sender needs of the rest of the service. */
@@ -59,17 +59,18 @@ export class Sending {
   private readonly held = new Map<string, NodeJS.Timeout>();
   /** Sends arriving together are written in one statement (one commit for many). */
   private readonly inserts: GroupCommit<Partial<MessageRow>>;
-  /** WhatsApp ids of the messages being sent now, settled once their outcome is recorded. */
-  private readonly inSend = new Map<string, Promise<void>>();
+  /** Message statuses: what the sender records, and what WhatsApp acknowledges. */
+  readonly statuses: MessageStatuses;
 
   constructor(
     private readonly store: Store,
     private readonly ctx: PluginContext<Settings>,
-    private readonly outbox: Outbox,
+    outbox: Outbox,
     private readonly deps: SendingDeps,
   ) {
     // All or nothing: a caller told its send failed may retry it, so no part of a failed batch may stay.
     this.inserts = new GroupCommit((rows) => insertAll(this.store.knex, 'whatsapp_session_messages', rows));
+    this.statuses = new MessageStatuses(store, outbox);
   }
 
   /**
@@ -269,13 +270,11 @@ export class Sending {
       const delay = req.delayMessageMs ?? Math.round(min + Math.random() * Math.max(0, max - min));
       if (delay > 0) await sleep(delay);
       // Until the send's outcome is recorded, receipts for it wait (and the server's ack is the sender's to record).
-      let settled!: () => void;
-      this.inSend.set(msg.waId, new Promise<void>((r) => (settled = r)));
+      const done = this.statuses.sending(msg.waId);
       try {
         if (!(await this.sendOne(instance, session, msg, req, now))) return;
       } finally {
-        this.inSend.delete(msg.waId);
-        settled();
+        done();
       }
     }
   }
@@ -305,10 +304,10 @@ export class Sending {
       raw = sentMessage ? rawOf(sentMessage) : null;
     } catch (err) {
       if (!session.open) return false; // disconnected mid-send: it stays queued and goes out after the reconnect
-      await this.markStatus(instance, msg, 'FAILED', (err as Error).message);
+      await this.statuses.record(instance, msg, 'FAILED', (err as Error).message);
       return true;
     }
-    await this.markStatus(instance, msg, 'SENT', undefined, { raw });
+    await this.statuses.record(instance, msg, 'SENT', undefined, { raw });
     return true;
   }
 
@@ -349,34 +348,6 @@ export class Sending {
     this.held.set(instanceId, timer);
   }
 
-  /**
-   * Moves a message to `status` only from a status it advances from, in one conditional
-   * update: however many paths observe the same transition (the send loop, the server's
-   * ack, a receipt replayed after a reconnect), it happens and is announced once, with an
-   * event id derived from (message, status).
-   */
-  private async markStatus(instance: Instance, msg: Pick<Message, 'id' | 'waId' | 'chat'>, status: MessageStatus, error?: string, extra: Partial<MessageRow> = {}, current?: MessageStatus) {
-    // A receipt can overtake the send's own acknowledgement (after a crash, say): the message was
-    // sent all the same, so SENT (and its DeliveryCallback) is recorded first (unless it is known to be).
-    if ((status === 'RECEIVED' || status === 'READ' || status === 'PLAYED') && (!current || PREVIOUS.SENT.includes(current))) await this.markStatus(instance, msg, 'SENT');
-    const from = PREVIOUS[status];
-    const values = { status, error: error ?? null, updated_at: new Date(), ...(status === 'SENT' ? { sent_at: new Date() } : {}), ...extra };
-    const event = { instanceId: instance.id, accountId: instance.accountId, zaapId: msg.id, messageId: msg.waId, phone: phoneOf(msg.chat), status, ...(error ? { error } : {}) };
-    const eventId = stableUuid(`${msg.id}:${status}`);
-    if (!this.outbox.needed('whatsapp-session.message.status')) {
-      const n = await this.store.messages().where({ id: msg.id }).whereIn('status', from).update(values);
-      if (n) await this.outbox.add('whatsapp-session.message.status', event, undefined, eventId);
-      return;
-    }
-    // The status and its event commit together, so a crash cannot lose the webhook that follows.
-    const changed = await this.store.knex.transaction(async (trx) => {
-      const n = await trx('whatsapp_session_messages').where({ id: msg.id }).whereIn('status', from).update(values);
-      if (n) await this.outbox.add('whatsapp-session.message.status', event, trx, eventId);
-      return n > 0;
-    });
-    if (changed) await this.outbox.dispatch();
-  }
-
   /** The messages waiting to be sent, oldest first. */
   async queue(instance: Instance): Promise<Message[]> {
     return (await this.store.messages().where({ instance_id: instance.id, direction: 'out' }).whereIn('status', ['QUEUED', 'SENDING']).orderBy('seq', 'asc')).map(toMessage);
@@ -393,21 +364,6 @@ export class Sending {
     // Room in the queue shows at once, not when the length is next read.
     this.queued.delete(instance.id);
     return n;
-  }
-
-
-  async onStatus(instance: Instance, updates: { id: string; status: number }[]) {
-    for (const u of updates) {
-      const status = STATUS_FROM_BAILEYS[u.status];
-      if (!status) continue;
-      // A message being sent here: the server's ack is the sender's to record, a receipt waits for it.
-      const sending = this.inSend.get(u.id);
-      if (sending && status === 'SENT') continue;
-      await sending;
-      const row = await this.store.messages().where({ instance_id: instance.id, wa_id: u.id, direction: 'out' }).first();
-      // Already there or past it (the server's ack of a send the sender recorded): nothing to write.
-      if (row && PREVIOUS[status].includes(row.status as MessageStatus)) await this.markStatus(instance, toMessage(row), status, undefined, {}, row.status as MessageStatus);
-    }
   }
 }
 

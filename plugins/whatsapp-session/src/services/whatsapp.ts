@@ -367,7 +367,7 @@ export class WhatsAppService implements LeaseHolder {
             .onMessages(instance, messages, type)
             .then(() => (type === 'notify' ? this.autoRead(instance.id, messages) : undefined))
             .catch((err) => this.log.error({ err, instance: instance.id }, 'receiving failed')),
-        onStatus: (updates) => void this.sending.onStatus(instance, updates).catch((err) => this.log.error({ err, instance: instance.id }, 'status update failed')),
+        onStatus: (updates) => void this.sending.statuses.onStatus(instance, updates).catch((err) => this.log.error({ err, instance: instance.id }, 'status update failed')),
         onPollVote: (vote) => void this.receiving.onPollVote(instance, vote).catch((err) => this.log.error({ err, instance: instance.id }, 'poll vote failed')),
         getMessage: async (key) => {
           const sent = await this.messageByWaId(instance, key.id);
