@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { relay, startNetworkProcess, until as untilTrue } from '../../whatsapp-sandbox/bench/remote.js';
+import { relay, startNetworkProcess, until } from '../../whatsapp-sandbox/bench/remote.js';
 import { boot } from '../../../core/dist/boot.js';
 import { createLogger } from '../../../core/dist/services/logger.js';
 import { freshPostgres } from '../../../core/test/support/freshPostgres.js';
@@ -18,14 +18,6 @@ const DURATION = Number(process.env.BENCH_SECONDS || 10);
 const E2E = Number(process.env.BENCH_E2E_MESSAGES || 300);
 const RELAY = Number(process.env.BENCH_MESSAGES || 500);
 const PG_URL = process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const until = async (fn, ms = 60_000) => {
-  const end = Date.now() + ms;
-  while (!(await fn())) {
-    if (Date.now() > end) throw new Error('bench timed out');
-    await sleep(20);
-  }
-};
 const pct = (arr, p) => {
   const s = [...arr].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
@@ -86,9 +78,9 @@ async function e2eRun({ json, key, create }, shop) {
   const base = `/instances/${inst.id}/token/${inst.token}`;
   const qr = (await json('GET', `${base}/qr-code`, undefined, auth)).body.value;
   await net.ask({ type: 'scan', qr, phone: shop, name: 'Bench shop' });
-  await until(async () => (await json('GET', `${base}/status`, undefined, auth)).body.connected);
+  await until(async () => (await json('GET', `${base}/status`, undefined, auth)).body.connected, 60_000);
   const warm = await json('POST', `${base}/send-text`, { phone: BENCH_PHONE, message: 'warm up' }, auth);
-  await untilTrue(() => arrivedAt.has(warm.body.messageId), 30_000);
+  await until(() => arrivedAt.has(warm.body.messageId), 30_000);
   const sentAt = new Map();
   const startedAt = performance.timeOrigin + performance.now();
   for (let i = 0; i < E2E; i++) {
@@ -96,7 +88,7 @@ async function e2eRun({ json, key, create }, shop) {
     const r = await json('POST', `${base}/send-text`, { phone: BENCH_PHONE, message: `e2e ${i}` }, auth);
     sentAt.set(r.body.messageId, t);
   }
-  await untilTrue(() => [...sentAt.keys()].every((id) => arrivedAt.has(id)), 120_000);
+  await until(() => [...sentAt.keys()].every((id) => arrivedAt.has(id)), 120_000);
   // From the first request to the last arrival (both clocks are the machine's wall clock, in ms).
   const seconds = (Math.max(...[...sentAt.keys()].map((id) => arrivedAt.get(id))) - startedAt) / 1000;
   return { rate: E2E / seconds, latencies: [...sentAt].map(([id, t]) => arrivedAt.get(id) - t) };

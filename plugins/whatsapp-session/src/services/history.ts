@@ -43,9 +43,9 @@ export class History {
     for (const [chat, f] of flags) if (f.lastAt !== undefined && !seen.has(chat)) rows.push({ chat, last: 0, unread: 0 });
     // Z-API's shape, numbers and flags as strings included; spam marks and pictures are not kept here.
     // Newest first by the exact time (the listed time is whole seconds, as Z-API gives it).
-    const lastAt = (r: (typeof rows)[number]) => Math.max(Number(r.last) / 1000, flags.get(r.chat)?.lastAt ?? 0);
     return rows
-      .sort((a, b) => lastAt(b) - lastAt(a))
+      .map((r) => ({ ...r, at: Math.max(Number(r.last) / 1000, flags.get(r.chat)?.lastAt ?? 0) }))
+      .sort((a, b) => b.at - a.at)
       .map((r) => {
         const f = flags.get(r.chat);
         const unread = Number(r.unread ?? 0) + (f?.unread ?? 0);
@@ -56,7 +56,7 @@ export class History {
           // A chat marked unread shows one unread message, as WhatsApp shows it.
           unread: String(unread || (f?.markedUnread ? 1 : 0)),
           // In seconds (a message's seq is microseconds since the epoch).
-          lastMessageTime: String(Math.floor(lastAt(r) / 1000)),
+          lastMessageTime: String(Math.floor(r.at / 1000)),
           isMuted: muted ? '1' : '0',
           muteEndTime: muted ? String(f!.muteUntil) : null,
           archived: String(!!f?.archived),
