@@ -60,9 +60,9 @@ export class Dispatcher {
     private readonly svc: WebhookService,
   ) {}
 
+  /** Whether deliveries live in PostgreSQL (several processes may claim at once). */
   private get pg(): boolean {
-    const client = this.knex.client.config.client;
-    return client === 'pg' || client === 'postgresql';
+    return this.ctx.db.kind === 'postgresql';
   }
 
   private get timeoutMs() {
@@ -165,7 +165,7 @@ export class Dispatcher {
   private async claim(limit: number, busy: string[]): Promise<DeliveryRow[]> {
     const k = this.knex;
     const now = new Date();
-    const pg = k.client.config.client === 'pg' || k.client.config.client === 'postgresql';
+    const pg = this.pg;
     const due = k('webhooks_deliveries as d')
       .join('webhooks_endpoints as e', 'e.id', 'd.endpoint_id')
       .where('d.status', 'pending')
