@@ -50,7 +50,7 @@ export function createApp(deps: AppDeps): Koa {
     try {
       await requestContext.run({ requestId }, next);
     } finally {
-      if (access.isLevelEnabled('info')) access.info({ reqId: requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round((performance.now() - started) * 10) / 10 }, 'request');
+      access({ reqId: requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round((performance.now() - started) * 10) / 10 });
     }
   });
   app.use(errorMiddleware(log, (p) => deps.routes.methodsFor(p)));

@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import type { Context, Middleware, Next } from 'koa';
 import type { EntityManager } from '@mikro-orm/knex';
-import type { Caller, PluginRouter, RouteDefinition } from '../api/routes.js';
+import type { Caller, PluginRouter, RouteContext, RouteDefinition } from '../api/routes.js';
 import { scopeToAccount } from '../api/tenant.js';
 import { toDisposable, type Disposable } from '../host/disposable.js';
 import type { IdentityService } from '../identity/service.js';
@@ -88,33 +88,47 @@ export class RouteTable {
     return async (ctx: Context, _next: Next) => {
       const caller = await authorize(ctx, identity, def.spec);
       const params = parseOrThrow(def.spec.params, ctx.params ?? {}, 'params');
-      const query = parseOrThrow(def.spec.query, { ...ctx.query }, 'query');
+      const query = parseOrThrow(def.spec.query, ctx.querystring ? { ...ctx.query } : {}, 'query');
       const body = def.spec.body ? parseOrThrow(def.spec.body, await readJsonBody(ctx, bodyLimit), 'body') : undefined;
-      // Forking a unit of work is not free: only do it for handlers that use one.
-      let em: EntityManager | undefined;
-      const rootEm = this.deps.em;
-      const result = await def.handler({
-        params,
-        query,
-        body,
-        auth: caller as Caller,
-        get em() {
-          if (!em) {
-            em = rootEm.fork();
-            if (caller) scopeToAccount(em, caller.accountId);
-          }
-          return em;
-        },
-        log,
-        requestId: ctx.state.requestId,
-        koa: ctx,
-      });
-      if (ctx.body !== undefined && ctx.body !== null) return; // the handler wrote its own response
-      if (result === undefined) ctx.status = def.spec.status ?? 204;
+      const result = await def.handler(new HandlerContext(params, query, body, caller as Caller, this.deps.em, log, ctx));
+      // Through ctx.response, not ctx's delegated accessors, which V8 calls through its runtime.
+      const res = ctx.response;
+      if (res.body !== undefined && res.body !== null) return; // the handler wrote its own response
+      if (result === undefined) res.status = def.spec.status ?? 204;
       else {
-        ctx.status = def.spec.status ?? 200;
-        ctx.body = result;
+        res.status = def.spec.status ?? 200;
+        res.body = result;
       }
     };
+  }
+}
+
+/**
+ * What a handler gets. A class, not an object literal with a getter: V8 builds the literal's
+ * getter property by property, which on a busy route cost a twentieth of the request.
+ */
+class HandlerContext implements RouteContext<unknown, unknown, unknown> {
+  private forked?: EntityManager;
+  readonly requestId: string;
+
+  constructor(
+    readonly params: unknown,
+    readonly query: unknown,
+    readonly body: unknown,
+    readonly auth: Caller,
+    private readonly rootEm: EntityManager,
+    readonly log: Logger,
+    readonly koa: Context,
+  ) {
+    this.requestId = koa.state.requestId;
+  }
+
+  /** Forking a unit of work is not free: only handlers that use one get one. */
+  get em(): EntityManager {
+    if (!this.forked) {
+      this.forked = this.rootEm.fork();
+      if (this.auth) scopeToAccount(this.forked, this.auth.accountId);
+    }
+    return this.forked;
   }
 }

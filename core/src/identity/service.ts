@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/knex';
 import { conflict, forbidden, notFound, unauthorized, badRequest } from '../api/errors.js';
@@ -11,7 +12,9 @@ export const SESSION_COOKIE = 'plugchat_session';
 export const SESSION_TTL_MS = 14 * 24 * 3600 * 1000;
 const API_KEY_PREFIX = 'pck_';
 
-export const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+/** Node's one-shot hash where it has one (20.12 and later): a third of the cost of a Hash object. */
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+export const sha256 = oneShot ? (s: string) => oneShot('sha256', s, 'hex') : (s: string) => createHash('sha256').update(s).digest('hex');
 
 export interface PublicUser {
   id: string;

@@ -22,14 +22,35 @@ const REDACT = [
   'req.headers["client-token"]',
 ];
 
+/** The access log's fields: method, path, status and time hold no secrets. */
+export interface AccessEntry {
+  reqId: string;
+  method: string;
+  path: string;
+  status: number;
+  ms: number;
+}
+
 /**
- * A logger for the access log's one line per request, writing to the same stream as `log`: its
- * fields (method, path, status, time, request id) hold no secrets, so it skips the redaction and
- * the context lookup every other line pays for, which on a busy route cost a tenth of a request.
+ * Writes the access log's one line per request to the same stream as `log`, in pino's shape
+ * (`{"level":30,"time":…,"reqId":…,"msg":"request"}`), built by hand: it needs no redaction, no
+ * context lookup and no serializer, which on a busy route cost a tenth of a request.
  */
-export function accessLogger(log: Logger): Logger {
+export function accessLogger(log: Logger): (entry: AccessEntry) => void {
   const stream = (log as unknown as Record<symbol, pino.DestinationStream>)[pino.symbols.streamSym];
-  return pino({ level: log.level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, stream);
+  const info = pino.levels.values.info;
+  if (!stream) return (e) => log.info(e, 'request');
+  // A busy server writes several lines in one millisecond: they share its formatted time.
+  let ms = 0;
+  let iso = '';
+  return (e) => {
+    if (!log.isLevelEnabled('info')) return;
+    const now = Date.now();
+    if (now !== ms) iso = new Date((ms = now)).toISOString();
+    stream.write(
+      `{"level":${info},"time":"${iso}","reqId":${JSON.stringify(e.reqId)},"method":${JSON.stringify(e.method)},"path":${JSON.stringify(e.path)},"status":${e.status},"ms":${e.ms},"msg":"request"}\n`,
+    );
+  };
 }
 
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
