@@ -54,11 +54,17 @@ export function createApp(deps: AppDeps): Koa {
     }
   });
   app.use(errorMiddleware(log, (p) => deps.routes.methodsFor(p)));
-  app.use(async (ctx, next) => {
+  // The core's own fixed pages, matched once on the path; everything else goes on to the routes.
+  // (The pass-through stays a plain function: every async function a request passes through is a
+  // promise, and each promise pays for the async context hooks.)
+  app.use((ctx, next) => {
     ctx.set('X-Content-Type-Options', 'nosniff');
-    // The core's own fixed pages, matched once on the path; everything else goes on to the routes.
     const p = ctx.path;
     if (ctx.method !== 'GET' || !(p === '/' || p === '/health' || p === '/ready' || p.startsWith('/api/openapi') || p.startsWith('/api/docs'))) return next();
+    return fixedPage(ctx, next);
+  });
+  const fixedPage = async (ctx: Koa.Context, next: Koa.Next) => {
+    const p = ctx.path;
     if (p === '/health') {
       ctx.body = { status: 'ok' };
       return;
@@ -96,12 +102,12 @@ export function createApp(deps: AppDeps): Koa {
       return;
     }
     await next();
-  });
+  };
   if (uiIndex) {
     // A browser opening one of the web app's pages gets the page even where an API answers the same
     // path to API clients (GET /instances is also the integrator API's list): a GET that prefers
     // HTML and carries no Client-Token is a page view. The instance API's paths are never pages.
-    app.use(async (ctx, next) => {
+    app.use((ctx, next) => {
       if (ctx.method !== 'GET' || ctx.get('client-token') || ctx.path.startsWith('/api/') || /^\/instances\/[^/]+\/token\//.test(ctx.path) || path.extname(ctx.path)) return next();
       if (ctx.accepts('json', 'html') !== 'html' || !deps.routes.methodsFor(ctx.path).length) return next();
       ctx.type = 'html';

@@ -11,26 +11,45 @@ function apiKeyFrom(ctx: Context): string | undefined {
   return ctx.get('x-api-key') || ctx.get('client-token') || undefined;
 }
 
-/** Resolves the caller once per request (session cookie or API key) and caches it on ctx.state. */
-export async function resolveCaller(ctx: Context, identity: IdentityService): Promise<Caller | null> {
+type MaybePromise<T> = T | Promise<T>;
+
+/**
+ * Resolves the caller once per request (session cookie or API key) and caches it on ctx.state.
+ * A caller the identity service remembers comes back without a promise.
+ */
+export function resolveCaller(ctx: Context, identity: IdentityService): MaybePromise<Caller | null> {
   if (ctx.state.caller !== undefined) return ctx.state.caller;
-  let caller: Caller | null = null;
   const key = apiKeyFrom(ctx);
-  if (key) {
-    caller = await identity.callerFromApiKey(key);
-    if (!caller) throw unauthorized('The API key (or Client-Token) is unknown or revoked. Create a new one under API keys.');
-  } else {
+  let found: MaybePromise<Caller | null> = null;
+  if (key) found = identity.callerFromApiKey(key);
+  else {
     const token = ctx.cookies.get(SESSION_COOKIE);
-    if (token) caller = await identity.callerFromSession(token);
+    if (token) found = identity.callerFromSession(token);
   }
-  ctx.state.caller = caller;
-  return caller;
+  const settle = (caller: Caller | null) => {
+    if (!caller && key) throw unauthorized('The API key (or Client-Token) is unknown or revoked. Create a new one under API keys.');
+    ctx.state.caller = caller;
+    return caller;
+  };
+  return found instanceof Promise ? found.then(settle) : settle(found);
 }
 
-export async function authorize(ctx: Context, identity: IdentityService, spec: { auth?: AuthMode; role?: Role; operator?: boolean }): Promise<Caller | null> {
+export function authorize(ctx: Context, identity: IdentityService, spec: { auth?: AuthMode; role?: Role; operator?: boolean }): MaybePromise<Caller | null> {
   const mode = spec.auth ?? 'any';
-  if (mode === 'public') return resolveCaller(ctx, identity).catch(() => null);
-  const caller = await resolveCaller(ctx, identity);
+  if (mode === 'public') {
+    // A public route serves anyone; a caller it can name is a bonus.
+    try {
+      const caller = resolveCaller(ctx, identity);
+      return caller instanceof Promise ? caller.catch(() => null) : caller;
+    } catch {
+      return null;
+    }
+  }
+  const caller = resolveCaller(ctx, identity);
+  return caller instanceof Promise ? caller.then((c) => admit(c, mode, spec)) : admit(caller, mode, spec);
+}
+
+function admit(caller: Caller | null, mode: AuthMode, spec: { role?: Role; operator?: boolean }): Caller {
   if (!caller) throw unauthorized();
   if (mode === 'user' && caller.via !== 'session') throw forbidden('This route is for signed-in users, not API keys.');
   if (mode === 'apiKey' && caller.via !== 'apiKey') throw forbidden('This route takes an account API key.');

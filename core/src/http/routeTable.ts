@@ -86,7 +86,8 @@ export class RouteTable {
     const { identity, bodyLimit } = this.deps;
     const log = this.deps.log.child({ plugin: owner });
     return async (ctx: Context, _next: Next) => {
-      const caller = await authorize(ctx, identity, def.spec);
+      const authorized = authorize(ctx, identity, def.spec);
+      const caller = authorized instanceof Promise ? await authorized : authorized;
       const params = parseOrThrow(def.spec.params, ctx.params ?? {}, 'params');
       const query = parseOrThrow(def.spec.query, ctx.querystring ? { ...ctx.query } : {}, 'query');
       const body = def.spec.body ? parseOrThrow(def.spec.body, await readJsonBody(ctx, bodyLimit), 'body') : undefined;

@@ -83,10 +83,16 @@ export class IdentityService {
     cluster?.on('core.resync', () => this.callerCache.clear());
   }
 
+  /** A credential's caller as remembered, or undefined when it must be looked up. */
+  private hit(key: string): Caller | null | undefined {
+    const hit = this.callerCache.get(key);
+    return hit && hit.until > Date.now() ? hit.caller : undefined;
+  }
+
   private async cached(key: string, resolve: () => Promise<{ caller: Caller | null; expiresAt?: number }>): Promise<Caller | null> {
     const now = Date.now();
-    const hit = this.callerCache.get(key);
-    if (hit && hit.until > now) return hit.caller;
+    const hit = this.hit(key);
+    if (hit !== undefined) return hit;
     const { caller, expiresAt } = await resolve();
     if (this.callerCache.size >= 10_000) this.callerCache.clear();
     this.callerCache.set(key, { caller, until: Math.min(now + IdentityService.CACHE_TTL_MS, expiresAt ?? Infinity) });
@@ -165,8 +171,11 @@ export class IdentityService {
     this.forgetCallers();
   }
 
-  async callerFromSession(token: string): Promise<Caller | null> {
+  /** The caller of a session token; a remembered one without a promise, as for API keys. */
+  callerFromSession(token: string): Caller | null | Promise<Caller | null> {
     const tokenHash = sha256(token);
+    const hit = this.hit(`s:${tokenHash}`);
+    if (hit !== undefined) return hit;
     return this.cached(`s:${tokenHash}`, async () => {
       const em = this.em();
       const session = await em.findOne(SessionSchema, { tokenHash });
@@ -180,9 +189,15 @@ export class IdentityService {
     });
   }
 
-  async callerFromApiKey(key: string): Promise<Caller | null> {
+  /**
+   * The caller of an API key; a remembered one without a promise (a request pays for each promise
+   * it makes, with the async context hooks on).
+   */
+  callerFromApiKey(key: string): Caller | null | Promise<Caller | null> {
     if (!key.startsWith(API_KEY_PREFIX)) return null;
     const keyHash = sha256(key);
+    const hit = this.hit(`k:${keyHash}`);
+    if (hit !== undefined) return hit;
     return this.cached(`k:${keyHash}`, async () => {
       const em = this.em();
       const apiKey = await em.findOne(ApiKeySchema, { keyHash });
