@@ -2,7 +2,8 @@
 // on PostgreSQL: send-text enqueue throughput and p99 against the host's bare plugin route, and
 // end-to-end messages per second from the API to a virtual phone with pacing 0 (p50/p99) against
 // the sandbox relay between two Baileys clients, both through one sandbox network in a process of
-// its own. Memory per connected instance is the instances bench's (bench/instances.js).
+// its own. Each pair of figures takes turns and keeps its best round (a shared machine's neighbours
+// swing single runs). Memory per connected instance is the instances bench's (bench/instances.js).
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +18,7 @@ const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
 const DURATION = Number(process.env.BENCH_SECONDS || 10);
 const E2E = Number(process.env.BENCH_E2E_MESSAGES || 300);
 const RELAY = Number(process.env.BENCH_MESSAGES || 500);
+const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
 const PG_URL = process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 const pct = (arr, p) => {
   const s = [...arr].sort((a, b) => a - b);
@@ -53,17 +55,29 @@ const load = async (opts) => {
   return r;
 };
 
-/** The bare plugin route, then send-text on an instance that is not connected (messages only queue). */
+/** The run with the most requests a second (on a shared machine a neighbour's burst can halve one run). */
+const best = (runs, rate = (r) => r.requests.average) => runs.reduce((a, b) => (rate(b) > rate(a) ? b : a));
+
+/**
+ * The bare plugin route and send-text on an instance that is not connected (messages only queue),
+ * taking turns for ROUNDS rounds; each keeps its best round.
+ */
 async function enqueueRun({ app, key, create }) {
-  const idle = await create('enqueue');
-  const bare = await load({ url: `${app.url}/api/hello/greeting`, headers: { authorization: `Bearer ${key}` } });
-  const enqueue = await load({
-    url: `${app.url}/instances/${idle.id}/token/${idle.token}/send-text`,
-    method: 'POST',
-    headers: { 'client-token': key, 'content-type': 'application/json' },
-    body: JSON.stringify({ phone: '5511999990000', message: 'bench message' }),
-  });
-  return { bare, enqueue };
+  const bares = [];
+  const enqueues = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    bares.push(await load({ url: `${app.url}/api/hello/greeting`, headers: { authorization: `Bearer ${key}` } }));
+    const idle = await create(`enqueue ${round}`);
+    enqueues.push(
+      await load({
+        url: `${app.url}/instances/${idle.id}/token/${idle.token}/send-text`,
+        method: 'POST',
+        headers: { 'client-token': key, 'content-type': 'application/json' },
+        body: JSON.stringify({ phone: '5511999990000', message: 'bench message' }),
+      }),
+    );
+  }
+  return { bare: best(bares), enqueue: best(enqueues) };
 }
 
 const BENCH_PHONE = '5521999990000';
@@ -106,14 +120,21 @@ try {
   // 1. Enqueue throughput on an instance that is not connected (messages only queue).
   const { bare, enqueue } = await enqueueRun(main);
 
-  // 2. The ceiling: one Baileys client to another through the network process, each send awaited.
-  ceiling = await relay(net, RELAY);
-  ceiling.a.sock.end(undefined);
-  ceiling.b.sock.end(undefined);
-
-  // 3. End to end: API → queue → Baileys → sandbox → virtual phone (in the network process), pacing 0.
+  // 2. The ceiling: one Baileys client to another through the network process, each send awaited,
+  // taking turns with 3. end to end: API → queue → Baileys → sandbox → virtual phone (in the
+  // network process), pacing 0. Two rounds each, the best of each.
   await net.ask({ type: 'phone', phone: BENCH_PHONE, name: 'Bench phone' });
-  const e2e = await e2eRun(main, '5511999991111');
+  const relays = [];
+  const e2es = [];
+  for (let round = 0; round < 2; round++) {
+    const r = await relay(net, RELAY);
+    r.a.sock.end(undefined);
+    r.b.sock.end(undefined);
+    relays.push(r);
+    e2es.push(await e2eRun(main, `551199999111${round}`));
+  }
+  ceiling = best(relays, (r) => r.rate);
+  const e2e = best(e2es, (r) => r.rate);
   rows.push(
     ['GET /api/hello/greeting (host bare plugin route)', `${Math.round(bare.requests.average)} req/s`, `p99 ${bare.latency.p99} ms`],
     ['POST send-text (validate, store, enqueue)', `${Math.round(enqueue.requests.average)} req/s`, `p99 ${enqueue.latency.p99} ms, ${(enqueue.requests.average / bare.requests.average).toFixed(2)}x of the bare route`],
@@ -135,7 +156,7 @@ if (pgdb) {
   const pg = await start(pgdb.url);
   try {
     const { bare, enqueue } = await enqueueRun(pg);
-    const e2e = await e2eRun(pg, '5511999992222');
+    const e2e = best([await e2eRun(pg, '5511999992220'), await e2eRun(pg, '5511999992221')], (r) => r.rate);
     rows.push(
       ['GET /api/hello/greeting, PostgreSQL', `${Math.round(bare.requests.average)} req/s`, `p99 ${bare.latency.p99} ms`],
       ['POST send-text, PostgreSQL', `${Math.round(enqueue.requests.average)} req/s`, `p99 ${enqueue.latency.p99} ms, ${(enqueue.requests.average / bare.requests.average).toFixed(2)}x of the bare route`],
