@@ -46,6 +46,8 @@ const EXISTS_BATCH = 500;
  */
 export class WhatsAppService implements LeaseHolder {
   private readonly sessions = new Map<string, InstanceSession>();
+  /** What sockets handed over and is still being written (messages, receipts, votes). */
+  private readonly writing = new Set<Promise<unknown>>();
   private readonly qrs = new Map<string, { qr: string; at: number }>();
   /** Live changes per instance (state, QR) for the UI's event stream. */
   readonly live = new EventEmitter().setMaxListeners(0);
@@ -363,12 +365,14 @@ export class WhatsAppService implements LeaseHolder {
           })().catch((err) => this.log.error({ err, instance: instance.id }, 'after disconnect'));
         },
         onMessages: (messages, type) =>
-          void this.receiving
-            .onMessages(instance, messages, type)
-            .then(() => (type === 'notify' ? this.autoRead(instance.id, messages) : undefined))
-            .catch((err) => this.log.error({ err, instance: instance.id }, 'receiving failed')),
-        onStatus: (updates) => void this.sending.statuses.onStatus(instance, updates).catch((err) => this.log.error({ err, instance: instance.id }, 'status update failed')),
-        onPollVote: (vote) => void this.receiving.onPollVote(instance, vote).catch((err) => this.log.error({ err, instance: instance.id }, 'poll vote failed')),
+          this.track(
+            this.receiving
+              .onMessages(instance, messages, type)
+              .then(() => (type === 'notify' ? this.autoRead(instance.id, messages) : undefined))
+              .catch((err) => this.log.error({ err, instance: instance.id }, 'receiving failed')),
+          ),
+        onStatus: (updates) => this.track(this.sending.statuses.onStatus(instance, updates).catch((err) => this.log.error({ err, instance: instance.id }, 'status update failed'))),
+        onPollVote: (vote) => this.track(this.receiving.onPollVote(instance, vote).catch((err) => this.log.error({ err, instance: instance.id }, 'poll vote failed'))),
         getMessage: async (key) => {
           const sent = await this.messageByWaId(instance, key.id);
           return sent ? pollMessage(sent) : undefined;
@@ -440,8 +444,16 @@ export class WhatsAppService implements LeaseHolder {
       await Promise.all(all.map((s) => s.stop()));
     }
     // A send in flight records its status (and its event) now, while the webhooks still listen:
-    // after the plugins deactivate, the event would find no listener and be lost. Bounded wait.
-    await this.sending.settle(10_000);
+    // after the plugins deactivate, the event would find no listener and be lost; so does what
+    // the sockets handed over last (a receipt as the socket closed), before the database closes.
+    // Bounded wait.
+    await Promise.all([this.sending.settle(10_000), Promise.race([Promise.allSettled([...this.writing]), new Promise((r) => setTimeout(r, 10_000).unref())])]);
+  }
+
+  /** Keeps a socket's write in `writing` until it ends. */
+  private track(write: Promise<unknown>): void {
+    this.writing.add(write);
+    void write.finally(() => this.writing.delete(write));
   }
 
   // ------------------------------------------------------------------ sending (sending.ts)
