@@ -46,6 +46,8 @@ const EXISTS_BATCH = 500;
  */
 export class WhatsAppService implements LeaseHolder {
   private readonly sessions = new Map<string, InstanceSession>();
+  /** Instances whose open socket is recorded as connected, with its phone. */
+  private readonly recorded = new Set<string>();
   /** What sockets handed over and is still being written (messages, receipts, votes). */
   private readonly writing = new Set<Promise<unknown>>();
   private readonly qrs = new Map<string, { qr: string; at: number }>();
@@ -177,14 +179,20 @@ export class WhatsAppService implements LeaseHolder {
 
   private async setState(instance: Instance, state: InstanceState, reason: string, device?: { phone: string; pushName: string | null; platform: string | null }) {
     await this.instances.recordState(instance, state, reason, device);
+    // Taken back when the socket closes, not by a later state: a QR's record landing late must not hide a connection.
+    if (state === 'connected') this.recorded.add(instance.id);
     this.publish(instance, { type: 'state', instanceId: instance.id, state, reason, connected: this.isConnected(instance.id), phone: instance.phone });
   }
 
   // ------------------------------------------------------------------ lifecycle
 
-  /** Whether this process holds the instance's open socket. */
+  /**
+   * Whether this process holds the instance's open socket, recorded as connected: a client told
+   * "connected" finds the phone in /device at once (the socket opens a moment before its phone is
+   * written), as it does from another process, which reads the recorded state.
+   */
   isConnected(id: string): boolean {
-    return !!this.sessions.get(id)?.open;
+    return !!this.sessions.get(id)?.open && this.recorded.has(id);
   }
 
   private localQr(id: string): string | undefined {
@@ -308,6 +316,7 @@ export class WhatsAppService implements LeaseHolder {
     const session = this.sessions.get(id);
     this.sessions.delete(id);
     this.qrs.delete(id);
+    this.recorded.delete(id);
     if (!session) return;
     this.log.info({ instance: id, reason }, 'closing the instance socket here');
     await session.stop();
@@ -350,6 +359,7 @@ export class WhatsAppService implements LeaseHolder {
           })().catch((err) => this.log.error({ err, instance: instance.id }, 'after connect'));
         },
         onClose: ({ reason, reconnect, loggedOut }) => {
+          this.recorded.delete(instance.id);
           void (async () => {
             if (loggedOut) {
               await auth.clear();
