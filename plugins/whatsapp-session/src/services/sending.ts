@@ -240,27 +240,68 @@ export class Sending {
     const instance = await this.deps.find(instanceId);
     if (!instance) return;
     // The next few due messages are read together; each is claimed on its own (one removed meanwhile is skipped).
-    let due: MessageRow[] = [];
+    const due: MessageRow[] = [];
+    // Outcomes are recorded one after another, in send order, while the next message goes out: the
+    // sender waits for no commit of its own between two sends.
+    let recording = Promise.resolve();
+    const record = (msg: Message, outcome: Outcome, done: () => void) => {
+      recording = recording
+        .then(() => this.statuses.record(instance, msg, outcome.status, outcome.error, outcome.status === 'SENT' ? { raw: outcome.raw } : {}))
+        .catch((err) => this.deps.log().error({ err, instance: instanceId, message: msg.id }, 'could not record a send; it stays queued and goes again with the same id'))
+        .finally(done);
+    };
+    let next: Promise<Claimed | undefined> | undefined = this.claimNext(instance, due);
+    try {
+      for (;;) {
+        const claimed = await next;
+        next = undefined;
+        if (!claimed) return;
+        const { session, msg, req, now } = claimed;
+        const min = instance.delayMinMs ?? this.ctx.settings.get('whatsapp-session.defaultDelayMinMs');
+        const max = instance.delayMaxMs ?? this.ctx.settings.get('whatsapp-session.defaultDelayMaxMs');
+        const delay = req.delayMessageMs ?? Math.round(min + Math.random() * Math.max(0, max - min));
+        if (delay > 0) await sleep(delay);
+        // Until the send's outcome is recorded, receipts for it wait (and the server's ack is the sender's to record).
+        const done = this.statuses.sending(msg.waId);
+        // The next message is claimed while this one is encrypted and sent (one it finds closed stays claimed and goes after the reconnect).
+        next = this.claimNext(instance, due);
+        let outcome: Outcome | undefined;
+        try {
+          outcome = await this.sendOne(instance.id, session, msg, req, now);
+        } finally {
+          if (outcome) record(msg, outcome, done);
+          else done();
+        }
+        if (!outcome) return;
+      }
+    } finally {
+      await Promise.all([recording, next?.catch(() => undefined)]);
+    }
+  }
+
+  /** The instance's next due message, claimed for sending; undefined when there is none or the session cannot send now. */
+  private async claimNext(instance: Instance, due: MessageRow[]): Promise<Claimed | undefined> {
     for (;;) {
-      const session = this.deps.session(instanceId);
-      if (!session?.open || !session.sock) return;
+      const session = this.deps.session(instance.id);
+      if (!session?.open || !session.sock) return undefined;
       // A lease that may have lapsed may be another process's now: it sends, not us.
-      if (this.deps.leases && !this.deps.leases.valid()) return;
+      if (this.deps.leases && !this.deps.leases.valid()) return undefined;
       const now = this.deps.ramp.now();
       if (!due.length) {
-        due = await this.store
-          .messages()
-          .where({ instance_id: instanceId, direction: 'out' })
-          .whereIn('status', ['QUEUED', 'SENDING'])
-          .andWhere((q) => q.whereNull('hold_until').orWhere('hold_until', '<=', now))
-          .orderBy('seq', 'asc')
-          .limit(READ_AHEAD);
+        due.push(
+          ...(await this.store
+            .messages()
+            .where({ instance_id: instance.id, direction: 'out' })
+            .whereIn('status', ['QUEUED', 'SENDING'])
+            .andWhere((q) => q.whereNull('hold_until').orWhere('hold_until', '<=', now))
+            .orderBy('seq', 'asc')
+            .limit(READ_AHEAD)),
+        );
       }
       const row = due.shift();
       // Nothing due: with a ramp, some may wait for a later day (without one nothing is held: turning it off releases them).
-      if (!row) return instance.sendRamp ? this.recheckHeld(instanceId, now) : undefined;
+      if (!row) return instance.sendRamp ? void (await this.recheckHeld(instance.id, now)) : undefined;
       const msg = toMessage(row);
-      const req = msg.content as unknown as OutgoingRequest;
       // Over the send ramp's limit for today (a contact who never wrote first): held for tomorrow, the rest go on.
       // (A message already being sent when a process died was judged then: it goes again as it is.)
       const ramp = row.status === 'SENDING' ? { go: true as const, day: null } : await this.deps.ramp.verdict(instance, msg.chat);
@@ -275,34 +316,22 @@ export class Sending {
         .whereIn('status', ['QUEUED', 'SENDING'])
         .update({ status: 'SENDING', attempts: msg.attempts + 1, updated_at: new Date(), ...(ramp.day ? { ramp_day: ramp.day } : {}) });
       // Taken off the queue meanwhile (removed, cleared): not sent.
-      if (!claimed) continue;
-      const min = instance.delayMinMs ?? this.ctx.settings.get('whatsapp-session.defaultDelayMinMs');
-      const max = instance.delayMaxMs ?? this.ctx.settings.get('whatsapp-session.defaultDelayMaxMs');
-      const delay = req.delayMessageMs ?? Math.round(min + Math.random() * Math.max(0, max - min));
-      if (delay > 0) await sleep(delay);
-      // Until the send's outcome is recorded, receipts for it wait (and the server's ack is the sender's to record).
-      const done = this.statuses.sending(msg.waId);
-      try {
-        if (!(await this.sendOne(instance, session, msg, req, now))) return;
-      } finally {
-        done();
-      }
+      if (claimed) return { session, msg, req: msg.content as unknown as OutgoingRequest, now };
     }
   }
 
-  /** Sends one message and records the outcome (SENT, or FAILED); false when the socket closed under it (it stays queued). */
-  private async sendOne(instance: Instance, session: InstanceSession, msg: Message, req: OutgoingRequest, now: Date): Promise<boolean> {
+  /** Sends one message: SENT (with WhatsApp's bytes of it) or FAILED; undefined when the socket closed under it (it stays queued). */
+  private async sendOne(instanceId: string, session: InstanceSession, msg: Message, req: OutgoingRequest, now: Date): Promise<Outcome | undefined> {
     // The socket is read at each use: a reconnect during the typing delay replaces it.
     const sock = () => session.sock!;
-    let raw: string | null = null;
     try {
       if (req.delayTypingMs) {
         await sock().sendPresenceUpdate('composing', msg.chat);
         await sleep(req.delayTypingMs);
         await sock().sendPresenceUpdate('paused', msg.chat);
       }
-      const source = await this.sourceOf(instance.id, req);
-      if (!session.open) return false;
+      const source = await this.sourceOf(instanceId, req);
+      if (!session.open) return undefined;
       let sentMessage: proto.IMessage | null | undefined;
       if (req.kind === 'pollVote') {
         sentMessage = pollVoteMessage(pollOfSource(source), Baileys.jidNormalizedUser(sock().user!.id), req.pollVote!.options, now.getTime());
@@ -312,14 +341,11 @@ export class Sending {
         const { content, quoted } = buildContent(req, msg.chat, msg.mediaPath, source, thumbnail);
         sentMessage = (await sock().sendMessage(msg.chat, content, { messageId: msg.waId, quoted }))?.message;
       }
-      raw = sentMessage ? rawOf(sentMessage) : null;
+      return { status: 'SENT', raw: sentMessage ? rawOf(sentMessage) : null };
     } catch (err) {
-      if (!session.open) return false; // disconnected mid-send: it stays queued and goes out after the reconnect
-      await this.statuses.record(instance, msg, 'FAILED', (err as Error).message);
-      return true;
+      if (!session.open) return undefined; // disconnected mid-send: it stays queued and goes out after the reconnect
+      return { status: 'FAILED', error: (err as Error).message };
     }
-    await this.statuses.record(instance, msg, 'SENT', undefined, { raw });
-    return true;
   }
 
   /** The stored message a forward or a poll vote is about, with WhatsApp's bytes of it. */
@@ -377,6 +403,11 @@ export class Sending {
     return n;
   }
 }
+
+/** A message claimed for sending, with the session that sends it. */
+type Claimed = { session: InstanceSession; msg: Message; req: OutgoingRequest; now: Date };
+/** How a send ended. */
+type Outcome = { status: 'SENT'; raw: string | null; error?: undefined } | { status: 'FAILED'; error: string };
 
 type MessageSource = { key: { remoteJid: string; id: string; fromMe: boolean; participant?: string }; message: proto.IMessage; raw: string };
 

@@ -1,4 +1,4 @@
-import type { PluginSecrets } from '@plugchat/core';
+import type { Knex, PluginSecrets } from '@plugchat/core';
 import { Baileys, type AuthenticationCreds, type AuthenticationState, type SignalDataTypeMap } from '../baileys.js';
 import type { Store } from '../store.js';
 
@@ -18,17 +18,16 @@ export async function databaseAuthState(store: Store, secrets: PluginSecrets, in
   for (const r of rows) cache.set(r.key, open(r.value));
   const creds: AuthenticationCreds = (cache.get('creds') as AuthenticationCreds) ?? initAuthCreds();
 
+  // One statement for the common case (a message's session updates are all upserts): every
+  // message sent writes here, and a transaction costs the shared connection three more round trips.
   const write = async (entries: [string, unknown][]) => {
-    await store.knex.transaction(async (trx) => {
-      for (const [key, value] of entries) {
-        if (value === null || value === undefined) await trx('whatsapp_session_auth').where({ instance_id: instanceId, key }).delete();
-        else
-          await trx('whatsapp_session_auth')
-            .insert({ instance_id: instanceId, key, value: seal(value) })
-            .onConflict(['instance_id', 'key'])
-            .merge();
-      }
-    });
+    const upserts = entries.filter(([, v]) => v !== null && v !== undefined).map(([key, value]) => ({ instance_id: instanceId, key, value: seal(value) }));
+    const deletes = entries.filter(([, v]) => v === null || v === undefined).map(([key]) => key);
+    const run = async (db: Knex) => {
+      if (deletes.length) await db('whatsapp_session_auth').where({ instance_id: instanceId }).whereIn('key', deletes).delete();
+      if (upserts.length) await db('whatsapp_session_auth').insert(upserts).onConflict(['instance_id', 'key']).merge(['value']);
+    };
+    await (deletes.length && upserts.length ? store.knex.transaction(run) : run(store.knex));
   };
 
   return {
