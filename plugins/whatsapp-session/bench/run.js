@@ -2,8 +2,9 @@
 // on PostgreSQL: send-text enqueue throughput and p99 against the host's bare plugin route, and
 // end-to-end messages per second from the API to a virtual phone with pacing 0 (p50/p99) against
 // the sandbox relay between two Baileys clients, both through one sandbox network in a process of
-// its own. Each pair of figures takes turns and keeps its best round (a shared machine's neighbours
+// its own (the end-to-end run's API client has a process of its own too: bench/api-client.js). Each pair of figures takes turns and keeps its best round (a shared machine's neighbours
 // swing single runs). Memory per connected instance is the instances bench's (bench/instances.js).
+import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -85,8 +86,24 @@ let ceiling;
 const arrivedAt = new Map();
 net.on('phone-received', (m) => arrivedAt.set(m.messageId, m.at));
 
+/** Has the API client process send `count` texts, one request after another: when it started, and [message id, sent at] of each. */
+async function clientSends(job) {
+  const child = fork(fileURLToPath(new URL('./api-client.js', import.meta.url)), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  try {
+    await new Promise((resolve) => child.once('message', resolve));
+    const answer = await new Promise((resolve) => {
+      child.once('message', resolve);
+      child.send(job);
+    });
+    if (answer.error) throw new Error(answer.error);
+    return answer;
+  } finally {
+    child.kill();
+  }
+}
+
 /** Links an instance to `shop`, then sends E2E texts to the bench phone one request after another: rate from the first request to the last arrival. */
-async function e2eRun({ json, key, create }, shop) {
+async function e2eRun({ app, json, key, create }, shop) {
   const auth = { 'client-token': key };
   const inst = await create('e2e');
   const base = `/instances/${inst.id}/token/${inst.token}`;
@@ -95,13 +112,8 @@ async function e2eRun({ json, key, create }, shop) {
   await until(async () => (await json('GET', `${base}/status`, undefined, auth)).body.connected, 60_000);
   const warm = await json('POST', `${base}/send-text`, { phone: BENCH_PHONE, message: 'warm up' }, auth);
   await until(() => arrivedAt.has(warm.body.messageId), 30_000);
-  const sentAt = new Map();
-  const startedAt = performance.timeOrigin + performance.now();
-  for (let i = 0; i < E2E; i++) {
-    const t = performance.timeOrigin + performance.now();
-    const r = await json('POST', `${base}/send-text`, { phone: BENCH_PHONE, message: `e2e ${i}` }, auth);
-    sentAt.set(r.body.messageId, t);
-  }
+  const { startedAt, sent } = await clientSends({ url: `${app.url}${base}/send-text`, auth, phone: BENCH_PHONE, prefix: 'e2e', count: E2E });
+  const sentAt = new Map(sent);
   await until(() => [...sentAt.keys()].every((id) => arrivedAt.has(id)), 120_000);
   // From the first request to the last arrival (both clocks are the machine's wall clock, in ms).
   const seconds = (Math.max(...[...sentAt.keys()].map((id) => arrivedAt.get(id))) - startedAt) / 1000;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EventMap, Knex, PluginContext } from '@plugchat/core';
 import { nextSeq } from './store.js';
-import { coalesced } from '@plugchat/core';
+import { coalesced, insertAll } from '@plugchat/core';
 
 type OutboxRow = { id: string; name: string; payload: string; attempts: number };
 /** Attempts before an event whose listener keeps failing stops holding up the ones after it. */
@@ -38,6 +38,15 @@ export class Outbox {
     }
     await (trx ?? this.knex)('whatsapp_session_outbox').insert({ id, seq: nextSeq(), name, payload: JSON.stringify({ ...payload, eventId: id }), created_at: new Date() });
     if (!trx) void this.dispatch();
+  }
+
+  /** Records several events of one kind in `trx` (one statement); the caller dispatches after its commit. */
+  async addAll<K extends Durable>(name: K, events: { id: string; payload: Omit<EventMap[K], 'eventId'> }[], trx: Knex.Transaction): Promise<void> {
+    await insertAll(
+      trx,
+      'whatsapp_session_outbox',
+      events.map(({ id, payload }) => ({ id, seq: nextSeq(), name, payload: JSON.stringify({ ...payload, eventId: id }), created_at: new Date() })),
+    );
   }
 
   /**

@@ -31,6 +31,8 @@ export class Receiving {
       log: () => Logger;
       phoneOfInstance: (id: string) => string | null;
       mediaAgent: (id: string) => Agent | undefined;
+      /** Whether this process sends or just sent the message (it is stored as ours). */
+      sentHere: (instanceId: string, waId: string) => boolean;
       /** A group's name, as its chat name (undefined when WhatsApp cannot tell now). */
       groupName: (instanceId: string, jid: string) => Promise<string | undefined>;
     },
@@ -46,7 +48,8 @@ export class Receiving {
       if (instance.phone && phone === instance.phone) continue; // our own phone's bootstrap and notes to self
       const waId = msg.key.id!;
       const fromMe = !!msg.key.fromMe;
-      if (fromMe && (await this.store.messages().where({ instance_id: instance.id, wa_id: waId }).first())) continue; // our own send echoed back
+      // Our own send echoed back (known here when this process sent it; else the row tells).
+      if (fromMe && (this.deps.sentHere(instance.id, waId) || (await this.store.messages().where({ instance_id: instance.id, wa_id: waId }).first()))) continue;
       const waiting = msg.messageStubType === Baileys.proto.WebMessageInfo.StubType.CIPHERTEXT;
       const summary = waiting ? { type: 'waiting', hasMedia: false } : summarizeInbound(msg);
       if (!summary) continue;

@@ -239,16 +239,26 @@ export class Sending {
   private async drainNow(instanceId: string): Promise<void> {
     const instance = await this.deps.find(instanceId);
     if (!instance) return;
-    // The next few due messages are read together; each is claimed on its own (one removed meanwhile is skipped).
-    const due: MessageRow[] = [];
-    // Outcomes are recorded one after another, in send order, while the next message goes out: the
-    // sender waits for no commit of its own between two sends.
-    let recording = Promise.resolve();
+    const min = instance.delayMinMs ?? this.ctx.settings.get('whatsapp-session.defaultDelayMinMs');
+    const max = instance.delayMaxMs ?? this.ctx.settings.get('whatsapp-session.defaultDelayMaxMs');
+    // The next few due messages are read together. With pacing 0 and no ramp they are claimed
+    // together too (one write for up to READ_AHEAD sends, which go out within a blink at that pace,
+    // so a clear that comes meanwhile no longer stops them, as it never stopped the one being sent);
+    // otherwise each is claimed when its turn comes (one removed meanwhile is skipped).
+    const due: Due = { rows: [], claimed: new Set(), sent: new Set(), together: min === 0 && max === 0 && !instance.sendRamp };
+    // Outcomes are recorded behind the sends, in send order (statuses' writes are grouped in
+    // arrival order), while the next message goes out: the sender waits for no commit of its own.
+    const recording = new Set<Promise<void>>();
     const record = (msg: Message, outcome: Outcome, done: () => void) => {
-      recording = recording
-        .then(() => this.statuses.record(instance, msg, outcome.status, outcome.error, outcome.status === 'SENT' ? { raw: outcome.raw } : {}))
+      const write = this.statuses
+        .record(instance, msg, outcome.status, outcome.error, outcome.status === 'SENT' ? { raw: outcome.raw } : {})
         .catch((err) => this.deps.log().error({ err, instance: instanceId, message: msg.id }, 'could not record a send; it stays queued and goes again with the same id'))
-        .finally(done);
+        .finally(() => {
+          due.sent.delete(msg.id);
+          recording.delete(write);
+          done();
+        });
+      recording.add(write);
     };
     let next: Promise<Claimed | undefined> | undefined = this.claimNext(instance, due);
     try {
@@ -257,8 +267,7 @@ export class Sending {
         next = undefined;
         if (!claimed) return;
         const { session, msg, req, now } = claimed;
-        const min = instance.delayMinMs ?? this.ctx.settings.get('whatsapp-session.defaultDelayMinMs');
-        const max = instance.delayMaxMs ?? this.ctx.settings.get('whatsapp-session.defaultDelayMaxMs');
+        due.sent.add(msg.id);
         const delay = req.delayMessageMs ?? Math.round(min + Math.random() * Math.max(0, max - min));
         if (delay > 0) await sleep(delay);
         // Until the send's outcome is recorded, receipts for it wait (and the server's ack is the sender's to record).
@@ -270,38 +279,52 @@ export class Sending {
           outcome = await this.sendOne(instance.id, session, msg, req, now);
         } finally {
           if (outcome) record(msg, outcome, done);
-          else done();
+          else {
+            due.sent.delete(msg.id);
+            done();
+          }
         }
         if (!outcome) return;
       }
     } finally {
-      await Promise.all([recording, next?.catch(() => undefined)]);
+      await Promise.all([...recording, next?.catch(() => undefined)]);
     }
   }
 
   /** The instance's next due message, claimed for sending; undefined when there is none or the session cannot send now. */
-  private async claimNext(instance: Instance, due: MessageRow[]): Promise<Claimed | undefined> {
+  private async claimNext(instance: Instance, due: Due): Promise<Claimed | undefined> {
     for (;;) {
       const session = this.deps.session(instance.id);
       if (!session?.open || !session.sock) return undefined;
       // A lease that may have lapsed may be another process's now: it sends, not us.
       if (this.deps.leases && !this.deps.leases.valid()) return undefined;
       const now = this.deps.ramp.now();
-      if (!due.length) {
-        due.push(
-          ...(await this.store
+      if (!due.rows.length) {
+        due.rows = await this.store
+          .messages()
+          .where({ instance_id: instance.id, direction: 'out' })
+          .whereIn('status', ['QUEUED', 'SENDING'])
+          .andWhere((q) => q.whereNull('hold_until').orWhere('hold_until', '<=', now))
+          .orderBy('seq', 'asc')
+          .limit(READ_AHEAD);
+        // Being sent here, or sent a moment ago with its outcome still being recorded: not due again.
+        due.rows = due.rows.filter((r) => !due.sent.has(r.id));
+        if (due.together && due.rows.length > 1) {
+          // Those taken off the queue meanwhile (removed, cleared) are not claimed, and not sent.
+          const claimed: { id: string }[] = await this.store
             .messages()
-            .where({ instance_id: instance.id, direction: 'out' })
+            .whereIn('id', due.rows.map((r) => r.id))
             .whereIn('status', ['QUEUED', 'SENDING'])
-            .andWhere((q) => q.whereNull('hold_until').orWhere('hold_until', '<=', now))
-            .orderBy('seq', 'asc')
-            .limit(READ_AHEAD)),
-        );
+            .update({ status: 'SENDING', attempts: this.store.knex.raw('?? + 1', ['attempts']), updated_at: new Date() }, ['id']);
+          due.claimed = new Set(claimed.map((r) => r.id));
+          due.rows = due.rows.filter((r) => due.claimed.has(r.id));
+        }
       }
-      const row = due.shift();
+      const row = due.rows.shift();
       // Nothing due: with a ramp, some may wait for a later day (without one nothing is held: turning it off releases them).
       if (!row) return instance.sendRamp ? void (await this.recheckHeld(instance.id, now)) : undefined;
       const msg = toMessage(row);
+      if (due.claimed.delete(row.id)) return { session, msg, req: msg.content as unknown as OutgoingRequest, now };
       // Over the send ramp's limit for today (a contact who never wrote first): held for tomorrow, the rest go on.
       // (A message already being sent when a process died was judged then: it goes again as it is.)
       const ramp = row.status === 'SENDING' ? { go: true as const, day: null } : await this.deps.ramp.verdict(instance, msg.chat);
@@ -404,6 +427,8 @@ export class Sending {
   }
 }
 
+/** The due messages read ahead, which of them are claimed already (read and claimed together), and those in hand (being sent, or sent with the outcome not recorded yet). */
+type Due = { rows: MessageRow[]; claimed: Set<string>; sent: Set<string>; together: boolean };
 /** A message claimed for sending, with the session that sends it. */
 type Claimed = { session: InstanceSession; msg: Message; req: OutgoingRequest; now: Date };
 /** How a send ended. */

@@ -89,6 +89,7 @@ export class WhatsAppService implements LeaseHolder {
       log: () => this.log,
       phoneOfInstance: (id) => this.phoneOfInstance(id),
       mediaAgent: (id) => this.sessions.get(id)?.agent,
+      sentHere: (id, waId) => this.sending.statuses.sentHere(id, waId),
       groupName: (id, jid) => this.groupName(id, jid),
     });
     this.groupNames = new ClusterCache(

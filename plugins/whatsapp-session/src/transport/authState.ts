@@ -1,4 +1,4 @@
-import type { Knex, PluginSecrets } from '@plugchat/core';
+import { insertAll, type Knex, type PluginSecrets } from '@plugchat/core';
 import { Baileys, type AuthenticationCreds, type AuthenticationState, type SignalDataTypeMap } from '../baileys.js';
 import type { Store } from '../store.js';
 
@@ -25,7 +25,7 @@ export async function databaseAuthState(store: Store, secrets: PluginSecrets, in
     const deletes = entries.filter(([, v]) => v === null || v === undefined).map(([key]) => key);
     const run = async (db: Knex) => {
       if (deletes.length) await db('whatsapp_session_auth').where({ instance_id: instanceId }).whereIn('key', deletes).delete();
-      if (upserts.length) await db('whatsapp_session_auth').insert(upserts).onConflict(['instance_id', 'key']).merge(['value']);
+      await insertAll(db, 'whatsapp_session_auth', upserts, { mergeOnConflict: { on: ['instance_id', 'key'], merge: ['value'] } });
     };
     await (deletes.length && upserts.length ? store.knex.transaction(run) : run(store.knex));
   };
