@@ -38,4 +38,25 @@ describe.each(STORAGE_MODES)('whatsapp-session against the sandbox network (%s)'
     await h.owner.post(`/api/whatsapp-sandbox/phones/${CUSTOMER}/read`, {});
     await waitFor(async () => (await statusOf(res.body.messageId)) === 'READ', 20_000, 'READ');
   });
+
+  it('sends a burst at pacing 0 once each, in order, every one RECEIVED', async () => {
+    const phone = h.sandbox().network().phone(CUSTOMER)!;
+    const repeatsBefore = phone.repeats;
+    const ids: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      const res = await h.api(inst).post('/send-text', { phone: CUSTOMER, message: `Rajada ${i}` });
+      expect(res.status).toBe(200);
+      ids.push(res.body.messageId);
+    }
+    const arrived = () => phone.messages().filter((m) => ids.includes(m.id));
+    await waitFor(async () => arrived().length === ids.length, 30_000, 'the burst on the phone');
+    expect(arrived().map((m) => m.id)).toEqual(ids);
+    const statuses = async () => new Map(((await h.api(inst).get(`/chat-messages/${CUSTOMER}?limit=100`)).body as { messageId: string; status: string }[]).map((m) => [m.messageId, m.status]));
+    await waitFor(async () => {
+      const now = await statuses();
+      return ids.every((id) => now.get(id) === 'RECEIVED');
+    }, 20_000, 'every one RECEIVED');
+    // Nothing went twice (a retry keeps its id, so the phone would hide it: counted here).
+    expect(phone.repeats).toBe(repeatsBefore);
+  });
 });

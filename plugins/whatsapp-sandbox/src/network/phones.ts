@@ -75,6 +75,8 @@ const STATUS_RANK = { sent: 0, delivered: 1, read: 2, played: 3 } as const;
  */
 export class VirtualPhone {
   private chain: Promise<unknown> = Promise.resolve();
+  /** Messages that reached this phone again under an id it already had (a sender's retry; the customer sees them once). */
+  repeats = 0;
   private readonly repo;
 
   constructor(
@@ -156,6 +158,7 @@ export class VirtualPhone {
       const chat = userJid(parseJid(from)!.user);
       // A sender retrying after a crash reuses the message id: the customer sees it once.
       if (this.state.messages.some((m) => m.id === id && m.chat === chat && m.direction === 'in')) {
+        this.repeats++;
         if (this.state.online) this.receipt(from, id);
         return;
       }
