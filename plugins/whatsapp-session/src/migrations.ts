@@ -190,4 +190,17 @@ export const migrations: Migration[] = [
       });
     },
   },
+  {
+    name: '0012_partial_message_indexes',
+    async up({ knex }) {
+      // Most messages have neither a client key nor a ramp day: indexes over the rows that do, so
+      // each message written updates two b-trees fewer (both databases plan `col = ?` with them).
+      await knex.schema.alterTable('whatsapp_session_messages', (t) => {
+        t.dropUnique(['instance_id', 'client_key']);
+        t.dropIndex(['instance_id', 'ramp_day']);
+      });
+      await knex.raw('create unique index whatsapp_session_messages_client_key on whatsapp_session_messages (instance_id, client_key) where client_key is not null');
+      await knex.raw('create index whatsapp_session_messages_ramp_day on whatsapp_session_messages (instance_id, ramp_day) where ramp_day is not null');
+    },
+  },
 ];
