@@ -33,6 +33,8 @@ describe.each(STORAGE_MODES)('whatsapp-session against the sandbox network (%s)'
     const res = await h.api(inst).post('/send-text', { phone: CUSTOMER, message: 'Seu pedido saiu para entrega' });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ zaapId: expect.any(String), messageId: expect.any(String), id: res.body.messageId });
+    // WhatsApp Web's shape of an id.
+    expect(res.body.messageId).toMatch(/^3EB0[0-9A-F]{18}$/);
     await waitFor(async () => (await phoneMessages()).find((m) => m.id === res.body.messageId && m.text === 'Seu pedido saiu para entrega'), 20_000, 'the text on the phone');
     await waitFor(async () => (await statusOf(res.body.messageId)) === 'RECEIVED', 20_000, 'RECEIVED');
     await h.owner.post(`/api/whatsapp-sandbox/phones/${CUSTOMER}/read`, {});

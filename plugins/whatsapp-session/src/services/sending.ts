@@ -11,6 +11,7 @@ import type { Outbox } from '../outbox.js';
 import { buildContent, type OutgoingRequest } from './content.js';
 import type { Instance } from './instances.js';
 import { jidOf } from './jids.js';
+import { newMessageId } from './messageIds.js';
 import { rawOf, toMessage, type Message } from './messages.js';
 import type { InstanceLeases } from './leases.js';
 import type { Settings } from './settings.js';
@@ -132,7 +133,7 @@ export class Sending {
     }
     if ((await this.queueLength(instance.id)) >= this.queueLimit(instance)) throw tooManyRequests(60, `The queue of this instance is full (${this.queueLimit(instance)} messages). Wait for it to drain or clear it.`);
     const zaapId = randomUUID().replace(/-/g, '').toUpperCase();
-    const waId = Baileys.generateMessageIDV2(instance.phone ? jidOf(instance.phone) : undefined);
+    const waId = newMessageId();
     let mediaPath: string | null = null;
     if (media) {
       const dir = path.join(this.ctx.dataDir, 'outbox', instance.id);
