@@ -2,8 +2,9 @@
 // on PostgreSQL: send-text enqueue throughput and p99 against the host's bare plugin route, and
 // end-to-end messages per second from the API to a virtual phone with pacing 0 (p50/p99) against
 // the sandbox relay between two Baileys clients, both through one sandbox network in a process of
-// its own (the end-to-end run's API client has a process of its own too: bench/api-client.js). Each pair of figures takes turns and keeps its best round (a shared machine's neighbours
-// swing single runs). Memory per connected instance is the instances bench's (bench/instances.js).
+// its own (the end-to-end run's API client has a process of its own too: bench/api-client.js).
+// Each pair of figures takes turns and keeps its best round (a shared machine's neighbours swing
+// single runs). Memory per connected instance is the instances bench's (bench/instances.js).
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';

@@ -9,6 +9,9 @@ const MAX_ATTEMPTS = 6;
 
 type Durable = 'whatsapp-session.message.received' | 'whatsapp-session.message.status' | 'whatsapp-session.instance.connected' | 'whatsapp-session.instance.disconnected';
 
+/** An event's row: its payload carries the event id listeners deduplicate by. */
+const outboxRow = (name: Durable, id: string, payload: object) => ({ id, seq: nextSeq(), name, payload: JSON.stringify({ ...payload, eventId: id }), created_at: new Date() });
+
 /**
  * A transactional outbox for the events other plugins act on (webhooks above all):
  * the event row is written with the change it describes, then emitted, then removed.
@@ -36,7 +39,7 @@ export class Outbox {
       await this.ctx.events.emit(name, { ...payload, eventId: id } as EventMap[K]);
       return;
     }
-    await (trx ?? this.knex)('whatsapp_session_outbox').insert({ id, seq: nextSeq(), name, payload: JSON.stringify({ ...payload, eventId: id }), created_at: new Date() });
+    await (trx ?? this.knex)('whatsapp_session_outbox').insert(outboxRow(name, id, payload));
     if (!trx) void this.dispatch();
   }
 
@@ -45,7 +48,7 @@ export class Outbox {
     await insertAll(
       trx,
       'whatsapp_session_outbox',
-      events.map(({ id, payload }) => ({ id, seq: nextSeq(), name, payload: JSON.stringify({ ...payload, eventId: id }), created_at: new Date() })),
+      events.map(({ id, payload }) => outboxRow(name, id, payload)),
     );
   }
 

@@ -1,29 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { GroupCommit, insertAll, notFound, tooManyRequests, unprocessable, type JobHandle, type PluginContext } from '@plugchat/core';
-import type { proto } from '@whiskeysockets/baileys';
-import { Baileys } from '../baileys.js';
 import { nextSeq, toDate, type MessageRow, type Store } from '../store.js';
 import type { InstanceSession } from '../transport/session.js';
 import type { Outbox } from '../outbox.js';
-import { buildContent, type OutgoingRequest } from './content.js';
+import type { OutgoingRequest } from './content.js';
 import type { Instance } from './instances.js';
 import { jidOf } from './jids.js';
 import { newMessageId } from './messageIds.js';
-import { rawOf, toMessage, type Message } from './messages.js';
+import { toMessage, type Message } from './messages.js';
 import type { InstanceLeases } from './leases.js';
 import type { Settings } from './settings.js';
 import type { OptOuts } from './optOuts.js';
 import type { SendRamp } from './sendRamp.js';
-import { pollVoteMessage, receivedPoll } from './polls.js';
-import { imageThumbnail } from './images.js';
 import { MessageStatuses } from './messageStatus.js';
+import { sendOne, type Outcome } from './sendOne.js';
 
 export type SendJob = { instanceId: string; messageId: string };
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** What the sender needs of the rest of the service. */
 export interface SendingDeps {
@@ -250,14 +245,13 @@ export class Sending {
     // Outcomes are recorded behind the sends, in send order (statuses' writes are grouped in
     // arrival order), while the next message goes out: the sender waits for no commit of its own.
     const recording = new Set<Promise<void>>();
-    const record = (msg: Message, outcome: Outcome, done: () => void) => {
+    const record = (msg: Message, outcome: Outcome, release: () => void) => {
       const write = this.statuses
         .record(instance, msg, outcome.status, outcome.error, outcome.status === 'SENT' ? { raw: outcome.raw } : {})
         .catch((err) => this.deps.log().error({ err, instance: instanceId, message: msg.id }, 'could not record a send; it stays queued and goes again with the same id'))
         .finally(() => {
-          due.sent.delete(msg.id);
           recording.delete(write);
-          done();
+          release();
         });
       recording.add(write);
     };
@@ -273,17 +267,18 @@ export class Sending {
         if (delay > 0) await sleep(delay);
         // Until the send's outcome is recorded, receipts for it wait (and the server's ack is the sender's to record).
         const done = this.statuses.sending(msg.waId);
+        const release = () => {
+          due.sent.delete(msg.id);
+          done();
+        };
         // The next message is claimed while this one is encrypted and sent (one it finds closed stays claimed and goes after the reconnect).
         next = this.claimNext(instance, due);
         let outcome: Outcome | undefined;
         try {
-          outcome = await this.sendOne(instance.id, session, msg, req, now);
+          outcome = await sendOne(this.store, instance.id, session, msg, req, now);
         } finally {
-          if (outcome) record(msg, outcome, done);
-          else {
-            due.sent.delete(msg.id);
-            done();
-          }
+          if (outcome) record(msg, outcome, release);
+          else release();
         }
         if (!outcome) return;
       }
@@ -344,49 +339,6 @@ export class Sending {
     }
   }
 
-  /** Sends one message: SENT (with WhatsApp's bytes of it) or FAILED; undefined when the socket closed under it (it stays queued). */
-  private async sendOne(instanceId: string, session: InstanceSession, msg: Message, req: OutgoingRequest, now: Date): Promise<Outcome | undefined> {
-    // The socket is read at each use: a reconnect during the typing delay replaces it.
-    const sock = () => session.sock!;
-    try {
-      if (req.delayTypingMs) {
-        await sock().sendPresenceUpdate('composing', msg.chat);
-        await sleep(req.delayTypingMs);
-        await sock().sendPresenceUpdate('paused', msg.chat);
-      }
-      const source = await this.sourceOf(instanceId, req);
-      if (!session.open) return undefined;
-      let sentMessage: proto.IMessage | null | undefined;
-      if (req.kind === 'pollVote') {
-        sentMessage = pollVoteMessage(pollOfSource(source), Baileys.jidNormalizedUser(sock().user!.id), req.pollVote!.options, now.getTime());
-        await sock().relayMessage(msg.chat, sentMessage, { messageId: msg.waId });
-      } else {
-        const thumbnail = req.kind === 'image' && msg.mediaPath ? await imageThumbnail(await readFile(msg.mediaPath)) : undefined;
-        const { content, quoted } = buildContent(req, msg.chat, msg.mediaPath, source, thumbnail);
-        sentMessage = (await sock().sendMessage(msg.chat, content, { messageId: msg.waId, quoted }))?.message;
-      }
-      return { status: 'SENT', raw: sentMessage ? rawOf(sentMessage) : null };
-    } catch (err) {
-      if (!session.open) return undefined; // disconnected mid-send: it stays queued and goes out after the reconnect
-      return { status: 'FAILED', error: (err as Error).message };
-    }
-  }
-
-  /** The stored message a forward or a poll vote is about, with WhatsApp's bytes of it. */
-  private async sourceOf(instanceId: string, req: OutgoingRequest): Promise<MessageSource | undefined> {
-    const ref = req.kind === 'forward' ? { id: req.forward!.messageId, chat: jidOf(req.forward!.phone) } : req.kind === 'pollVote' ? { id: req.pollVote!.pollMessageId } : undefined;
-    if (!ref) return undefined;
-    const row = await this.store.messages().where({ instance_id: instanceId, wa_id: ref.id, ...(ref.chat ? { chat: ref.chat } : {}) }).whereNotNull('raw').first();
-    if (!row?.raw) throw new Error(`message ${ref.id} is no longer stored`);
-    const m = toMessage(row);
-    const participant = (m.content as { participantPhone?: string }).participantPhone;
-    return {
-      key: { remoteJid: m.chat, id: m.waId, fromMe: m.direction === 'out', ...(participant ? { participant: jidOf(participant) } : {}) },
-      message: Baileys.proto.Message.decode(Buffer.from(row.raw, 'base64')),
-      raw: row.raw,
-    };
-  }
-
   /** The send ramp changed: what it held is judged again by the new one, now. */
   async releaseHeld(instanceId: string): Promise<void> {
     await this.store.messages().where({ instance_id: instanceId, direction: 'out', status: 'QUEUED' }).whereNotNull('hold_until').update({ hold_until: null });
@@ -432,14 +384,3 @@ export class Sending {
 type Due = { rows: MessageRow[]; claimed: Set<string>; sent: Set<string>; together: boolean };
 /** A message claimed for sending, with the session that sends it. */
 type Claimed = { session: InstanceSession; msg: Message; req: OutgoingRequest; now: Date };
-/** How a send ended. */
-type Outcome = { status: 'SENT'; raw: string | null; error?: undefined } | { status: 'FAILED'; error: string };
-
-type MessageSource = { key: { remoteJid: string; id: string; fromMe: boolean; participant?: string }; message: proto.IMessage; raw: string };
-
-/** The poll a vote is about: its id, chat, creator and secret. */
-function pollOfSource(source: MessageSource | undefined) {
-  const poll = source && receivedPoll(source.raw);
-  if (!source || !poll) throw new Error('the poll is no longer stored');
-  return { id: source.key.id, chat: source.key.remoteJid, creator: source.key.participant ?? source.key.remoteJid, secret: poll.secret };
-}
