@@ -1,6 +1,6 @@
 import { GroupCommit, stableUuid, type Knex } from '@plugchat/core';
 import type { Outbox } from '../outbox.js';
-import { PREVIOUS, type MessageRow, type MessageStatus, type Store } from '../store.js';
+import { PREVIOUS, type MessageStatus, type Store } from '../store.js';
 import type { Instance } from './instances.js';
 import { phoneOf } from './jids.js';
 import { toMessage, type Message } from './messages.js';
