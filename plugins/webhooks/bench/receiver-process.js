@@ -11,6 +11,8 @@ const server = createServer((req, res) => {
   });
 });
 server.listen(0, '127.0.0.1', () => process.send({ type: 'ready', port: server.address().port }));
+// A bench that dies mid-run takes its receiver with it.
+process.on('disconnect', () => process.exit(1));
 process.on('message', (m) => {
   if (m.type === 'count') process.send({ type: 'count', count });
   if (m.type === 'reset') count = 0;

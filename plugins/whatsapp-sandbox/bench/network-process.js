@@ -10,6 +10,8 @@ network.on('phone-received', ({ message }) => {
   if (watching) process.send({ type: 'phone-received', messageId: message.id, at: performance.timeOrigin + performance.now() });
 });
 process.send({ type: 'ready', url: network.url });
+// A bench that dies mid-run takes its network with it (else the network holds the run's output pipe open).
+process.on('disconnect', () => process.exit(1));
 process.on('message', async (m) => {
   try {
     if (m.type === 'rss') {
