@@ -5,6 +5,8 @@ import type { EntityManager, Knex } from '@mikro-orm/knex';
 import { SqliteDriver } from '@mikro-orm/sqlite';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import type { Logger } from './logger.js';
+import { checkpointInBackground, type Checkpointer } from './sqliteCheckpoints.js';
+import { cacheSqliteStatements } from './sqliteStatements.js';
 
 export type DatabaseKind = 'sqlite' | 'postgresql';
 
@@ -17,6 +19,8 @@ export interface Database {
   /** Describes where the data lives, without credentials. */
   location: string;
   ping(): Promise<void>;
+  /** The embedded database's background checkpoints (none on PostgreSQL). */
+  checkpointer?: Checkpointer;
   close(): Promise<void>;
 }
 
@@ -56,8 +60,10 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     orm = await MikroORM.init({ ...common, driver: SqliteDriver, dbName: location });
   }
   const em = orm.em as unknown as EntityManager;
+  let checkpointer: Checkpointer | undefined;
   const knex = em.getKnex();
   if (kind === 'sqlite') {
+    cacheSqliteStatements(knex);
     // WAL survives crashes and lets readers work during a write; wait instead of failing on a busy file.
     await knex.raw('PRAGMA journal_mode = WAL');
     // In WAL mode NORMAL still survives a crash of the process (SIGKILL) without losing a commit;
@@ -65,6 +71,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     await knex.raw('PRAGMA synchronous = NORMAL');
     await knex.raw('PRAGMA busy_timeout = 5000');
     await knex.raw('PRAGMA foreign_keys = ON');
+    checkpointer = await checkpointInBackground(knex, opts.logger);
   }
   return {
     kind,
@@ -75,6 +82,10 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     ping: async () => {
       await knex.raw('select 1');
     },
-    close: () => orm.close(true),
+    checkpointer,
+    close: async () => {
+      await checkpointer?.stop();
+      await orm.close(true);
+    },
   };
 }
