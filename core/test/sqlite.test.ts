@@ -65,6 +65,23 @@ describe('embedded database', () => {
     expect(await db.knex('t').count({ n: '*' }).first()).toEqual({ n: 3 });
   });
 
+  it('gives a connection the pool opens anew the same settings as the first', async () => {
+    const settings = async () => ({
+      journal: await db.knex.raw('PRAGMA journal_mode'),
+      synchronous: await db.knex.raw('PRAGMA synchronous'),
+      busy: await db.knex.raw('PRAGMA busy_timeout'),
+      foreignKeys: await db.knex.raw('PRAGMA foreign_keys'),
+    });
+    const expected = { journal: [{ journal_mode: 'wal' }], synchronous: [{ synchronous: 1 }], busy: [{ timeout: 5000 }], foreignKeys: [{ foreign_keys: 1 }] };
+    expect(await settings()).toEqual(expected);
+    // The pool's connection is gone (as after an error) and a new one takes its place.
+    const client = db.knex.client as unknown as { destroy(): Promise<void>; initializePool(): void };
+    await client.destroy();
+    client.initializePool();
+    expect(await settings()).toEqual(expected);
+    expect(await db.knex.raw('PRAGMA wal_autocheckpoint')).toEqual([{ wal_autocheckpoint: 10_000 }]);
+  });
+
   it('checkpoints the log from its own connection, and the writer starts the log over after it', async () => {
     // The writer leaves checkpoints to the background connection until the log is far larger than SQLite's default.
     expect(await db.knex.raw('PRAGMA wal_autocheckpoint')).toEqual([{ wal_autocheckpoint: 10_000 }]);

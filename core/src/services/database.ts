@@ -5,7 +5,7 @@ import type { EntityManager, Knex } from '@mikro-orm/knex';
 import { SqliteDriver } from '@mikro-orm/sqlite';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import type { Logger } from './logger.js';
-import { checkpointInBackground, type Checkpointer } from './sqliteCheckpoints.js';
+import { checkpointInBackground, WRITER_CHECKPOINT_PAGES, type Checkpointer } from './sqliteCheckpoints.js';
 import { cacheSqliteStatements } from './sqliteStatements.js';
 
 export type DatabaseKind = 'sqlite' | 'postgresql';
@@ -37,6 +37,25 @@ export function describeDatabaseUrl(url: string): string {
   return `postgresql://${u.hostname}:${u.port || 5432}${u.pathname}`;
 }
 
+/**
+ * The embedded database's settings, on every connection the pool opens (one that replaces a
+ * connection lost to an error too, which settings made once on the first would not reach).
+ */
+const SQLITE_SETTINGS = [
+  // WAL survives crashes and lets readers work during a write; wait instead of failing on a busy file.
+  'PRAGMA journal_mode = WAL',
+  // In WAL mode NORMAL still survives a crash of the process (SIGKILL) without losing a commit;
+  // only a power cut can drop the last ones. FULL would fsync on every commit.
+  'PRAGMA synchronous = NORMAL',
+  'PRAGMA busy_timeout = 5000',
+  'PRAGMA foreign_keys = ON',
+  `PRAGMA wal_autocheckpoint = ${WRITER_CHECKPOINT_PAGES}`,
+].join('; ');
+
+function setUpSqlite(connection: { exec(sql: string, cb: (err: Error | null) => void): void }, done: (err: Error | null, connection: unknown) => void): void {
+  connection.exec(SQLITE_SETTINGS, (err) => done(err, connection));
+}
+
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   const common: Partial<Options> = {
     entities: opts.entities,
@@ -57,20 +76,13 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     kind = 'sqlite';
     mkdirSync(opts.dataDir, { recursive: true });
     location = path.join(opts.dataDir, 'plugchat.sqlite');
-    orm = await MikroORM.init({ ...common, driver: SqliteDriver, dbName: location });
+    orm = await MikroORM.init({ ...common, driver: SqliteDriver, dbName: location, pool: { afterCreate: setUpSqlite } });
   }
   const em = orm.em as unknown as EntityManager;
   let checkpointer: Checkpointer | undefined;
   const knex = em.getKnex();
   if (kind === 'sqlite') {
     cacheSqliteStatements(knex);
-    // WAL survives crashes and lets readers work during a write; wait instead of failing on a busy file.
-    await knex.raw('PRAGMA journal_mode = WAL');
-    // In WAL mode NORMAL still survives a crash of the process (SIGKILL) without losing a commit;
-    // only a power cut can drop the last ones. FULL would fsync on every commit.
-    await knex.raw('PRAGMA synchronous = NORMAL');
-    await knex.raw('PRAGMA busy_timeout = 5000');
-    await knex.raw('PRAGMA foreign_keys = ON');
     checkpointer = await checkpointInBackground(knex, opts.logger);
   }
   return {

@@ -9,8 +9,8 @@ interface SqliteClient {
   destroyRawConnection(connection: RawConnection): Promise<void>;
 }
 
-/** Pages the write-ahead log may reach before the writing connection checkpoints it itself (a backstop: 40 MB). */
-const BACKSTOP_PAGES = 10_000;
+/** Pages the write-ahead log may reach before the writing connection checkpoints it itself (a backstop: 40 MB; set with the connection's other settings). */
+export const WRITER_CHECKPOINT_PAGES = 10_000;
 /** How often the background connection copies the log into the database file. */
 const EVERY_MS = 200;
 
@@ -30,7 +30,6 @@ export interface Checkpointer {
  */
 export async function checkpointInBackground(knex: Knex, log: Logger): Promise<Checkpointer> {
   const client = knex.client as unknown as SqliteClient;
-  await knex.raw(`PRAGMA wal_autocheckpoint = ${BACKSTOP_PAGES}`);
   const connection = await client.acquireRawConnection();
   let running: Promise<unknown> | undefined;
   let stopped = false;
