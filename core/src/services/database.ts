@@ -6,6 +6,7 @@ import { SqliteDriver } from '@mikro-orm/sqlite';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import type { Logger } from './logger.js';
 import { checkpointInBackground, WRITER_CHECKPOINT_PAGES, type Checkpointer } from './sqliteCheckpoints.js';
+import { shareSqliteConnection } from './sqliteSharing.js';
 import { cacheSqliteStatements } from './sqliteStatements.js';
 
 export type DatabaseKind = 'sqlite' | 'postgresql';
@@ -83,6 +84,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   const knex = em.getKnex();
   if (kind === 'sqlite') {
     cacheSqliteStatements(knex);
+    shareSqliteConnection(knex);
     checkpointer = await checkpointInBackground(knex, opts.logger);
   }
   return {

@@ -1,4 +1,5 @@
 import type { Knex } from '@mikro-orm/knex';
+import { rawConnection } from './sqliteSharing.js';
 
 /** The parts of node-sqlite3's Database and Statement this cache uses. */
 interface Statement {
@@ -34,8 +35,8 @@ const MAX_STATEMENTS = 256;
  * prepared statement needs one. Under load each trip waits for the event loop, and the one
  * connection (every write of the process) waits with it: the trips, not SQLite, set the pace.
  *
- * A statement belongs to its connection and is only used while knex has lent that connection to
- * one query, so none runs twice at once. Statements that failed are dropped (a failure may leave
+ * A statement belongs to its connection; two queries of the same shape at once take turns on it
+ * (node-sqlite3 queues a statement's runs). Statements that failed are dropped (a failure may leave
  * one unreset); the rest are finalized before their connection closes.
  */
 export function cacheSqliteStatements(knex: Knex): void {
@@ -46,7 +47,9 @@ export function cacheSqliteStatements(knex: Knex): void {
       const statement = connection.prepare(sql, (err) => (err ? reject(err) : resolve(statement)));
     });
 
-  client._query = async function (connection, obj) {
+  client._query = async function (lent, obj) {
+    // Statements belong to the node-sqlite3 connection, whichever use of it knex holds.
+    const connection = rawConnection(lent);
     const sql = obj.sql;
     if (!sql) throw new Error('The query is empty');
     let cache = caches.get(connection);
