@@ -113,9 +113,9 @@ interface SqliteClient {
  * before it: the connection was busy most of the time while SQLite itself was mostly idle, and a
  * request's insert queued behind the status writes and Signal sessions of the sends in flight.
  *
- * Now a statement outside a transaction goes to node-sqlite3 at once; node-sqlite3 runs each on its
- * worker threads under the connection's mutex, one after another, each in its own implicit
- * transaction. A transaction still has the connection to itself: it waits for the statements
+ * Now statements outside a transaction go to node-sqlite3 without waiting for each other's answers
+ * (STATEMENTS_AT_ONCE at a time); node-sqlite3 runs each on a worker thread under the connection's
+ * mutex, one after another, each in its own implicit transaction. A transaction still has the connection to itself: it waits for the statements
  * running to finish, and statements that come meanwhile wait for it to end (they would otherwise
  * become part of it, and be rolled back with it).
  */
