@@ -45,8 +45,9 @@ export const rawConnection = <T>(connection: T | Lease): T => (connection instan
 export const STATEMENTS_AT_ONCE = 2;
 
 /**
- * Statements share the connection (up to STATEMENTS_AT_ONCE at a time); a transaction has it to itself. Waiters go in arrival order, so
- * a transaction waits only for the statements already running, not for those that come after it.
+ * Statements share the connection (STATEMENTS_AT_ONCE at a time); a transaction has it to itself.
+ * Waiters go in arrival order, so a transaction waits only for the statements already running, not
+ * for those that come after it.
  */
 class Gate {
   private shared = 0;
@@ -65,7 +66,7 @@ class Gate {
       const timer = setTimeout(() => {
         this.waiting.splice(this.waiting.indexOf(waiter), 1);
         this.next();
-        fail(new Error(`Timeout acquiring the database connection: a transaction has held it for ${this.timeoutMs / 1000} s. Check the log for a stuck transaction, then restart.`));
+        fail(new Error(`Timeout acquiring the database connection: it has been busy for ${this.timeoutMs / 1000} s. Look in the log for a stuck transaction or a very long query, then restart.`));
       }, this.timeoutMs);
       this.waiting.push(waiter);
     });
@@ -115,9 +116,9 @@ interface SqliteClient {
  *
  * Now statements outside a transaction go to node-sqlite3 without waiting for each other's answers
  * (STATEMENTS_AT_ONCE at a time); node-sqlite3 runs each on a worker thread under the connection's
- * mutex, one after another, each in its own implicit transaction. A transaction still has the connection to itself: it waits for the statements
- * running to finish, and statements that come meanwhile wait for it to end (they would otherwise
- * become part of it, and be rolled back with it).
+ * mutex, one after another, each in its own implicit transaction. A transaction still has the
+ * connection to itself: it waits for the statements running to finish, and statements that come
+ * meanwhile wait for it to end (they would otherwise become part of it, and be rolled back with it).
  */
 export function shareSqliteConnection(knex: Knex): void {
   const client = knex.client as unknown as SqliteClient;
