@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { knex, SqliteKnexDialect, type Knex } from '@mikro-orm/knex';
@@ -29,13 +29,16 @@ describe('embedded database, shared connection', () => {
   };
 
   /** Knex on the embedded database as the core opens it (MikroORM's dialect of node-sqlite3). */
-  const open = (opts: Partial<Knex.Config> = {}) => knex({ client: SqliteKnexDialect as unknown as Knex.Config["client"], connection: { filename: path.join(dir, 'db.sqlite') }, useNullAsDefault: true, ...opts });
+  const open = (opts: Partial<Knex.Config> = {}) => {
+    const opened = knex({ client: SqliteKnexDialect as unknown as Knex.Config['client'], connection: { filename: path.join(dir, 'db.sqlite') }, useNullAsDefault: true, ...opts });
+    cacheSqliteStatements(opened);
+    shareSqliteConnection(opened);
+    return opened;
+  };
 
   beforeEach(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'plugchat-sqlite-share-'));
-    k = open({ acquireConnectionTimeout: 300 });
-    cacheSqliteStatements(k);
-    shareSqliteConnection(k);
+    k = open();
     await k.raw('PRAGMA journal_mode = WAL');
     await k.schema.createTable('t', (t) => {
       t.string('id', 10).primary();
@@ -105,6 +108,8 @@ describe('embedded database, shared connection', () => {
   });
 
   it('fails a statement that waited too long for a transaction with what to do, and serves the next ones', async () => {
+    await k.destroy();
+    k = open({ acquireConnectionTimeout: 300 });
     const tx = heldTransaction((trx) => trx('t').insert({ id: 'slow', n: 1 }));
     await tx.started;
     await expect(k('t').insert({ id: 'late', n: 1 })).rejects.toThrow(/Timeout acquiring the database connection.*stuck transaction/);
@@ -112,6 +117,26 @@ describe('embedded database, shared connection', () => {
     await tx.done;
     await k('t').insert({ id: 'next', n: 1 });
     expect(await k('t').orderBy('id').pluck('id')).toEqual(['next', 'slow']);
+  });
+
+  it('prepares a new query shape once when it comes twice at once, and closes letting go of the file', async () => {
+    const db = path.join(dir, 'db.sqlite');
+    const holdsFile = () =>
+      readdirSync('/proc/self/fd').some((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`) === db;
+        } catch {
+          return false;
+        }
+      });
+    await k('t').insert([{ id: 'x', n: 1 }, { id: 'y', n: 2 }]);
+    const [x, y] = await Promise.all([k('t').where({ id: 'x' }).first(), k('t').where({ id: 'y' }).first()]);
+    expect([x.n, y.n]).toEqual([1, 2]);
+    expect(holdsFile()).toBe(true);
+    // A second statement prepared for the same shape and left out of the cache would stay open, and keep the file.
+    await k.destroy();
+    expect(holdsFile()).toBe(false);
+    k = open();
   });
 
   it('closes after the statements still running, which all complete', async () => {

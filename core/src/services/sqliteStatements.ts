@@ -42,10 +42,31 @@ const MAX_STATEMENTS = 256;
 export function cacheSqliteStatements(knex: Knex): void {
   const client = knex.client as unknown as SqliteClient;
   const caches = new WeakMap<Connection, Map<string, Statement>>();
-  const prepare = (connection: Connection, sql: string) =>
-    new Promise<Statement>((resolve, reject) => {
-      const statement = connection.prepare(sql, (err) => (err ? reject(err) : resolve(statement)));
-    });
+  // Queries of a new shape that come together share one prepare: a second statement for the same
+  // text would be left out of the cache, never finalized, and keep the connection from closing.
+  const preparing = new WeakMap<Connection, Map<string, Promise<Statement>>>();
+  const prepare = (connection: Connection, sql: string, cache: Map<string, Statement>) => {
+    let pending = preparing.get(connection);
+    if (!pending) preparing.set(connection, (pending = new Map()));
+    let prepared = pending.get(sql);
+    if (!prepared) {
+      prepared = new Promise<Statement>((resolve, reject) => {
+        const statement = connection.prepare(sql, (err) => (err ? reject(err) : resolve(statement)));
+      }).then((statement) => {
+        cache.set(sql, statement);
+        if (cache.size > MAX_STATEMENTS) {
+          const [oldest, old] = cache.entries().next().value as [string, Statement];
+          cache.delete(oldest);
+          old.finalize();
+        }
+        return statement;
+      });
+      const settled = () => pending.delete(sql);
+      prepared.then(settled, settled);
+      pending.set(sql, prepared);
+    }
+    return prepared;
+  };
 
   client._query = async function (lent, obj) {
     // Statements belong to the node-sqlite3 connection, whichever use of it knex holds.
@@ -60,13 +81,7 @@ export function cacheSqliteStatements(knex: Knex): void {
       cache.delete(sql);
       cache.set(sql, statement);
     } else {
-      statement = await prepare(connection, sql);
-      cache.set(sql, statement);
-      if (cache.size > MAX_STATEMENTS) {
-        const [oldest, old] = cache.entries().next().value as [string, Statement];
-        cache.delete(oldest);
-        old.finalize();
-      }
+      statement = await prepare(connection, sql, cache);
     }
     const method = this.getCallMethod(obj);
     const used = statement;
