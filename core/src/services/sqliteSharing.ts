@@ -1,18 +1,17 @@
 import type { Knex } from '@mikro-orm/knex';
 
-/** node-sqlite3's Database, as knex's SQLite client and the statement cache use it. */
-export interface RawConnection {
+/** What knex's SQLite client calls on the connection it holds (the statement cache prepares on the raw one). */
+interface RawConnection {
   run(...args: unknown[]): unknown;
   all(...args: unknown[]): unknown;
-  each(...args: unknown[]): unknown;
   exec(...args: unknown[]): unknown;
-  prepare(...args: unknown[]): unknown;
 }
 
 /**
  * One use of the shared connection: what knex holds for one statement, or for one transaction.
  * Knex marks the connection it holds (`__knexTxId`), so each use gets an object of its own; the
- * calls go to the one node-sqlite3 connection.
+ * calls go to the one node-sqlite3 connection (a transaction's statements through `run` and `all`,
+ * MikroORM's file loader through `exec`).
  */
 export class Lease implements RawConnection {
   released = false;
@@ -23,14 +22,8 @@ export class Lease implements RawConnection {
   all(...args: unknown[]) {
     return this.raw.all(...args);
   }
-  each(...args: unknown[]) {
-    return this.raw.each(...args);
-  }
   exec(...args: unknown[]) {
     return this.raw.exec(...args);
-  }
-  prepare(...args: unknown[]) {
-    return this.raw.prepare(...args);
   }
 }
 
