@@ -50,8 +50,11 @@ export async function startNetworkProcess() {
   };
 }
 
-/** A Baileys client with its keys in memory, reconnecting after the 515 that follows pairing. */
-function client(url) {
+/**
+ * A Baileys client with its keys in memory, reconnecting after the 515 that follows pairing.
+ * `tune(sock)` may return settings for the next socket and adjust the socket once made.
+ */
+function client(url, tune) {
   const creds = B.initAuthCreds();
   const data = {};
   const keys = {
@@ -65,7 +68,9 @@ function client(url) {
   };
   const c = { received: 0, open: false, qr: undefined, sock: undefined, onMessage: () => {} };
   const start = () => {
-    const sock = B.default({ auth: { creds, keys }, waWebSocketUrl: url, version: [2, 3000, 1019707846], logger: pino({ level: 'silent' }), markOnlineOnConnect: true, keepAliveIntervalMs: 30_000 });
+    const tuned = tune?.() ?? {};
+    const sock = B.default({ auth: { creds, keys }, waWebSocketUrl: url, version: [2, 3000, 1019707846], logger: pino({ level: 'silent' }), markOnlineOnConnect: true, keepAliveIntervalMs: 30_000, ...tuned.config });
+    tuned.adjust?.(sock);
     c.sock = sock;
     sock.ev.on('creds.update', (u) => Object.assign(creds, u));
     sock.ev.on('connection.update', (u) => {
@@ -85,8 +90,8 @@ function client(url) {
 }
 
 /** A client linked to `phone` through the network process, open. */
-export async function paired(net, phone, name) {
-  const c = client(net.url);
+export async function paired(net, phone, name, tune) {
+  const c = client(net.url, tune);
   await until(() => c.qr);
   await net.ask({ type: 'scan', qr: c.qr, phone, name });
   await until(() => c.open);
@@ -94,10 +99,13 @@ export async function paired(net, phone, name) {
   return c;
 }
 
-/** The relay ceiling: `messages` texts from one client to another, each send awaited; messages per second at the receiver. */
-export async function relay(net, messages, phones = ['5511800000001', '5511800000002']) {
-  const a = await paired(net, phones[0], 'Bench A');
-  const b = await paired(net, phones[1], 'Bench B');
+/**
+ * The relay ceiling: `messages` texts from one client to another, each send awaited; messages per
+ * second at the receiver. `tune` configures both clients' sockets (see `client`).
+ */
+export async function relay(net, messages, phones = ['5511800000001', '5511800000002'], tune) {
+  const a = await paired(net, phones[0], 'Bench A', tune);
+  const b = await paired(net, phones[1], 'Bench B', tune);
   const to = B.jidNormalizedUser(b.sock.user.id);
   // Warm up the Signal sessions, then measure.
   await a.sock.sendMessage(to, { text: 'warm up' });

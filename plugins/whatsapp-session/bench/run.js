@@ -14,6 +14,7 @@ import autocannon from 'autocannon';
 import { relay, startNetworkProcess, until } from '../../whatsapp-sandbox/bench/remote.js';
 import { boot } from '../../../core/dist/boot.js';
 import { createLogger } from '../../../core/dist/services/logger.js';
+import { DeviceLists } from '../dist/transport/deviceLists.js';
 import { freshPostgres } from '../../../core/test/support/freshPostgres.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -28,6 +29,11 @@ const pct = (arr, p) => {
 };
 
 const net = await startNetworkProcess();
+/** A relay client's socket keeps device lists as an instance's does (transport/deviceLists.ts). */
+const withDeviceLists = () => {
+  const lists = new DeviceLists();
+  return { config: { userDevicesCache: lists }, adjust: (sock) => lists.attachTo(sock) };
+};
 
 /** PlugChat with the example plugin and whatsapp-session (on the network process), on the embedded default or `databaseUrl`. */
 async function start(databaseUrl = '') {
@@ -142,13 +148,14 @@ try {
   const { bare, enqueue } = await enqueueRun(main);
 
   // 2. The ceiling: one Baileys client to another through the network process, each send awaited,
+  // both clients keeping device lists as PlugChat does (the sandbox bench's relay is stock Baileys),
   // taking turns with 3. end to end: API → queue → Baileys → sandbox → virtual phone (in the
   // network process), pacing 0. Two rounds each, the best of each.
   await net.ask({ type: 'phone', phone: BENCH_PHONE, name: 'Bench phone' });
   const relays = [];
   const e2es = [];
   for (let round = 0; round < 2; round++) {
-    const r = await relay(net, RELAY);
+    const r = await relay(net, RELAY, undefined, withDeviceLists);
     r.a.sock.end(undefined);
     r.b.sock.end(undefined);
     relays.push(r);
@@ -159,7 +166,7 @@ try {
   rows.push(
     ['GET /api/hello/greeting (host bare plugin route)', `${Math.round(bare.requests.average)} req/s`, `p99 ${bare.latency.p99} ms`],
     ['POST send-text (validate, store, enqueue)', `${Math.round(enqueue.requests.average)} req/s`, `p99 ${enqueue.latency.p99} ms, ${(enqueue.requests.average / bare.requests.average).toFixed(2)}x of the bare route`],
-    [`sandbox relay, Baileys → Baileys (${RELAY} messages)`, `${Math.round(ceiling.rate)} msg/s`, 'the ceiling of the next row'],
+    [`sandbox relay, Baileys → Baileys with PlugChat's device lists (${RELAY} messages)`, `${Math.round(ceiling.rate)} msg/s`, 'the ceiling of the next row'],
     e2eRow(`API → virtual phone, pacing 0 (${E2E} messages)`, e2e),
   );
 } finally {

@@ -342,6 +342,7 @@ export class WhatsAppService implements LeaseHolder {
       wsUrl,
       mediaCa,
       logger: this.log,
+      now: () => this.ctx.container.resolve<Clock>(TOKENS.Clock).now().getTime(),
       hooks: {
         saveCreds: () => auth.saveCreds(),
         onQr: (qr) => {

@@ -1,6 +1,7 @@
 import { Agent } from 'node:https';
 import type { Logger } from 'pino';
 import { Baileys, WA_VERSION, type AuthenticationState, type WAMessage, type WASocket } from '../baileys.js';
+import { DeviceLists } from './deviceLists.js';
 
 const { DisconnectReason } = Baileys;
 
@@ -33,6 +34,8 @@ export interface SessionOptions {
   mediaCa?: string;
   logger: Logger;
   hooks: SessionHooks;
+  /** Milliseconds since the epoch, for how long a contact's device list is trusted. */
+  now?: () => number;
 }
 
 const REASONS: Record<number, string> = {
@@ -75,6 +78,7 @@ export class InstanceSession {
     // Baileys logs routine events (the 515 restart after pairing, closed sockets) as errors;
     // this session reports what matters, so Baileys speaks only at debug and trace.
     baileysLogger.level = logger.levelVal <= 20 ? logger.level : 'fatal';
+    const devices = new DeviceLists(this.opts.now);
     const sock = Baileys.default({
       auth: this.opts.auth,
       ...(this.opts.wsUrl ? { waWebSocketUrl: this.opts.wsUrl } : {}),
@@ -87,7 +91,9 @@ export class InstanceSession {
       // Uploads use fetchAgent; history and app-state blobs are downloaded with options.
       ...(this.agent ? { fetchAgent: this.agent, options: { httpsAgent: this.agent } } : {}),
       getMessage: async (key) => (key.id && key.remoteJid ? hooks.getMessage({ id: key.id, remoteJid: key.remoteJid }) : undefined),
+      userDevicesCache: devices,
     });
+    devices.attachTo(sock);
     this.sock = sock;
     const guard =
       <A extends unknown[]>(what: string, fn: (...a: A) => unknown) =>
