@@ -19,8 +19,10 @@ import { freshPostgres } from '../../../core/test/support/freshPostgres.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const DURATION = Number(process.env.BENCH_SECONDS || 10);
-const E2E = Number(process.env.BENCH_E2E_MESSAGES || 300);
-const RELAY = Number(process.env.BENCH_MESSAGES || 500);
+// Long enough for the steady state: a run of a few hundred messages lasts a second or two and
+// measures the warming up of the send path more than the path.
+const E2E = Number(process.env.BENCH_E2E_MESSAGES || 1500);
+const RELAY = Number(process.env.BENCH_RELAY_MESSAGES || 1500);
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
 const PG_URL = process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 const pct = (arr, p) => {

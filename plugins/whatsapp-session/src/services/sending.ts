@@ -296,7 +296,7 @@ export class Sending {
       if (this.deps.leases && !this.deps.leases.valid()) return undefined;
       const now = this.deps.ramp.now();
       if (!due.rows.length) {
-        due.rows = await this.store
+        const next = this.store
           .messages()
           .where({ instance_id: instance.id, direction: 'out' })
           .whereIn('status', ['QUEUED', 'SENDING'])
@@ -304,17 +304,18 @@ export class Sending {
           .orderBy('seq', 'asc')
           .limit(READ_AHEAD);
         // Being sent here, or sent a moment ago with its outcome still being recorded: not due again.
-        due.rows = due.rows.filter((r) => !due.sent.has(r.id));
-        if (due.together && due.rows.length > 1) {
-          // Those taken off the queue meanwhile (removed, cleared) are not claimed, and not sent.
-          const claimed: { id: string }[] = await this.store
+        if (due.sent.size) next.whereNotIn('id', [...due.sent]);
+        if (due.together) {
+          // Read and claimed in one statement (what is removed or cleared meanwhile is neither);
+          // the rows come back as claimed, in no set order.
+          const claimed: MessageRow[] = await this.store
             .messages()
-            .whereIn('id', due.rows.map((r) => r.id))
+            .whereIn('id', next.select('id'))
             .whereIn('status', ['QUEUED', 'SENDING'])
-            .update({ status: 'SENDING', attempts: this.store.knex.raw('?? + 1', ['attempts']), updated_at: new Date() }, ['id']);
+            .update({ status: 'SENDING', attempts: this.store.knex.raw('?? + 1', ['attempts']), updated_at: new Date() }, '*');
+          due.rows = claimed.sort((a, b) => Number(a.seq) - Number(b.seq));
           due.claimed = new Set(claimed.map((r) => r.id));
-          due.rows = due.rows.filter((r) => due.claimed.has(r.id));
-        }
+        } else due.rows = await next;
       }
       const row = due.rows.shift();
       // Nothing due: with a ramp, some may wait for a later day (without one nothing is held: turning it off releases them).
