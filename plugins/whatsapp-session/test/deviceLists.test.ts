@@ -6,6 +6,8 @@ import { harness, pairedInstance, waitFor, BIZ, type Harness } from './support.j
 /** Ana has PlugChat linked to her number too; Bruno has only his phone. */
 const ANA = '5521960000011';
 const BRUNO = '5521960000012';
+/** Carla links PlugChat to her number only after the first message. */
+const CARLA = '5521960000013';
 
 // Device lists are the session's memory, the same on either database: the embedded default is enough.
 describe('device lists: WhatsApp is asked once per contact, and each kind of send gets the devices it needs', () => {
@@ -20,6 +22,7 @@ describe('device lists: WhatsApp is asked once per contact, and each kind of sen
     for (const [phone, name] of [
       [ANA, 'Ana'],
       [BRUNO, 'Bruno'],
+      [CARLA, 'Carla'],
     ]) await h.owner.post('/api/whatsapp-sandbox/phones', { phone, name });
     // Both numbers are paired before the first send: a list learnt before a link is trusted for five minutes, as in Baileys.
     inst = await pairedInstance(h);
@@ -40,7 +43,8 @@ describe('device lists: WhatsApp is asked once per contact, and each kind of sen
       .filter((e) => e.dir === 'in' && e.jid?.startsWith(`${BIZ}:`) && e.xml.includes('<usync') && e.xml.includes('<devices') && e.xml.includes(`${phone}@s.whatsapp.net`)).length;
   const onPhone = (phone: string, id: string) =>
     waitFor(async () => ((await h.owner.get(`/api/whatsapp-sandbox/phones/${phone}`)).body.messages as { id: string }[]).find((m) => m.id === id), 20_000, `message ${id} on ${phone}`);
-  const onAnasPlugChat = (id: string) => waitFor(async () => received.find((e) => e.instanceId === anaInst.id && e.messageId === id), 20_000, `message ${id} on Ana's PlugChat`);
+  const onPlugChat = (inst: { id: string }, id: string) => waitFor(async () => received.find((e) => e.instanceId === inst.id && e.messageId === id), 20_000, `message ${id} on ${inst.id}`);
+  const onAnasPlugChat = (id: string) => onPlugChat(anaInst, id);
   const send = async (phone: string, message: string) => {
     const sent = await api().post('/send-text', { phone, message });
     expect(sent.status).toBe(200);
@@ -71,6 +75,15 @@ describe('device lists: WhatsApp is asked once per contact, and each kind of sen
     await onPhone(BRUNO, id);
     expect(await onAnasPlugChat(id)).toMatchObject({ isGroup: true, participantPhone: BIZ, text: 'Entregas de hoje confirmadas' });
     expect([deviceQueriesFor(ANA), deviceQueriesFor(BRUNO), deviceQueriesFor(BIZ)]).toEqual([1, 1, 1]);
+  });
+
+  it('a contact who links a device after a message gets the next one there too: WhatsApp says her devices changed', async () => {
+    await onPhone(CARLA, await send(CARLA, 'Olá Carla'));
+    const carlaInst = await pairedInstance(h, CARLA);
+    const id = await send(CARLA, 'Agora no computador também');
+    await onPhone(CARLA, id);
+    expect(await onPlugChat(carlaInst, id)).toMatchObject({ phone: BIZ, text: 'Agora no computador também' });
+    expect(deviceQueriesFor(CARLA)).toBe(2);
   });
 });
 

@@ -46,4 +46,6 @@ export interface NetworkCore {
   accountOnline(phone: string): boolean;
   pushPresence(phone: string): void;
   removeDevice(jid: string): void;
+  /** Tells the connected devices that `device` joined or left its number's device list. */
+  announceDevices(change: 'add' | 'remove', device: Device): void;
 }

@@ -177,6 +177,7 @@ export class Linking {
     };
     this.net.state.devices[jid] = device;
     this.net.save();
+    this.net.announceDevices('add', device);
     this.net.send(conn, node('stream:error', { code: '515' }));
     this.net.close(conn, 50);
     this.net.emit('paired', { jid, phone });

@@ -15,7 +15,7 @@ import { newPhoneState, VirtualPhone, type PhoneHost } from './phones.js';
 import { Presence } from './presence.js';
 import { Relay } from './relay.js';
 import { StateFile, type Account, type Device, type NetworkState } from './state.js';
-import { child, children, node, now, parseJid, render, SERVER } from './stanza.js';
+import { child, children, node, now, parseJid, render, SERVER, serverId, userJid } from './stanza.js';
 
 export { SandboxError } from './conn.js';
 export type { NetworkLogger, ScanOptions, TraceEntry } from './conn.js';
@@ -363,7 +363,20 @@ export class SandboxNetwork extends EventEmitter implements NetworkCore {
     delete this.state.devices[jid];
     this.save();
     if (!this.presence.accountOnline(device.phone)) this.presence.pushPresence(device.phone);
+    this.announceDevices('remove', device);
     this.emit('unlinked', { jid });
+  }
+
+  /**
+   * §6.1: a number's device list changed. WhatsApp tells the devices that may have it cached
+   * (`<notification type='devices'>`, one change each, with the key index list); here every
+   * connected device but the one that changed hears it.
+   */
+  announceDevices(change: 'add' | 'remove', device: Device) {
+    const n = node('notification', { from: userJid(device.phone), type: 'devices', id: serverId(), t: now() }, [
+      node(change, {}, [node('device', { jid: device.jid, 'key-index': String(device.keyIndex) }), node('key-index-list', { ts: now() })]),
+    ]);
+    for (const conn of this.live.values()) if (conn.ready && conn.jid !== device.jid) this.send(conn, n);
   }
 
   private liveConn(jid: string): Conn {

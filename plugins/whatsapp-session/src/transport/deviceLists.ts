@@ -36,12 +36,20 @@ export class DeviceLists {
     private readonly ttlMs = DEVICE_LIST_TTL_MS,
   ) {}
 
-  /** Marks the socket's sends to one person, so that its device lookups get that send's shape. */
-  attachTo(sock: Pick<WASocket, 'sendMessage' | 'relayMessage'>): void {
+  /**
+   * Marks the socket's sends to one person, so that its device lookups get that send's shape, and
+   * forgets a user's list when WhatsApp says it changed (a device linked or removed), which
+   * Baileys itself ignores: the next message goes to the new device, not five minutes later.
+   */
+  attachTo(sock: Pick<WASocket, 'sendMessage' | 'relayMessage' | 'ws'>): void {
     const toPerson = (jid: string) => jid.endsWith('@s.whatsapp.net') || jid.endsWith('@lid');
     const { sendMessage, relayMessage } = sock;
     sock.sendMessage = (jid, ...rest) => (toPerson(jid) ? this.oneToOne(() => sendMessage(jid, ...rest)) : sendMessage(jid, ...rest));
     sock.relayMessage = (jid, ...rest) => (toPerson(jid) ? this.oneToOne(() => relayMessage(jid, ...rest)) : relayMessage(jid, ...rest));
+    sock.ws.on('CB:notification,type:devices', (n: { attrs: { from?: string } }) => {
+      const user = n.attrs.from?.split('@')[0]?.split(':')[0];
+      if (user) this.del(user);
+    });
   }
 
   /** Runs a one-to-one send; the users its query returned no companions for are then known to have none. */
