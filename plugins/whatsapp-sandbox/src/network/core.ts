@@ -46,6 +46,8 @@ export interface NetworkCore {
   accountOnline(phone: string): boolean;
   pushPresence(phone: string): void;
   removeDevice(jid: string): void;
-  /** Tells the connected devices that `device` joined or left its number's device list. */
+  /** Notes that device `by` asked for `phone`'s device list. */
+  deviceListRead(phone: string, by: string): void;
+  /** Tells the devices that asked for the list that `device` joined or left its number's devices. */
   announceDevices(change: 'add' | 'remove', device: Device): void;
 }

@@ -65,7 +65,7 @@ export class IqHandlers {
         }
         break;
       case 'usync':
-        return this.net.result(conn, iq, [this.usync(first!)]);
+        return this.net.result(conn, iq, [this.usync(conn, first!)]);
       case 'md':
         if (first?.tag === 'remove-companion-device') return this.logout(conn, iq);
         break;
@@ -226,10 +226,11 @@ export class IqHandlers {
   }
 
   /** §6.1: device lists, contacts (onWhatsApp) and status. */
-  private usync(usyncNode: BinaryNode): BinaryNode {
+  private usync(conn: Conn, usyncNode: BinaryNode): BinaryNode {
     const query = child(usyncNode, 'query');
     const protocols = children(query).map((c) => c.tag);
     const users = children(child(usyncNode, 'list'), 'user');
+    const device = conn.device!;
     const out: BinaryNode[] = [];
     for (const u of users) {
       let jid = u.attrs.jid;
@@ -246,6 +247,7 @@ export class IqHandlers {
       const content: BinaryNode[] = [];
       for (const p of protocols) {
         if (p === 'devices') {
+          this.net.deviceListRead(parsed.user, device.jid);
           const list = [node('device', { id: '0' })];
           for (const d of this.net.companions(parsed.user)) list.push(node('device', { id: d.deviceId, 'key-index': d.keyIndex }));
           content.push(node('devices', {}, [node('device-list', {}, list)]));

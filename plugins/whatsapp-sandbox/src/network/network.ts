@@ -58,6 +58,8 @@ export class SandboxNetwork extends EventEmitter implements NetworkCore {
   readonly log: NetworkLogger;
   private readonly conns = new Set<Conn>();
   readonly live = new Map<string, Conn>();
+  /** Per number, the devices that asked for its device list (§6.1), which hear when it changes. */
+  private readonly deviceListReaders = new Map<string, Set<string>>();
   private readonly staticKey = generateKeyPair();
   private readonly traceLog: TraceEntry[] = [];
   private nextConnId = 1;
@@ -367,16 +369,29 @@ export class SandboxNetwork extends EventEmitter implements NetworkCore {
     this.emit('unlinked', { jid });
   }
 
+  /** A device asked for `phone`'s device list (usync): it may keep it, and hears when it changes. */
+  deviceListRead(phone: string, by: string) {
+    let readers = this.deviceListReaders.get(phone);
+    if (!readers) this.deviceListReaders.set(phone, (readers = new Set()));
+    readers.add(by);
+  }
+
   /**
    * §6.1: a number's device list changed. WhatsApp tells the devices that may have it cached
-   * (`<notification type='devices'>`, one change each, with the key index list); here every
-   * connected device but the one that changed hears it.
+   * (`<notification type='devices'>`, one change each, with the key index list): here those that
+   * asked for it, while they are connected.
    */
   announceDevices(change: 'add' | 'remove', device: Device) {
+    const readers = this.deviceListReaders.get(device.phone);
+    if (!readers) return;
     const n = node('notification', { from: userJid(device.phone), type: 'devices', id: serverId(), t: now() }, [
       node(change, {}, [node('device', { jid: device.jid, 'key-index': String(device.keyIndex) }), node('key-index-list', { ts: now() })]),
     ]);
-    for (const conn of this.live.values()) if (conn.ready && conn.jid !== device.jid) this.send(conn, n);
+    for (const jid of readers) {
+      const conn = this.live.get(jid);
+      if (!this.state.devices[jid]) readers.delete(jid);
+      else if (conn?.ready && jid !== device.jid) this.send(conn, n);
+    }
   }
 
   private liveConn(jid: string): Conn {
