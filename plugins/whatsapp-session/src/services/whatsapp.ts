@@ -10,10 +10,11 @@ import type { InstanceLeases, LeaseHolder } from './leases.js';
 import type { OutgoingRequest } from './content.js';
 import { pollMessage } from './polls.js';
 import { isGroupJid, jidOf, phoneOf } from './jids.js';
-import { runGroupOp, type GroupOp } from './groups.js';
-import { runContactOp, type ContactOp } from './contacts.js';
+import type { GroupOp } from './groups.js';
+import type { ContactOp } from './contacts.js';
+import { runSocketOp, type SocketOp } from './socketOps.js';
 import { Calls } from './calls.js';
-import { ChatSettings, runChatModify, type ChatAction, type LastMessage } from './chatSettings.js';
+import { ChatSettings, type ChatAction } from './chatSettings.js';
 import { History } from './history.js';
 import { Instances, type Instance, type InstancePatch } from './instances.js';
 import { Receiving } from './receiving.js';
@@ -28,7 +29,7 @@ export type { SendJob } from './sending.js';
 export type { Instance } from './instances.js';
 
 /** What a process asks the owner of an instance to do (cluster mode). */
-type OwnerOp = 'connect' | 'disconnect' | 'pause' | 'qr' | 'read' | 'typing' | 'delete' | 'pairingCode' | 'exists' | 'existing' | 'profileName' | 'setAbout' | 'about' | 'group' | 'contact' | 'chat' | 'profilePicture';
+type OwnerOp = 'connect' | 'disconnect' | 'pause' | 'qr' | 'pairingCode' | SocketOp;
 type LiveChange = { type: string; instanceId: string; [k: string]: unknown };
 
 /** How long a group's name is trusted for its messages' chat name (renames show within this). */
@@ -255,43 +256,10 @@ export class WhatsAppService implements LeaseHolder {
         return this.pauseLocal(instance, args[0] as string);
       case 'qr':
         return this.localQr(instance.id) ?? null;
-      case 'read':
-        return this.openSocket(instance).readMessages(args[0] as { remoteJid: string; id: string; fromMe: false; participant?: string }[]);
-      case 'typing':
-        return this.openSocket(instance).sendPresenceUpdate(args[1] as 'composing' | 'paused', jidOf(args[0] as string));
-      case 'delete': {
-        const [phone, id, owner] = args as [string, string, boolean];
-        await this.openSocket(instance).sendMessage(jidOf(phone), { delete: { remoteJid: jidOf(phone), id, fromMe: owner } });
-        return null;
-      }
       case 'pairingCode':
         return this.pairingCodeLocal(instance, args[0] as string);
-      case 'exists': {
-        const result = await this.openSocket(instance).onWhatsApp(args[0] as string);
-        return !!result?.[0]?.exists;
-      }
-      case 'existing': {
-        const found = (await this.openSocket(instance).onWhatsApp(...(args[0] as string[]))) ?? [];
-        return found.filter((r) => r.exists).map((r) => phoneOf(r.jid));
-      }
-      case 'profileName':
-        return this.openSocket(instance).updateProfileName(args[0] as string);
-      case 'setAbout':
-        return this.openSocket(instance).updateProfileStatus(args[0] as string);
-      case 'about': {
-        const me = this.openSocket(instance).user?.id;
-        return me ? runContactOp(this.openSocket(instance), { op: 'about', phone: phoneOf(me) }) : null;
-      }
-      case 'group':
-        return runGroupOp(this.openSocket(instance), args[0] as GroupOp);
-      case 'contact':
-        return runContactOp(this.openSocket(instance), args[0] as ContactOp);
-      case 'profilePicture': {
-        const sock = this.openSocket(instance);
-        return sock.updateProfilePicture(sock.user!.id, Buffer.from(args[0] as string, 'base64'));
-      }
-      case 'chat':
-        return runChatModify(this.openSocket(instance), args[0] as string, args[1] as ChatAction, args[2] as LastMessage[]);
+      default:
+        return runSocketOp(this.openSocket(instance), op, args);
     }
   }
 
