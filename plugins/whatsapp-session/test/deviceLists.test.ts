@@ -24,7 +24,7 @@ describe('device lists: WhatsApp is asked once per contact, and each kind of sen
       [BRUNO, 'Bruno'],
       [CARLA, 'Carla'],
     ]) await h.owner.post('/api/whatsapp-sandbox/phones', { phone, name });
-    // Both numbers are paired before the first send: a list learnt before a link is trusted for five minutes, as in Baileys.
+    // Ana's PlugChat is linked before the first send; Carla's after one (the last test).
     inst = await pairedInstance(h);
     anaInst = await pairedInstance(h, ANA);
   });

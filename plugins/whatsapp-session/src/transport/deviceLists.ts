@@ -72,10 +72,7 @@ export class DeviceLists {
 
   set<T>(user: string, value: T): void {
     this.scope.getStore()?.answered.add(user);
-    this.store(
-      user,
-      (value as Device[]).filter((d) => !!d.device),
-    );
+    this.store(user, (value as Device[]).filter((d) => !!d.device));
   }
 
   del(user: string): void {
