@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { WASocket } from '../baileys.js';
+import { Baileys, type WASocket } from '../baileys.js';
 
 interface Device {
   user: string;
@@ -47,7 +47,8 @@ export class DeviceLists {
     sock.sendMessage = (jid, ...rest) => (toPerson(jid) ? this.oneToOne(() => sendMessage(jid, ...rest)) : sendMessage(jid, ...rest));
     sock.relayMessage = (jid, ...rest) => (toPerson(jid) ? this.oneToOne(() => relayMessage(jid, ...rest)) : relayMessage(jid, ...rest));
     sock.ws.on('CB:notification,type:devices', (n: { attrs: { from?: string } }) => {
-      const user = n.attrs.from?.split('@')[0]?.split(':')[0];
+      // Keyed as Baileys keys its lookups: the JID's user part.
+      const user = n.attrs.from && Baileys.jidDecode(n.attrs.from)?.user;
       if (user) this.del(user);
     });
   }
