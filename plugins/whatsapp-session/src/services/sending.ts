@@ -173,8 +173,10 @@ export class Sending {
     if (counted) counted.n++;
     // The row is durable already; the job wakes the instance's sender (in whichever process owns it).
     // One waiting wake-up per instance is enough (the queue is "stately"), so a burst sends one per second.
+    // Where this process holds the open session the drain starts here and now (and a session that
+    // closes sends what is queued when it opens again): no job is needed.
     const last = this.lastWake.get(instance.id) ?? 0;
-    if (Date.now() - last > 1000) {
+    if (!this.deps.session(instance.id)?.open && Date.now() - last > 1000) {
       this.lastWake.set(instance.id, Date.now());
       await this.sendJob?.send({ instanceId: instance.id, messageId: zaapId }, { singletonKey: instance.id }).catch((err) => {
         this.deps.log().warn({ err, instance: instance.id }, 'could not queue the wake-up job; the message waits for the next drain');
@@ -225,14 +227,19 @@ export class Sending {
     state.promise = (async () => {
       do {
         state.again = false;
-        await this.drainNow(instanceId);
+        await this.drainNow(instanceId, () => {
+          // A wake-up taken here is looked at by this round: the loop need not come round for it.
+          const woken = state.again;
+          state.again = false;
+          return woken;
+        });
       } while (state.again);
     })().finally(() => this.draining.delete(instanceId));
     this.draining.set(instanceId, state);
     return state.promise;
   }
 
-  private async drainNow(instanceId: string): Promise<void> {
+  private async drainNow(instanceId: string, woken: () => boolean): Promise<void> {
     const instance = await this.deps.find(instanceId);
     if (!instance) return;
     const min = instance.delayMinMs ?? this.ctx.settings.get('whatsapp-session.defaultDelayMinMs');
@@ -241,13 +248,15 @@ export class Sending {
     // together too (one write for up to READ_AHEAD sends, which go out within a blink at that pace,
     // so a clear that comes meanwhile no longer stops them, as it never stopped the one being sent);
     // otherwise each is claimed when its turn comes (one removed meanwhile is skipped).
-    const due: Due = { rows: [], claimed: new Set(), sent: new Set(), together: min === 0 && max === 0 && !instance.sendRamp };
+    const due: Due = { rows: [], claimed: new Set(), sent: new Set(), together: min === 0 && max === 0 && !instance.sendRamp, more: true, woken };
     // Outcomes are recorded behind the sends, in send order (statuses' writes are grouped in
     // arrival order), while the next message goes out: the sender waits for no commit of its own.
     const recording = new Set<Promise<void>>();
-    const record = (msg: Message, outcome: Outcome, release: () => void) => {
-      const write = this.statuses
-        .record(instance, msg, outcome.status, outcome.error, outcome.status === 'SENT' ? { raw: outcome.raw } : {})
+    const record = (session: InstanceSession, msg: Message, outcome: Outcome, release: () => void) => {
+      // Sent only once the Signal session it advanced is stored: a restart must not encrypt with the older one.
+      const write = session
+        .keysStored()
+        .then(() => this.statuses.record(instance, msg, outcome.status, outcome.error, outcome.status === 'SENT' ? { raw: outcome.raw } : {}))
         .catch((err) => this.deps.log().error({ err, instance: instanceId, message: msg.id }, 'could not record a send; it stays queued and goes again with the same id'))
         .finally(() => {
           recording.delete(write);
@@ -271,13 +280,15 @@ export class Sending {
           due.sent.delete(msg.id);
           done();
         };
+        const sending = sendOne(this.store, instance.id, session, msg, req, now);
+        due.sending = sending;
         // The next message is claimed while this one is encrypted and sent (one it finds closed stays claimed and goes after the reconnect).
         next = this.claimNext(instance, due);
         let outcome: Outcome | undefined;
         try {
-          outcome = await sendOne(this.store, instance.id, session, msg, req, now);
+          outcome = await sending;
         } finally {
-          if (outcome) record(msg, outcome, release);
+          if (outcome) record(session, msg, outcome, release);
           else release();
         }
         if (!outcome) return;
@@ -296,6 +307,13 @@ export class Sending {
       if (this.deps.leases && !this.deps.leases.valid()) return undefined;
       const now = this.deps.ramp.now();
       if (!due.rows.length) {
+        // The last claim found fewer than it asked for: all that was due then is in hand, and what
+        // is queued since wakes this sender. So it asks again only when woken (by the time the send
+        // under way is out, as a client's next message often is), not to find nothing.
+        if (due.together && !due.more) {
+          await due.sending?.catch(() => undefined);
+          if (!due.woken()) return undefined;
+        }
         const next = this.store
           .messages()
           .where({ instance_id: instance.id, direction: 'out' })
@@ -315,6 +333,7 @@ export class Sending {
             .update({ status: 'SENDING', attempts: this.store.knex.raw('?? + 1', ['attempts']), updated_at: new Date() }, '*');
           due.rows = claimed.sort((a, b) => Number(a.seq) - Number(b.seq));
           due.claimed = new Set(claimed.map((r) => r.id));
+          due.more = claimed.length === READ_AHEAD;
         } else due.rows = await next;
       }
       const row = due.rows.shift();
@@ -381,7 +400,12 @@ export class Sending {
   }
 }
 
-/** The due messages read ahead, which of them are claimed already (read and claimed together), and those in hand (being sent, or sent with the outcome not recorded yet). */
-type Due = { rows: MessageRow[]; claimed: Set<string>; sent: Set<string>; together: boolean };
+/**
+ * The due messages read ahead, which of them are claimed already (read and claimed together), those
+ * in hand (being sent, or sent with the outcome not recorded yet), and whether the last claim may
+ * have left some due (it found as many as it asked for); the send under way, and whether the
+ * sender was woken since it last asked.
+ */
+type Due = { rows: MessageRow[]; claimed: Set<string>; sent: Set<string>; together: boolean; more: boolean; sending?: Promise<unknown>; woken: () => boolean };
 /** A message claimed for sending, with the session that sends it. */
 type Claimed = { session: InstanceSession; msg: Message; req: OutgoingRequest; now: Date };

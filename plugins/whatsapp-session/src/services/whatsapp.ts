@@ -311,6 +311,7 @@ export class WhatsAppService implements LeaseHolder {
       mediaCa,
       logger: this.log,
       now: () => this.ctx.container.resolve<Clock>(TOKENS.Clock).now().getTime(),
+      keysStored: () => auth.flushed(),
       hooks: {
         saveCreds: () => auth.saveCreds(),
         onQr: (qr) => {
@@ -344,13 +345,16 @@ export class WhatsAppService implements LeaseHolder {
             await this.outbox.add('whatsapp-session.instance.disconnected', { instanceId: instance.id, accountId: instance.accountId, state, reason });
           })().catch((err) => this.log.error({ err, instance: instance.id }, 'after disconnect'));
         },
-        onMessages: (messages, type) =>
+        onMessages: (messages, type) => {
+          // Auto-read is for what arrives while it is on: asked as the messages arrive, not once they are stored.
+          const autoRead = type === 'notify' ? this.instances.find(instance.id).then((i) => !!i?.autoReadMessage) : Promise.resolve(false);
           this.track(
             this.receiving
               .onMessages(instance, messages, type)
-              .then(() => (type === 'notify' ? this.autoRead(instance.id, messages) : undefined))
+              .then(async () => ((await autoRead) ? this.autoRead(instance.id, messages) : undefined))
               .catch((err) => this.log.error({ err, instance: instance.id }, 'receiving failed')),
-          ),
+          );
+        },
         onStatus: (updates) => this.track(this.sending.statuses.onStatus(instance, updates).catch((err) => this.log.error({ err, instance: instance.id }, 'status update failed'))),
         onPollVote: (vote) => this.track(this.receiving.onPollVote(instance, vote).catch((err) => this.log.error({ err, instance: instance.id }, 'poll vote failed'))),
         getMessage: async (key) => {
@@ -473,10 +477,10 @@ export class WhatsAppService implements LeaseHolder {
 
   // ------------------------------------------------------------------ immediate actions
 
-  /** With auto-read on, what a contact just sent is marked read once stored (status posts are not: Z-API reads those apart). */
+  /** With auto-read on (as they arrived), what a contact just sent is marked read once stored (status posts are not: Z-API reads those apart). */
   private async autoRead(instanceId: string, messages: WAMessage[]): Promise<void> {
     const keys = messages.map((m) => m.key).filter((k) => !k.fromMe && k.remoteJid && k.remoteJid !== 'status@broadcast');
-    if (!keys.length || !(await this.instances.find(instanceId))?.autoReadMessage) return;
+    if (!keys.length) return;
     await this.sessions.get(instanceId)?.sock?.readMessages(keys);
   }
 

@@ -36,6 +36,8 @@ export interface SessionOptions {
   hooks: SessionHooks;
   /** Milliseconds since the epoch, for how long a contact's device list is trusted. */
   now?: () => number;
+  /** Resolves once the keys Baileys set so far are stored (they are written behind). */
+  keysStored?: () => Promise<void>;
 }
 
 const REASONS: Record<number, string> = {
@@ -243,15 +245,23 @@ export class InstanceSession {
     this.timer.unref();
   }
 
-  /** Closes the socket; with logout, unlinks the device from the phone first. */
+  /** Resolves once the keys of what was sent so far are stored: a message counts as sent only then. */
+  keysStored(): Promise<void> {
+    return this.opts.keysStored?.() ?? Promise.resolve();
+  }
+
+  /** Closes the socket; with logout, unlinks the device from the phone first. Returns with its keys stored. */
   async stop(opts: { logout?: boolean } = {}): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
     const s = this.sock;
     this.sock = undefined;
     this.isOpen = false;
-    if (!s) return;
-    if (opts.logout) await s.logout().catch(() => {});
-    else s.end(undefined);
+    if (s) {
+      if (opts.logout) await s.logout().catch(() => {});
+      else s.end(undefined);
+    }
+    // Whatever follows (deleting the instance's keys, another process taking it over) comes after them.
+    await this.keysStored().catch(() => undefined);
   }
 }
