@@ -113,7 +113,7 @@ export async function boot(opts: BootOptions = {}): Promise<PlugChat> {
   container.register(TOKENS.Events, { useValue: events });
   container.register(TOKENS.Clock, { useValue: opts.clock ?? systemClock });
 
-  const services = { log, dataDir: config.dataDir, db, boss: queue.boss, routes, events, settings, cipher, extensions: new ExtensionPoints(), identity, cluster };
+  const services = { log, dataDir: config.dataDir, db, boss: queue.boss, queueKind: queue.kind, routes, events, settings, cipher, extensions: new ExtensionPoints(), identity, cluster };
   await host.activateAll(services);
 
   const app = createApp({

@@ -64,6 +64,29 @@ describe.each(STORAGE_MODES)('jobs on pg-boss (%s)', (mode) => {
     await deadHandle.dispose();
   });
 
+  it('with a long poll (the embedded queue), runs a sent job and its retries when they are due, not at the next poll', async () => {
+    const attempts: number[] = [];
+    const handle = await registerJob(
+      queue.boss,
+      defineJob<{ order: number }>({
+        name: 'test.woken',
+        retry: { limit: 2, delaySeconds: 1, backoff: true },
+        deadLetter: false,
+        handler: async (_p, job) => {
+          attempts.push(job.retryCount);
+          throw new Error('receiver is down');
+        },
+      }),
+      log,
+      // A poll a minute: within the wait below only the wake-ups can run the job.
+      { pollFloorSeconds: 60 },
+    );
+    await handle.send({ order: 7 });
+    await waitFor(async () => attempts.length === 3, 20_000, 'the first attempt and both retries');
+    expect(attempts).toEqual([0, 1, 2]);
+    await handle.dispose();
+  });
+
   it('validates the payload at send time', async () => {
     const handle = await registerJob(queue.boss, defineJob({ name: 'test.typed', payload: z.object({ to: z.string().min(5) }), handler: async () => {} }), log);
     await expect(handle.send({ to: 'x' })).rejects.toMatchObject({ status: 400, code: 'validation_failed' });

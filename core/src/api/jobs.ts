@@ -26,6 +26,10 @@ export interface JobDefinition<P> {
   policy?: 'standard' | 'short' | 'singleton' | 'stately';
   /** Parallel workers in this process (default 1). */
   concurrency?: number;
+  /**
+   * How often the worker looks for due jobs (default 1). On the embedded queue at least 5: there
+   * only this process sends jobs, and a send (or a retry coming due) wakes the worker at once.
+   */
   pollingIntervalSeconds?: number;
   /** Must be idempotent: a job may run more than once (at-least-once). */
   handler: (payload: P, job: JobInfo) => Promise<void>;

@@ -6,8 +6,21 @@ import { zodIssues } from '../http/validation.js';
 
 const DEFAULTS = { limit: 5, delaySeconds: 5, backoff: true };
 
+/**
+ * How often workers look for due jobs on the embedded queue at least. Only this process sends jobs
+ * there and each send wakes its worker at once (a retry too, when it is due), so the poll is a
+ * safety net (cron ticks, dead letters); every poll is a query on the embedded PostgreSQL, and
+ * a poll a second on each queue kept an idle server busy.
+ */
+export const EMBEDDED_POLL_SECONDS = 5;
+
+export interface RegisterOptions {
+  /** The least polling interval (the embedded queue's EMBEDDED_POLL_SECONDS). */
+  pollFloorSeconds?: number;
+}
+
 /** Creates the queue (and its dead-letter queue), starts workers and the cron schedule. */
-export async function registerJob<P>(boss: PgBoss, def: JobDefinition<P>, log: Logger): Promise<JobHandle<P>> {
+export async function registerJob<P>(boss: PgBoss, def: JobDefinition<P>, log: Logger, opts: RegisterOptions = {}): Promise<JobHandle<P>> {
   const retry = { ...DEFAULTS, ...def.retry };
   const deadLetterName = def.deadLetter === false ? undefined : `${def.name}.dead`;
   if (deadLetterName) await upsertQueue(boss, deadLetterName, { name: deadLetterName, retentionDays: 30 } as PgBoss.Queue);
@@ -24,9 +37,18 @@ export async function registerJob<P>(boss: PgBoss, def: JobDefinition<P>, log: L
   // One worker fetches up to `concurrency` jobs per poll and runs them side by side;
   // each job completes or fails on its own, so one failure never fails its batch-mates.
   const concurrency = Math.max(1, def.concurrency ?? 1);
-  const workerId = await boss.work<P>(
+  const pollingIntervalSeconds = Math.max(def.pollingIntervalSeconds ?? 1, opts.pollFloorSeconds ?? 0);
+  // With a long poll, a failed job's worker is woken when its retry is due at the latest (the backoff's upper bound).
+  // (A job can fail before work() has answered with the worker's id: its retry is then found by the poll.)
+  let workerId = '';
+  const wakeForRetry = (retryCount: number) => {
+    if (!opts.pollFloorSeconds || retryCount >= retry.limit) return;
+    const seconds = retry.backoff ? retry.delaySeconds * 2 ** (retryCount + 1) : retry.delaySeconds;
+    if (workerId && seconds < pollingIntervalSeconds) setTimeout(() => boss.notifyWorker(workerId), seconds * 1000 + 50).unref();
+  };
+  workerId = await boss.work<P>(
     def.name,
-    { batchSize: concurrency, includeMetadata: true, pollingIntervalSeconds: def.pollingIntervalSeconds ?? 1 },
+    { batchSize: concurrency, includeMetadata: true, pollingIntervalSeconds },
     async (jobs) => {
       await Promise.all(
         jobs.map(async (job) => {
@@ -36,6 +58,7 @@ export async function registerJob<P>(boss: PgBoss, def: JobDefinition<P>, log: L
           } catch (err) {
             log.warn({ err, job: def.name, jobId: job.id, contribution: 'job' }, 'job attempt failed; it will be retried or dead-lettered');
             await boss.fail(def.name, job.id, { message: (err as Error).message }).catch(() => {});
+            wakeForRetry(job.retryCount ?? 0);
           }
         }),
       );

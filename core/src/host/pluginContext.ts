@@ -7,7 +7,7 @@ import type { PluginRouter } from '../api/routes.js';
 import type { JobDefinition } from '../api/jobs.js';
 import { scopeToAccount, scopeToSystem } from '../api/tenant.js';
 import type { EventBus } from '../contributions/events.js';
-import { registerJob } from '../contributions/jobs.js';
+import { EMBEDDED_POLL_SECONDS, registerJob } from '../contributions/jobs.js';
 import type { SettingsRegistry } from '../contributions/settings.js';
 import type { RouteTable } from '../http/routeTable.js';
 import type { Database } from '../services/database.js';
@@ -24,6 +24,8 @@ export interface ContextServices {
   dataDir: string;
   db: Database;
   boss: PgBoss;
+  /** Where the queue lives: the embedded one has no other process sending jobs. */
+  queueKind: 'pglite' | 'postgresql';
   routes: RouteTable;
   events: EventBus;
   settings: SettingsRegistry;
@@ -118,7 +120,7 @@ export function createPluginContext(
         if (!m.contributes.jobs.some((j) => j.name === def.name))
           throw new ManifestMismatch(id, `job "${def.name}"`, `add { "name": "${def.name}" } to plugchat.contributes.jobs`);
         tracker.registered.jobs.add(def.name);
-        return track(await registerJob(s.boss, def, log));
+        return track(await registerJob(s.boss, def, log, s.queueKind === 'pglite' ? { pollFloorSeconds: EMBEDDED_POLL_SECONDS } : {}));
       },
     },
     events: {
