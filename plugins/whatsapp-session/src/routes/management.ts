@@ -91,7 +91,7 @@ export function managementRouter(svc: WhatsAppService) {
           // Day 1 is today unless the number started earlier.
           sendRamp: ramp === undefined ? undefined : ramp && { dailyLimits: ramp.dailyLimits, startedAt: ramp.startedAt ? new Date(ramp.startedAt) : svc.ramp.now() },
         });
-        if (ramp !== undefined) await svc.sending.releaseHeld(row.id);
+        if (ramp !== undefined) await svc.sending.claims.releaseHeld(row.id);
         return one(updated);
       },
     )
