@@ -103,9 +103,9 @@ export default definePlugin<WhatsAppSessionApi, Settings>({
         const { zaapId, messageId } = await svc.enqueue(row, phone, { ...request }, file, opts?.key);
         return { zaapId, messageId };
       },
-      readMessages: async (accountId, instanceId, phone, waIds) => svc.readMessage(await svc.get(accountId, instanceId), phone, waIds),
-      deleteForEveryone: async (accountId, instanceId, phone, waId) => svc.deleteMessage(await svc.get(accountId, instanceId), phone, waId, true),
-      typing: async (accountId, instanceId, phone, on) => svc.typing(await svc.get(accountId, instanceId), phone, on ? 'composing' : 'paused'),
+      readMessages: async (accountId, instanceId, phone, waIds) => svc.actions.readMessage(await svc.get(accountId, instanceId), phone, waIds),
+      deleteForEveryone: async (accountId, instanceId, phone, waId) => svc.actions.deleteMessage(await svc.get(accountId, instanceId), phone, waId, true),
+      typing: async (accountId, instanceId, phone, on) => svc.actions.typing(await svc.get(accountId, instanceId), phone, on ? 'composing' : 'paused'),
       isOptedOut: (accountId, phone) => svc.isOptedOut(accountId, phone),
       messages: async (accountId, instanceId, ids) => (await svc.messagesByRowId(await svc.get(accountId, instanceId), ids)).map(toSessionMessage),
       searchMessages: async (accountId, text, limit) => {

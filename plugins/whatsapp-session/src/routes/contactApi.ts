@@ -27,21 +27,21 @@ export function contactApiRouter(svc: WhatsAppService) {
     .get('/:id/token/:token/contacts/:phone', { ...spec("A contact: WhatsApp name, picture and About"), params: params.extend({ phone }) }, async (c) => {
       const row = await instance(c as unknown as C);
       const known = (await people(row)).find((ch) => ch.phone === c.params.phone);
-      const [imgUrl, about] = await Promise.all([svc.contact(row, { op: 'picture', phone: c.params.phone }), svc.contact(row, { op: 'about', phone: c.params.phone })]);
+      const [imgUrl, about] = await Promise.all([svc.actions.contact(row, { op: 'picture', phone: c.params.phone }), svc.actions.contact(row, { op: 'about', phone: c.params.phone })]);
       return { name: null, phone: c.params.phone, notify: known && known.name !== known.phone ? known.name : null, short: null, vname: null, imgUrl, about };
     })
     .post('/:id/token/:token/contacts/modify-blocked', spec('Block or unblock a number (a blocked number’s messages no longer arrive)', z.object({ phone, action: z.enum(['block', 'unblock']) }).strict()), async (c) => {
-      await svc.contact(await instance(c), { op: c.body.action, phone: c.body.phone });
+      await svc.actions.contact(await instance(c), { op: c.body.action, phone: c.body.phone });
       return { value: true };
     })
     .get('/:id/token/:token/profile-picture', { ...spec("A number's or group's profile picture (link null when it has none or hides it)"), query: z.object({ phone: chat }) }, async (c) => ({
-      link: (await svc.contact(await instance(c as unknown as C), { op: 'picture', phone: c.query.phone })) as string | null,
+      link: (await svc.actions.contact(await instance(c as unknown as C), { op: 'picture', phone: c.query.phone })) as string | null,
     }))
     .post(
       '/:id/token/:token/modify-chat',
       spec('Read, mark unread, archive, mute, pin, clear or delete a chat (the phone shows it too)', z.object({ phone: chat, action: z.enum(CHAT_ACTIONS) }).strict()),
       async (c) => {
-        await svc.modifyChat(await instance(c), c.body.phone, c.body.action);
+        await svc.actions.modifyChat(await instance(c), c.body.phone, c.body.action);
         return { value: true };
       },
     )
@@ -50,8 +50,8 @@ export function contactApiRouter(svc: WhatsAppService) {
       const found = (await svc.chats(row)).find((ch) => ch.phone === c.params.phone);
       if (!found) throw notFound('Chat');
       const [profileThumbnail, about] = await Promise.all([
-        svc.contact(row, { op: 'picture', phone: found.phone }),
-        found.isGroup ? Promise.resolve(null) : svc.contact(row, { op: 'about', phone: found.phone }),
+        svc.actions.contact(row, { op: 'picture', phone: found.phone }),
+        found.isGroup ? Promise.resolve(null) : svc.actions.contact(row, { op: 'about', phone: found.phone }),
       ]);
       return { ...found, profileThumbnail, about, notes: null };
     });

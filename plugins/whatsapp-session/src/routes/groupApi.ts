@@ -20,7 +20,7 @@ const inviteUrl = z.object({ url: z.string().trim().min(10).max(300).regex(/^(ht
 export function groupApiRouter(svc: WhatsAppService, maxBytes: () => number) {
   const instance = (c: C): Promise<Instance> => svc.authorize(c.auth, c.params.id, c.params.token);
   const spec = instanceSpec('instance API: groups');
-  const run = async <T>(c: C, op: GroupOp) => (await svc.group(await instance(c), op)) as T;
+  const run = async <T>(c: C, op: GroupOp) => (await svc.actions.group(await instance(c), op)) as T;
   /** Participants changed: true when WhatsApp took every number. */
   const each = async (c: C, op: GroupOp) => ({ value: (await run<{ status: string }[]>(c, op)).every((r) => r.status === '200') });
 
@@ -30,10 +30,10 @@ export function groupApiRouter(svc: WhatsAppService, maxBytes: () => number) {
       spec('Create a group with these numbers (the instance is its admin)', z.object({ groupName: z.string().trim().min(1).max(100), phones, autoInvite: z.boolean().default(false) }).strict()),
       async (c) => {
         const row = await instance(c);
-        const created = (await svc.group(row, { op: 'create', subject: c.body.groupName, phones: [...new Set(c.body.phones)] })) as { phone: string; invitationLink: string | null; phonesNotAdded: string[] };
+        const created = (await svc.actions.group(row, { op: 'create', subject: c.body.groupName, phones: [...new Set(c.body.phones)] })) as { phone: string; invitationLink: string | null; phonesNotAdded: string[] };
         // Numbers WhatsApp would not add (privacy settings) get the link privately, as Z-API's autoInvite does.
         if (c.body.autoInvite && created.invitationLink && created.phonesNotAdded.length) {
-          const onWhatsApp = await svc.existingPhones(row, created.phonesNotAdded);
+          const onWhatsApp = await svc.actions.existingPhones(row, created.phonesNotAdded);
           await invite(svc, row, created.phonesNotAdded.filter((p) => onWhatsApp.has(p)), c.body.groupName, created.invitationLink);
         }
         return created;
@@ -41,7 +41,7 @@ export function groupApiRouter(svc: WhatsAppService, maxBytes: () => number) {
     )
     .get('/:id/token/:token/groups', { ...spec('The groups the instance is in, newest activity first'), query: z.object({ page: z.coerce.number().int().min(1).default(1), pageSize: z.coerce.number().int().min(1).max(1000).default(100) }) }, async (c) => {
       const row = await instance(c as unknown as C);
-      const [live, chats] = await Promise.all([svc.group(row, { op: 'list' }) as Promise<{ phone: string; name: string }[]>, svc.chats(row)]);
+      const [live, chats] = await Promise.all([svc.actions.group(row, { op: 'list' }) as Promise<{ phone: string; name: string }[]>, svc.chats(row)]);
       const stats = new Map(chats.map((ch) => [ch.phone, ch]));
       const all = live
         .map((g) => {
@@ -60,10 +60,10 @@ export function groupApiRouter(svc: WhatsAppService, maxBytes: () => number) {
     )
     .post('/:id/token/:token/add-participant', spec('Add numbers to a group (admins)', members.extend({ autoInvite: z.boolean().default(false) })), async (c) => {
       const row = await instance(c);
-      const out = (await svc.group(row, { op: 'participants', group: c.body.groupId, action: 'add', phones: c.body.phones })) as { phone: string; status: string }[];
+      const out = (await svc.actions.group(row, { op: 'participants', group: c.body.groupId, action: 'add', phones: c.body.phones })) as { phone: string; status: string }[];
       const refused = out.filter((r) => r.status === '403').map((r) => r.phone);
       if (c.body.autoInvite && refused.length) {
-        const link = (await svc.group(row, { op: 'invite', group: c.body.groupId, reset: false })) as string | null;
+        const link = (await svc.actions.group(row, { op: 'invite', group: c.body.groupId, reset: false })) as string | null;
         if (link) await invite(svc, row, refused, null, link);
       }
       return { value: out.every((r) => r.status === '200') };

@@ -99,7 +99,7 @@ export function instanceApiRouter(svc: WhatsAppService, maxBytes: () => number, 
       return {
         phone: row.phone,
         imgUrl: null,
-        about: await svc.about(row).catch(() => null),
+        about: await svc.actions.about(row).catch(() => null),
         name: row.pushName,
         device: { sessionName: row.name, device_model: device },
         originalDevice: row.platform,
@@ -128,36 +128,36 @@ export function instanceApiRouter(svc: WhatsAppService, maxBytes: () => number, 
       },
     )
     .put('/:id/token/:token/profile-name', spec('Change the name people see for this WhatsApp number (its push name)', z.object({ value: z.string().trim().min(1).max(25) }).strict()), async (c) => {
-      await svc.profileName(await instance(c), c.body.value);
+      await svc.actions.profileName(await instance(c), c.body.value);
       return { value: true };
     })
     .put('/:id/token/:token/profile-description', spec("Change the profile's About text on WhatsApp", z.object({ value: z.string().max(139) }).strict()), async (c) => {
-      await svc.setAbout(await instance(c), c.body.value);
+      await svc.actions.setAbout(await instance(c), c.body.value);
       return { value: true };
     })
     .put('/:id/token/:token/profile-picture', spec("Change the number's profile picture (an image URL or data URI)", z.object({ value: media }).strict()), async (c) => {
       const m = await resolveMedia(c.body.value, 'value', { maxBytes: maxBytes(), kind: 'image' });
-      await svc.profilePicture(await instance(c), await profilePicture(m.data, 'value'));
+      await svc.actions.profilePicture(await instance(c), await profilePicture(m.data, 'value'));
       return { value: true };
     })
     .post('/:id/token/:token/read-message', spec('Mark a received message read', z.object({ phone: chat, messageId: z.string().min(1) }).strict()), async (c) => {
-      await svc.readMessage(await instance(c), c.body.phone, c.body.messageId);
+      await svc.actions.readMessage(await instance(c), c.body.phone, c.body.messageId);
       return {};
     })
     .delete(
       '/:id/token/:token/messages',
       { ...spec('Delete a message for everyone'), query: z.object({ messageId: z.string().min(1), phone: chat, owner: z.enum(['true', 'false']).default('true') }) },
       async (c) => {
-        await svc.deleteMessage(await instance(c), c.query.phone, c.query.messageId, c.query.owner === 'true');
+        await svc.actions.deleteMessage(await instance(c), c.query.phone, c.query.messageId, c.query.owner === 'true');
         return {};
       },
     )
     .get('/:id/token/:token/phone-exists/:phone', { ...spec('Whether a number is on WhatsApp'), params: params.extend({ phone }) }, async (c) => {
       const row = await instance(c as unknown as C);
-      return [{ exists: await svc.phoneExists(row, c.params.phone), phone: c.params.phone, lid: null }];
+      return [{ exists: await svc.actions.phoneExists(row, c.params.phone), phone: c.params.phone, lid: null }];
     })
     .post('/:id/token/:token/phone-exists-batch', spec('Which of many numbers are on WhatsApp (up to 50,000)', z.object({ phones: z.array(phone).min(1).max(50_000) }).strict()), async (c) => {
-      const existing = await svc.existingPhones(await instance(c), [...new Set(c.body.phones)]);
+      const existing = await svc.actions.existingPhones(await instance(c), [...new Set(c.body.phones)]);
       return c.body.phones.map((p) => ({ exists: existing.has(p), inputPhone: p, outputPhone: p, lid: null }));
     })
     .get(

@@ -9,12 +9,11 @@ import type { Outbox } from '../outbox.js';
 import type { InstanceLeases, LeaseHolder } from './leases.js';
 import type { OutgoingRequest } from './content.js';
 import { pollMessage } from './polls.js';
-import { isGroupJid, jidOf, phoneOf } from './jids.js';
-import type { GroupOp } from './groups.js';
-import type { ContactOp } from './contacts.js';
+import { phoneOf } from './jids.js';
 import { runSocketOp, type SocketOp } from './socketOps.js';
+import { SocketActions } from './socketActions.js';
 import { Calls } from './calls.js';
-import { ChatSettings, type ChatAction } from './chatSettings.js';
+import { ChatSettings } from './chatSettings.js';
 import { History } from './history.js';
 import { Instances, type Instance, type InstancePatch } from './instances.js';
 import { Receiving } from './receiving.js';
@@ -35,15 +34,13 @@ type LiveChange = { type: string; instanceId: string; [k: string]: unknown };
 /** How long a group's name is trusted for its messages' chat name (renames show within this). */
 const GROUP_NAME_TTL_MS = 5 * 60_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** Numbers per contact query in a batch check. */
-const EXISTS_BATCH = 500;
 
 /**
  * Instances (one WhatsApp number each) and their Baileys sessions: which process runs each
- * socket, connecting, QR and pairing codes, pausing and logging out, and the actions that need
- * the open socket. The table (instances.ts), the send queue (sending.ts), what arrives
- * (receiving.ts) and reading the store (history.ts) are their own services; this one is the
- * face the routes and other plugins use.
+ * socket, connecting, QR and pairing codes, pausing and logging out, and routing what needs the
+ * open socket to it. The table (instances.ts), the send queue (sending.ts), what arrives
+ * (receiving.ts), the actions on the socket (socketActions.ts) and reading the store (history.ts)
+ * are their own services; this one is the face the routes and other plugins use.
  */
 export class WhatsAppService implements LeaseHolder {
   private readonly sessions = new Map<string, InstanceSession>();
@@ -61,6 +58,8 @@ export class WhatsAppService implements LeaseHolder {
   private readonly calls: Calls;
   private readonly chatSettings: ChatSettings;
   private readonly stored: History;
+  /** What needs the open socket, run where it is. */
+  readonly actions: SocketActions;
 
   constructor(
     private readonly store: Store,
@@ -103,6 +102,11 @@ export class WhatsAppService implements LeaseHolder {
       GROUP_NAME_TTL_MS,
     );
     ctx.subscriptions.push(this.groupNames);
+    this.actions = new SocketActions(store, this.chatSettings, {
+      onOwner: (instance, op, args) => this.onOwner(instance, op, args, false),
+      connected: (instance) => this.connected(instance),
+      groupRenamed: (instanceId, jid) => this.groupNames.drop(`${instanceId} ${jid}`),
+    });
     this.calls = new Calls(ctx, {
       instances: this.instances,
       socket: (id) => this.sessions.get(id)?.sock,
@@ -490,32 +494,8 @@ export class WhatsAppService implements LeaseHolder {
     return s.sock;
   }
 
-  /** Read receipts for received messages; in a group each goes to the member who wrote it. */
-  async readMessage(instance: Instance, phone: string, messageId: string | string[]) {
-    const chat = jidOf(phone);
-    const ids = Array.isArray(messageId) ? messageId : [messageId];
-    const authors = new Map<string, string>();
-    if (isGroupJid(chat)) {
-      const rows: { wa_id: string; content: string }[] = await this.store.messages().where({ instance_id: instance.id, chat, direction: 'in' }).whereIn('wa_id', ids).select('wa_id', 'content');
-      for (const r of rows) {
-        const author = (JSON.parse(r.content) as { participantPhone?: string }).participantPhone;
-        if (author) authors.set(r.wa_id, jidOf(author));
-      }
-    }
-    const keys = ids.map((id) => ({ remoteJid: chat, id, fromMe: false as const, ...(authors.has(id) ? { participant: authors.get(id) } : {}) }));
-    await this.onOwner(instance, 'read', [keys], false);
-  }
-
-  async typing(instance: Instance, phone: string, state: 'composing' | 'paused') {
-    await this.onOwner(instance, 'typing', [phone, state], false);
-  }
-
   messagesByRowId(instance: Instance, ids: string[]) {
     return this.stored.byIds(instance, ids);
-  }
-
-  async deleteMessage(instance: Instance, phone: string, messageId: string, owner: boolean) {
-    await this.onOwner(instance, 'delete', [phone, messageId, owner], false);
   }
 
   /** A pairing code to type on the phone (Linked devices → Link with phone number) instead of scanning. */
@@ -536,39 +516,6 @@ export class WhatsAppService implements LeaseHolder {
     } catch (err) {
       throw new HttpError(502, 'pairing_code_failed', `WhatsApp did not issue a pairing code: ${(err as Error).message}. Scan the QR code instead.`);
     }
-  }
-
-  async phoneExists(instance: Instance, phone: string): Promise<boolean> {
-    return (await this.onOwner(instance, 'exists', [phone], false)) as boolean;
-  }
-
-  /** Which of many numbers are on WhatsApp, as WhatsApp writes them: one contact query per few hundred. */
-  async existingPhones(instance: Instance, phones: string[]): Promise<Set<string>> {
-    const found = new Set<string>();
-    for (let i = 0; i < phones.length; i += EXISTS_BATCH) {
-      for (const p of (await this.onOwner(instance, 'existing', [phones.slice(i, i + EXISTS_BATCH)], false)) as string[]) found.add(p);
-    }
-    return found;
-  }
-
-  /** The number's profile picture (Baileys makes it the 640 px square JPEG WhatsApp keeps). */
-  async profilePicture(instance: Instance, image: Buffer) {
-    await this.onOwner(instance, 'profilePicture', [image.toString('base64')], false);
-  }
-
-  async profileName(instance: Instance, name: string) {
-    await this.onOwner(instance, 'profileName', [name], false);
-  }
-
-  /** The profile's About text (Z-API's profile description), on WhatsApp. */
-  async setAbout(instance: Instance, text: string) {
-    await this.onOwner(instance, 'setAbout', [text], false);
-  }
-
-  /** The About text WhatsApp holds for the connected number, or null (none, or not connected). */
-  async about(instance: Instance): Promise<string | null> {
-    if (!(await this.connected(instance))) return null;
-    return ((await this.onOwner(instance, 'about', [], false)) as string | null) ?? null;
   }
 
   /** Chat settings set elsewhere (the phone, another device) reach us through app state. */
@@ -592,33 +539,6 @@ export class WhatsAppService implements LeaseHolder {
 
   private groupName(instanceId: string, jid: string): Promise<string | undefined> {
     return this.groupNames.get(`${instanceId} ${jid}`);
-  }
-
-  /**
-   * Z-API's modify-chat: the app-state patch on WhatsApp (so the phone shows it too), then here:
-   * read also sends the read receipts and clears the unread count, clear and delete drop the
-   * chat's stored messages (not those still queued).
-   */
-  async modifyChat(instance: Instance, phone: string, action: ChatAction): Promise<void> {
-    const jid = jidOf(phone);
-    await this.onOwner(instance, 'chat', [jid, action, await this.chatSettings.lastMessages(instance, jid)], false);
-    if (action === 'read') {
-      const unread = await this.store.messages().where({ instance_id: instance.id, chat: jid, direction: 'in', status: 'RECEIVED' }).orderBy('seq', 'desc').limit(500).pluck('wa_id');
-      if (unread.length) await this.readMessage(instance, phone, unread);
-    }
-    await this.chatSettings.applyLocally(instance, jid, action);
-  }
-
-  /** A contact operation (block, unblock, picture, About) on the instance's WhatsApp. */
-  async contact(instance: Instance, op: ContactOp): Promise<unknown> {
-    return this.onOwner(instance, 'contact', [op], false);
-  }
-
-  /** A group operation (create, metadata, participants, settings, invitations) on the instance's WhatsApp. */
-  async group(instance: Instance, op: GroupOp): Promise<unknown> {
-    const result = await this.onOwner(instance, 'group', [op], false);
-    if (op.op === 'subject') await this.groupNames.drop(`${instance.id} ${jidOf(op.group)}`);
-    return result;
   }
 
   // ------------------------------------------------------------------ reading the store (history.ts)
