@@ -65,6 +65,20 @@ describe.each(STORAGE_MODES)('the instance key store (%s)', (mode) => {
     expect(Object.keys(await keys.get('pre-key', ['1', '2']))).toEqual(['2']);
   });
 
+  it('reports a failed write to whoever waits for it, and to nobody else as an unhandled rejection', async () => {
+    let broken = false;
+    const failing = { encrypt: (v: string | Buffer) => (broken ? (() => { throw new Error('disk full'); })() : secrets.encrypt(v)), decrypt: (v: string) => secrets.decrypt(v) };
+    const auth = await databaseAuthState(store, failing, 'inst-d');
+    broken = true;
+    // Several keys in one batch, as a send sets them; nobody but flushed() waits for them.
+    await auth.state.keys.set({ session: { '5511999990004.0': session('a'), '5511999990005.0': session('b') }, 'pre-key': { '7': { public: session('p'), private: session('q') } } });
+    await expect(auth.flushed()).rejects.toThrow('disk full');
+    broken = false;
+    await auth.state.keys.set({ session: { '5511999990004.0': session('c') } });
+    await auth.flushed();
+    expect((await (await reload('inst-d')).get('session', ['5511999990004.0']))['5511999990004.0']).toEqual(session('c'));
+  });
+
   it('clears only after the writes still pending, so none of them comes back', async () => {
     const auth = await databaseAuthState(store, secrets, 'inst-c');
     void auth.state.keys.set({ session: { '5511999990003.0': session('ratchet') } });

@@ -352,6 +352,8 @@ export class WhatsAppService implements LeaseHolder {
         onMessages: (messages, type) => {
           // Auto-read is for what arrives while it is on: asked as the messages arrive, not once they are stored.
           const autoRead = type === 'notify' ? this.instances.find(instance.id).then((i) => !!i?.autoReadMessage) : Promise.resolve(false);
+          // Awaited only once the messages are stored: a failure before then is reported there, not as unhandled.
+          autoRead.catch(() => undefined);
           this.track(
             this.receiving
               .onMessages(instance, messages, type)

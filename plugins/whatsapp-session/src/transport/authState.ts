@@ -48,9 +48,11 @@ export async function databaseAuthState(store: Store, secrets: Pick<PluginSecret
   const writes = new GroupCommit<[string, unknown]>(write);
   let last: Promise<void> = Promise.resolve();
   const enqueue = (entries: [string, unknown][]) => {
-    for (const e of entries) last = writes.add(e);
-    // Whoever needs the write awaits flushed(); a failure not awaited is not an unhandled one.
-    last.catch(() => undefined);
+    for (const e of entries) {
+      last = writes.add(e);
+      // Whoever needs the write awaits flushed(); a failure nobody awaits must not be an unhandled rejection.
+      last.catch(() => undefined);
+    }
     return last;
   };
 
