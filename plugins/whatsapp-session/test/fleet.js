@@ -182,8 +182,26 @@ export async function pairInstances(fleet, count, { bizPrefix = '55119700', dela
     await fleet.network.scan(qr.body.value, inst.phone, { name: `Loja ${i}` });
     instances.push(inst);
   }
-  for (const [i, inst] of instances.entries()) await waitUntil(async () => (await api(inst, i).get('/status')).body?.connected, 60_000, `instance ${i} to connect`);
+  for (const [i, inst] of instances.entries()) {
+    try {
+      await waitUntil(async () => (await api(inst, i).get('/status')).body?.connected, 60_000, `instance ${i} to connect`);
+    } catch (err) {
+      throw new Error(`${err.message}\n${await explainInstance(fleet, inst, api(inst, i))}`);
+    }
+  }
   return { owner, key, instances, api };
+}
+
+/** What each side holds for an instance that did not connect: its status, lease, the network's device and the processes' log lines about it. */
+async function explainInstance(fleet, inst, api) {
+  const status = await api.get('/status').catch((e) => ({ error: String(e) }));
+  const owners = await leaseOwners(fleet.databaseUrl).catch((e) => new Map([['error', String(e)]]));
+  const devices = fleet.devices().filter((d) => d.phone === inst.phone);
+  const logs = fleet.nodes.map((n, i) => {
+    const lines = (n?.output() ?? '').split('\n').filter((l) => l.includes(inst.id) || /"level":(40|50|60)/.test(l));
+    return `process ${i} (${n?.node}):\n${lines.slice(-40).join('\n')}`;
+  });
+  return [`status ${JSON.stringify(status.body ?? status)}`, `lease ${owners.get(inst.id)}`, `devices ${JSON.stringify(devices)}`, ...logs].join('\n');
 }
 
 /** Which process holds each instance's lease now (instance id → node id). */

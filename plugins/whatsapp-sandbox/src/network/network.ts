@@ -556,6 +556,13 @@ export class SandboxNetwork extends EventEmitter implements NetworkCore {
     });
   }
 
+  /** Client sockets open now, linked or still showing a QR code. */
+  get openConnections(): number {
+    let n = 0;
+    for (const c of this.conns) if (c.stage !== 'closed') n++;
+    return n;
+  }
+
   /** Internal hooks for the virtual phones. */
   get internals() {
     return {

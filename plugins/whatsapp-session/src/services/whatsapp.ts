@@ -20,6 +20,7 @@ import { Receiving } from './receiving.js';
 import { Sending, type SendJob } from './sending.js';
 import { OptOuts } from './optOuts.js';
 import { SendRamp } from './sendRamp.js';
+import { PerKey } from './perKey.js';
 import type { Settings } from './settings.js';
 
 export { jidOf, phoneOf } from './jids.js';
@@ -49,6 +50,10 @@ export class WhatsAppService implements LeaseHolder {
   /** What sockets handed over and is still being written (messages, receipts, votes). */
   private readonly writing = new Set<Promise<unknown>>();
   private readonly qrs = new Map<string, { qr: string; at: number }>();
+  /** Starts and stops of each instance's socket, one at a time. */
+  private readonly lifecycle = new PerKey();
+  /** Each instance's state records, written in the order they happened. */
+  private readonly states = new PerKey();
   /** Live changes per instance (state, QR) for the UI's event stream. */
   readonly live = new EventEmitter().setMaxListeners(0);
   readonly instances: Instances;
@@ -178,13 +183,17 @@ export class WhatsAppService implements LeaseHolder {
     // The process running it logs the device out first (this one, or its owner in cluster mode).
     const owner = await this.ownerElsewhere(instance, false);
     if (owner) await this.ctx.cluster.request(owner, 'whatsapp-session.op', { op: 'disconnect', instanceId: instance.id, args: [] }).catch((err) => this.log.warn({ err, instance: instance.id }, 'the owner did not log the instance out; deleting it anyway'));
-    await this.sessions.get(instance.id)?.stop({ logout: true });
-    this.sessions.delete(instance.id);
+    await this.lifecycle.run(instance.id, async () => {
+      const session = this.sessions.get(instance.id);
+      this.sessions.delete(instance.id);
+      await session?.stop({ logout: true });
+    });
     await this.instances.delete(instance);
   }
 
   private async setState(instance: Instance, state: InstanceState, reason: string, device?: { phone: string; pushName: string | null; platform: string | null }) {
-    await this.instances.recordState(instance, state, reason, device);
+    // In order: a "connecting" record overtaken by "connected" would tell other processes it is down.
+    await this.states.run(instance.id, () => this.instances.recordState(instance, state, reason, device));
     // Taken back when the socket closes, not by a later state: a QR's record landing late must not hide a connection.
     if (state === 'connected') this.recorded.add(instance.id);
     this.publish(instance, { type: 'state', instanceId: instance.id, state, reason, connected: this.isConnected(instance.id), phone: instance.phone });
@@ -280,19 +289,25 @@ export class WhatsAppService implements LeaseHolder {
   }
 
   async startLocal(idOrInstance: Instance | string): Promise<void> {
-    const instance = typeof idOrInstance === 'string' ? await this.instances.find(idOrInstance) : idOrInstance;
-    if (!instance) return;
-    await this.startSession(instance);
+    const id = typeof idOrInstance === 'string' ? idOrInstance : idOrInstance.id;
+    await this.lifecycle.run(id, async () => {
+      const instance = typeof idOrInstance === 'string' ? await this.instances.find(idOrInstance) : idOrInstance;
+      if (instance) await this.startSession(instance);
+    });
   }
 
-  async stopLocal(id: string, reason: string): Promise<void> {
-    const session = this.sessions.get(id);
-    this.sessions.delete(id);
-    this.qrs.delete(id);
-    this.recorded.delete(id);
-    if (!session) return;
-    this.log.info({ instance: id, reason }, 'closing the instance socket here');
-    await session.stop();
+  stopLocal(id: string, reason: string): Promise<void> {
+    return this.lifecycle.run(id, async () => {
+      const session = this.sessions.get(id);
+      this.sessions.delete(id);
+      this.qrs.delete(id);
+      this.recorded.delete(id);
+      if (!session) return;
+      this.log.info({ instance: id, reason }, 'closing the instance socket here');
+      await session.stop();
+      // The next owner's records come after this socket's last one.
+      await this.states.idle(id);
+    });
   }
 
   sweep(ids: string[]): Promise<void> {
@@ -301,6 +316,8 @@ export class WhatsAppService implements LeaseHolder {
 
   private async startSession(instance: Instance): Promise<void> {
     await this.sessions.get(instance.id)?.stop();
+    // The stopped socket's QR links nothing any more.
+    this.qrs.delete(instance.id);
     await this.instances.want(instance.id, true);
     const auth = await databaseAuthState(this.store, this.ctx.secrets, instance.id);
     const net = this.network();
@@ -341,7 +358,8 @@ export class WhatsAppService implements LeaseHolder {
               await this.instances.want(instance.id, false, true);
             }
             const state: InstanceState = reconnect ? 'connecting' : loggedOut ? 'logged_out' : reason.startsWith('QR') ? 'expired' : 'disconnected';
-            if (!reconnect) {
+            // Only this session's entry: a new one may have started meanwhile.
+            if (!reconnect && this.sessions.get(instance.id) === session) {
               this.sessions.delete(instance.id);
               this.qrs.delete(instance.id);
             }
@@ -387,7 +405,11 @@ export class WhatsAppService implements LeaseHolder {
     await this.onOwner(instance, 'pause', [reason], false);
   }
 
-  private async pauseLocal(instance: Instance, reason: string): Promise<void> {
+  private pauseLocal(instance: Instance, reason: string): Promise<void> {
+    return this.lifecycle.run(instance.id, () => this.pauseSession(instance, reason));
+  }
+
+  private async pauseSession(instance: Instance, reason: string): Promise<void> {
     const session = this.sessions.get(instance.id);
     this.sessions.delete(instance.id);
     this.qrs.delete(instance.id);
@@ -407,7 +429,11 @@ export class WhatsAppService implements LeaseHolder {
     await this.onOwner(instance, 'disconnect', [], false);
   }
 
-  private async disconnectLocal(instance: Instance): Promise<void> {
+  private disconnectLocal(instance: Instance): Promise<void> {
+    return this.lifecycle.run(instance.id, () => this.logOutSession(instance));
+  }
+
+  private async logOutSession(instance: Instance): Promise<void> {
     const session = this.sessions.get(instance.id);
     this.sessions.delete(instance.id);
     await session?.stop({ logout: true });

@@ -260,6 +260,9 @@ export class InstanceSession {
     if (s) {
       if (opts.logout) await s.logout().catch(() => {});
       else s.end(undefined);
+      // A socket closed while still connecting reports the abort as an error on the next tick,
+      // after end() took Baileys' listeners away: unheard, it would be an uncaught exception.
+      s.ws.on('error', () => undefined);
     }
     // Whatever follows (deleting the instance's keys, another process taking it over) comes after them.
     await this.keysStored().catch(() => undefined);
