@@ -243,7 +243,11 @@ export class WhatsAppService implements LeaseHolder {
     if (!this.leases || this.sessions.has(instance.id)) return undefined;
     const owner = await this.leases.ownerOf(instance.id);
     if (owner && owner !== this.leases.me) return owner;
-    if (claim && !(await this.leases.acquire(instance.id))) {
+    if (!claim) return undefined;
+    // Wanted before it is taken: a lease round between the take and the start would otherwise
+    // free it as unwanted, and the socket then started here would run without a lease.
+    await this.instances.want(instance.id, true);
+    if (!(await this.leases.acquire(instance.id))) {
       const now = await this.leases.ownerOf(instance.id);
       if (now && now !== this.leases.me) return now;
     }
