@@ -203,4 +203,13 @@ export const migrations: Migration[] = [
       await knex.raw('create index whatsapp_session_messages_ramp_day on whatsapp_session_messages (instance_id, ramp_day) where ramp_day is not null');
     },
   },
+  {
+    name: '0013_chat_list_indexes',
+    async up({ knex }) {
+      // The chat list reads each chat's latest message from the customer (its name) and counts the
+      // unread ones by seeks in these, not by a pass over every message; what we send is in neither.
+      await knex.raw("create index whatsapp_session_messages_chat_in on whatsapp_session_messages (instance_id, chat, seq) where direction = 'in'");
+      await knex.raw("create index whatsapp_session_messages_chat_unread on whatsapp_session_messages (instance_id, chat) where direction = 'in' and status = 'RECEIVED'");
+    },
+  },
 ];
