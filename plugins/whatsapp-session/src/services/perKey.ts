@@ -18,6 +18,11 @@ export class PerKey {
     return next;
   }
 
+  /** Resolves once everything asked so far, for any key, has finished. */
+  async allIdle(): Promise<void> {
+    await Promise.all(this.tails.values());
+  }
+
   /** Resolves once everything asked for the key so far has finished. */
   idle(key: string): Promise<void> {
     return (this.tails.get(key) ?? Promise.resolve()).then(() => undefined);

@@ -50,6 +50,8 @@ export class WhatsAppService implements LeaseHolder {
   /** What sockets handed over and is still being written (messages, receipts, votes). */
   private readonly writing = new Set<Promise<unknown>>();
   private readonly qrs = new Map<string, { qr: string; at: number }>();
+  /** Set by stopAll: no socket starts any more. */
+  private closing = false;
   /** Starts and stops of each instance's socket, one at a time. */
   private readonly lifecycle = new PerKey();
   /** Each instance's state records, written in the order they happened. */
@@ -295,6 +297,8 @@ export class WhatsAppService implements LeaseHolder {
   async startLocal(idOrInstance: Instance | string): Promise<void> {
     const id = typeof idOrInstance === 'string' ? idOrInstance : idOrInstance.id;
     await this.lifecycle.run(id, async () => {
+      // Shutting down: a start asked for meanwhile would leave a socket open as the database closes.
+      if (this.closing) return;
       const instance = typeof idOrInstance === 'string' ? await this.instances.find(idOrInstance) : idOrInstance;
       if (instance) await this.startSession(instance);
     });
@@ -457,6 +461,8 @@ export class WhatsAppService implements LeaseHolder {
   }
 
   async stopAll(): Promise<void> {
+    this.closing = true;
+    await this.lifecycle.allIdle();
     if (this.leases) await this.leases.handOver();
     else {
       const all = [...this.sessions.values()];
