@@ -19,22 +19,31 @@ type MessageSource = { key: { remoteJid: string; id: string; fromMe: boolean; pa
 export async function sendOne(store: Store, instanceId: string, session: InstanceSession, msg: Message, req: OutgoingRequest, now: Date): Promise<Outcome | undefined> {
   // The socket is read at each use: a reconnect during the typing delay replaces it.
   const sock = () => session.sock!;
+  // A socket that closes mid-send leaves Baileys' pending queries waiting to their timeout (a
+  // minute): the send gives up with the socket, and the message stays queued for the next one.
+  const CLOSED = Symbol('closed');
+  const whileOpen = async <T>(work: Promise<T>): Promise<T> => {
+    work.catch(() => undefined);
+    const r = await Promise.race([work, session.closed.then(() => CLOSED)]);
+    if (r === CLOSED) throw new Error('the connection closed while sending');
+    return r as T;
+  };
   try {
     if (req.delayTypingMs) {
-      await sock().sendPresenceUpdate('composing', msg.chat);
+      await whileOpen(sock().sendPresenceUpdate('composing', msg.chat));
       await sleep(req.delayTypingMs);
-      await sock().sendPresenceUpdate('paused', msg.chat);
+      await whileOpen(sock().sendPresenceUpdate('paused', msg.chat));
     }
     const source = await sourceOf(store, instanceId, req);
     if (!session.open) return undefined;
     let sentMessage: proto.IMessage | null | undefined;
     if (req.kind === 'pollVote') {
       sentMessage = pollVoteMessage(pollOfSource(source), Baileys.jidNormalizedUser(sock().user!.id), req.pollVote!.options, now.getTime());
-      await sock().relayMessage(msg.chat, sentMessage, { messageId: msg.waId });
+      await whileOpen(sock().relayMessage(msg.chat, sentMessage, { messageId: msg.waId }));
     } else {
       const thumbnail = req.kind === 'image' && msg.mediaPath ? await imageThumbnail(await readFile(msg.mediaPath)) : undefined;
       const { content, quoted } = buildContent(req, msg.chat, msg.mediaPath, source, thumbnail);
-      sentMessage = (await sock().sendMessage(msg.chat, content, { messageId: msg.waId, quoted }))?.message;
+      sentMessage = (await whileOpen(sock().sendMessage(msg.chat, content, { messageId: msg.waId, quoted })))?.message;
     }
     return { status: 'SENT', raw: sentMessage ? rawOf(sentMessage) : null };
   } catch (err) {

@@ -460,7 +460,14 @@ export class WhatsAppService implements LeaseHolder {
     for (const instance of list) await this.startLocal(instance).catch((err) => this.log.error({ err, instance: instance.id }, 'could not resume'));
   }
 
-  async stopAll(): Promise<void> {
+  /** Stops every socket here; asked twice (the host stopping, then the plugin's disposal), it stops once. */
+  stopAll(): Promise<void> {
+    this.stopping ??= this.stopEverything();
+    return this.stopping;
+  }
+  private stopping?: Promise<void>;
+
+  private async stopEverything(): Promise<void> {
     this.closing = true;
     await this.lifecycle.allIdle();
     if (this.leases) await this.leases.handOver();

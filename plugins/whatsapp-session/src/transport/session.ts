@@ -73,8 +73,15 @@ export class InstanceSession {
   }
   private isOpen = false;
 
+  /** Resolves when the current socket closes or the session stops (per socket: a reconnect makes a new one). */
+  get closed(): Promise<void> {
+    return this.closing.promise;
+  }
+  private closing = signal();
+
   start(): void {
     if (this.stopped) return;
+    this.closing = signal();
     const { hooks, logger } = this.opts;
     const baileysLogger = logger.child({ instance: this.opts.instanceId, lib: 'baileys' });
     // Baileys logs routine events (the 515 restart after pairing, closed sockets) as errors;
@@ -125,6 +132,7 @@ export class InstanceSession {
         }
         if (u.connection === 'close') {
           this.isOpen = false;
+          this.closing.fire();
           const code = (u.lastDisconnect?.error as { output?: { statusCode?: number } } | undefined)?.output?.statusCode ?? 0;
           const reason = REASONS[code] ?? (u.lastDisconnect?.error as Error | undefined)?.message ?? `closed (${code})`;
           this.onClosed(code, reason);
@@ -257,6 +265,8 @@ export class InstanceSession {
     const s = this.sock;
     this.sock = undefined;
     this.isOpen = false;
+    // Baileys' end() drops the listeners its pending queries wait on: they would hang to their timeout.
+    this.closing.fire();
     if (s) {
       if (opts.logout) await s.logout().catch(() => {});
       else s.end(undefined);
@@ -267,4 +277,11 @@ export class InstanceSession {
     // Whatever follows (deleting the instance's keys, another process taking it over) comes after them.
     await this.keysStored().catch(() => undefined);
   }
+}
+
+/** A promise and the function that resolves it. */
+function signal(): { promise: Promise<void>; fire: () => void } {
+  let fire!: () => void;
+  const promise = new Promise<void>((r) => (fire = r));
+  return { promise, fire };
 }
