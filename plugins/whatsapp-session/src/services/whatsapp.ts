@@ -551,7 +551,9 @@ export class WhatsAppService implements LeaseHolder {
 
   private async pairingCodeLocal(instance: Instance, phone: string): Promise<string> {
     if (!this.sessions.get(instance.id)) await this.startLocal(instance);
-    const session = this.sessions.get(instance.id)!;
+    const session = this.sessions.get(instance.id);
+    // None started: this process is stopping.
+    if (!session) throw new HttpError(503, 'shutting_down', 'PlugChat is restarting. Ask for the code again in a moment.');
     // WhatsApp takes the request only once the connection waits to be linked (it has offered a QR
     // code); sent earlier, during the handshake, it is lost.
     for (let i = 0; i < 150 && !(session.sock && this.qrs.has(instance.id)); i++) await sleep(100);
