@@ -4,7 +4,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GroupCommit, notFound, tooManyRequests, unprocessable, type JobHandle, type PluginContext } from '@plugchat/core';
 import { nextSeq, type MessageRow, type Store } from '../store.js';
-import { insertQueued } from './queuedInsert.js';
+import { insertQueued, QUEUED_INSERT_MAX_ROWS } from './queuedInsert.js';
 import type { InstanceSession } from '../transport/session.js';
 import type { Outbox } from '../outbox.js';
 import type { OutgoingRequest } from './content.js';
@@ -67,7 +67,7 @@ export class Sending {
     private readonly deps: SendingDeps,
   ) {
     // All or nothing: a caller told its send failed may retry it, so no part of a failed batch may stay.
-    this.inserts = new GroupCommit((rows) => insertQueued(this.store.knex, rows));
+    this.inserts = new GroupCommit((rows) => insertQueued(this.store.knex, rows), QUEUED_INSERT_MAX_ROWS);
     this.statuses = new MessageStatuses(store, outbox);
     this.claims = new Claims(store, ctx, deps, (id) => this.wake(id));
   }
