@@ -31,7 +31,7 @@ describe('asking for the QR code from several clients at once', () => {
     const before = device()!;
     await new Promise((r) => setTimeout(r, 1_500));
     expect(device()).toMatchObject({ connections: 1, logins: before.logins, replaced: before.replaced });
-    // No socket of the earlier starts is left behind, still showing a QR code.
-    expect(h.sandbox().network().openConnections).toBe(1);
+    // No socket of the earlier starts is left behind, still showing a QR code (a closed one may take a moment to be seen closed).
+    await waitFor(async () => h.sandbox().network().openConnections === 1, 10_000, 'the earlier sockets to be closed');
   });
 });
