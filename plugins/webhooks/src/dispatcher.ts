@@ -1,7 +1,6 @@
-import http from 'node:http';
-import https from 'node:https';
 import type { Knex, PluginContext } from '@plugchat/core';
-import { postJson, type AttemptResult } from './safeRequest.js';
+import type { Pool } from 'undici';
+import { postJson, safePool, type AttemptResult } from './safeRequest.js';
 import { sign, truthy, type DeliveryRow, type EndpointRow, type Settings, type WebhookService } from './service.js';
 
 /** Posts in flight in one process, and to one endpoint (its keep-alive connections). */
@@ -45,7 +44,8 @@ function retryAfterSeconds(value: string | string[] | undefined): number | undef
 export class Dispatcher {
   private inFlight = 0;
   private readonly perEndpoint = new Map<string, number>();
-  private readonly agents = new Map<string, http.Agent>();
+  /** Each endpoint's connections, made for its origin and the safety settings in force. */
+  private readonly pools = new Map<string, { key: string; pool: Pool }>();
   private readonly secrets = new Map<string, { version: string; secret: string; headers: Record<string, string> }>();
   private done: Done[] = [];
   private flushing?: Promise<void>;
@@ -88,7 +88,8 @@ export class Dispatcher {
     while (this.inFlight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
     clearTimeout(this.flushTimer);
     await this.flush();
-    for (const a of this.agents.values()) a.destroy();
+    await Promise.all([...this.pools.values()].map(({ pool }) => pool.destroy()));
+    this.pools.clear();
   }
 
   /** Something may be due now (a new delivery, a resumed endpoint, an outcome that unblocks a successor). */
@@ -184,7 +185,7 @@ export class Dispatcher {
     // Several processes claim from one table: each takes rows the others have not locked.
     if (pg) due.forUpdate('d').skipLocked();
     // Long enough for the last of a full claim to one endpoint to wait its turn for a connection
-    // (the agent's queue) and run to its timeout; a dead process's leases are released anyway.
+    // (the pool's queue) and run to its timeout; a dead process's leases are released anyway.
     const lease = this.timeoutMs * Math.ceil(MAX_IN_FLIGHT / MAX_PER_ENDPOINT) + 5_000;
     const leased = { lease_until: new Date(now.getTime() + lease), lease_owner: this.ctx.cluster.nodeId };
     const take = (db: Knex): Promise<DeliveryRow[]> => db('webhooks_deliveries').whereIn('id', due).update(leased).returning('*');
@@ -201,17 +202,18 @@ export class Dispatcher {
     return rows.sort((a, b) => Number(a.seq) - Number(b.seq));
   }
 
-  private agentFor(e: EndpointRow): http.Agent {
-    const u = new URL(e.url);
-    const key = `${e.id} ${u.origin}`;
-    let agent = this.agents.get(key);
-    if (!agent) {
-      // Idle connections close before a typical server's 5 s keep-alive would close them under us.
-      const opts = { keepAlive: true, maxSockets: MAX_PER_ENDPOINT, maxFreeSockets: MAX_PER_ENDPOINT, timeout: 4_000 };
-      agent = u.protocol === 'https:' ? new https.Agent(opts) : new http.Agent(opts);
-      this.agents.set(key, agent);
-    }
-    return agent;
+  private poolFor(e: EndpointRow): Pool {
+    const { origin } = new URL(e.url);
+    const { allowPrivateNetworks } = this.svc.safety();
+    const timeoutMs = this.timeoutMs;
+    const key = `${origin} ${allowPrivateNetworks} ${timeoutMs}`;
+    const hit = this.pools.get(e.id);
+    if (hit?.key === key) return hit.pool;
+    // The URL or a setting changed: posts under way finish on the old connections, which then close.
+    if (hit) void hit.pool.close();
+    const pool = safePool(origin, { allowPrivateNetworks, connections: MAX_PER_ENDPOINT, timeoutMs });
+    this.pools.set(e.id, { key, pool });
+    return pool;
   }
 
   /** The endpoint's secret and headers, decrypted once per version of the endpoint. */
@@ -238,7 +240,7 @@ export class Dispatcher {
           'x-plugchat-timestamp': timestamp,
           'x-plugchat-signature': sign(secret, timestamp, d.payload),
         },
-        { ...this.svc.safety(), timeoutMs: this.timeoutMs, agent: this.agentFor(e) },
+        { ...this.svc.safety(), timeoutMs: this.timeoutMs, pool: this.poolFor(e) },
       );
     } catch (err) {
       return { error: (err as Error).message, latencyMs: 0 };

@@ -224,6 +224,23 @@ describe('safety and configuration errors (default settings)', () => {
     }
   });
 
+  it('keeps the first kilobyte of a long answer and says why a connection failed', async () => {
+    const listener = createServer((_req, res) => res.end('x'.repeat(100_000)));
+    await new Promise<void>((r) => listener.listen(0, '127.0.0.1', () => r()));
+    const port = (listener.address() as AddressInfo).port;
+    const opts = { allowHttp: true, allowPrivateNetworks: true, timeoutMs: 2_000 };
+    try {
+      const long = await postJson(`http://127.0.0.1:${port}/hook`, '{}', { 'X-Team': 'a' }, opts);
+      expect(long.status).toBe(200);
+      expect(long.excerpt).toHaveLength(1024);
+    } finally {
+      await new Promise((r) => listener.close(r));
+    }
+    const closed = await postJson(`http://127.0.0.1:${port}/hook`, '{}', {}, opts);
+    expect(closed.status).toBeUndefined();
+    expect(closed.error).toMatch(/ECONNREFUSED/);
+  });
+
   it('classifies only public unicast addresses as public', () => {
     for (const ip of ['8.8.8.8', '1.1.1.1', '2606:4700:4700::1111', '2800:3f0:4001:80f::200e']) expect(isPrivate(ip)).toBe(false);
     for (const ip of ['127.0.0.1', '10.0.0.1', '172.16.0.1', '192.168.1.1', '169.254.169.254', '::1', '::ffff:8.8.8.8', '64:ff9b::808:808', 'fe80::1%eth0', 'not an ip']) expect(isPrivate(ip)).toBe(true);
@@ -243,6 +260,10 @@ describe('safety and configuration errors (default settings)', () => {
     expect(badEvents.body.error.details.issues[0].path).toMatch(/^body\.events/);
     const badHeader = await h.owner.post('/api/webhooks/endpoints', { instanceId: inst.id, url: 'https://example.com/h', events: ['received'], headers: { 'X-PlugChat-Signature': 'forged' } });
     expect(badHeader.status).toBe(400);
+    // The client manages the connection: a header of the connection's own is refused, not sent.
+    const hopByHop = await h.owner.post('/api/webhooks/endpoints', { instanceId: inst.id, url: 'https://example.com/h', events: ['received'], headers: { Connection: 'close' } });
+    expect(hopByHop.status).toBe(400);
+    expect(hopByHop.body.error.details.issues[0].path).toBe('body.headers');
     const otherInstance = await h.owner.post('/api/webhooks/endpoints', { instanceId: 'ABCDEF0123456789', url: 'https://example.com/h', events: ['received'] });
     expect(otherInstance.status).toBe(404);
     const wrongToken = await h.api({ id: inst.id, token: 'WRONGTOKEN1' }).put('/update-webhook-received', { value: 'https://example.com/h' });

@@ -1,11 +1,12 @@
 import { createRouter, openEventStream, z } from '@plugchat/core';
 import type { WhatsAppSessionApi } from '@plugchat/whatsapp-session';
 import { EVENT_KINDS } from '../payloads.js';
+import { HOP_BY_HOP } from '../safeRequest.js';
 import { truthy, type EndpointRow, type DeliveryRow, type WebhookService } from '../service.js';
 
 const uuid = z.object({ id: z.uuid() });
 const headerName = z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a header name');
-const headers = z.record(headerName, z.string().max(1024)).refine((h) => Object.keys(h).length <= 20, 'at most 20 headers').refine((h) => !Object.keys(h).some((k) => /^(x-plugchat-|content-length$|host$)/i.test(k)), 'cannot set host, content-length or x-plugchat-* headers');
+const headers = z.record(headerName, z.string().max(1024)).refine((h) => Object.keys(h).length <= 20, 'at most 20 headers').refine((h) => !Object.keys(h).some((k) => /^x-plugchat-/i.test(k) || HOP_BY_HOP.test(k)), 'cannot set x-plugchat-* headers or those of the connection (host, content-length, connection, transfer-encoding, …)');
 const events = z.array(z.enum(EVENT_KINDS)).min(1);
 const ts = (v: unknown) => (v ? new Date(v instanceof Date ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : (v as string)).toISOString() : null);
 
