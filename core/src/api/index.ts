@@ -15,7 +15,7 @@ export { TOKENS } from './tokens.js';
 export { systemClock, ManualClock } from './clock.js';
 export type { Clock } from './clock.js';
 export { openEventStream, nextSeq } from './eventStream.js';
-export { stableUuid } from './ids.js';
+export { pooledRandomBytes, stableUuid } from './ids.js';
 export { coalesced } from './coalesce.js';
 export { GroupCommit } from './groupCommit.js';
 export { ClusterCache } from './clusterCache.js';

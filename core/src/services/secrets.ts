@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { pooledRandomBytes } from '../api/ids.js';
 
 const KEY_FILE = 'app-secret.key';
 
@@ -28,7 +29,8 @@ export class Cipher {
   }
 
   encrypt(plain: string | Buffer): string {
-    const iv = randomBytes(12);
+    // Random 96-bit IVs, never reused: each byte of the pool is handed out once.
+    const iv = pooledRandomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', this.key, iv);
     const data = Buffer.concat([cipher.update(plain), cipher.final()]);
     const tag = cipher.getAuthTag();
