@@ -56,4 +56,18 @@ describe('event runs and group commit', () => {
     await gc.add(8);
     expect(writes.at(-1)).toEqual([8]);
   });
+
+  it('lets the first item of an idle group wait a moment for company, when asked to', async () => {
+    const writes: number[][] = [];
+    const gc = new GroupCommit<number>(async (items) => void writes.push(items), 100, 30);
+    const first = gc.add(1);
+    await new Promise((r) => setTimeout(r, 5)); // a later tick, inside the 30 ms
+    await Promise.all([first, gc.add(2)]);
+    expect(writes).toEqual([[1, 2]]);
+    const alone = new GroupCommit<number>(async (items) => void writes.push(items));
+    const a = alone.add(3);
+    await new Promise((r) => setTimeout(r, 5));
+    await Promise.all([a, alone.add(4)]);
+    expect(writes.slice(1)).toEqual([[3], [4]]);
+  });
 });

@@ -10,6 +10,8 @@ export class GroupCommit<T> {
   constructor(
     private readonly write: (items: T[]) => Promise<void>,
     private readonly maxBatch = 500,
+    /** How long the first item of an idle group waits for company (0: the same tick only). */
+    private readonly gatherMs = 0,
   ) {}
 
   add(item: T): Promise<void> {
@@ -17,8 +19,9 @@ export class GroupCommit<T> {
       this.waiting.push({ item, resolve, reject });
       if (!this.running) {
         this.running = true;
-        // Callers adding in the same tick share the first write.
-        queueMicrotask(() => void this.drain());
+        // Callers adding in the same tick (or within gatherMs) share the first write.
+        if (this.gatherMs > 0) setTimeout(() => void this.drain(), this.gatherMs);
+        else queueMicrotask(() => void this.drain());
       }
     });
   }

@@ -24,6 +24,8 @@ const DURATION = Number(process.env.BENCH_SECONDS || 10);
 const E2E = Number(process.env.BENCH_E2E_MESSAGES || 1500);
 const RELAY = Number(process.env.BENCH_RELAY_MESSAGES || 1500);
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
+// The end-to-end run's second client keeps this many requests under way.
+const IN_FLIGHT = Number(process.env.BENCH_E2E_IN_FLIGHT || 4);
 const PG_URL = process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 const pct = (arr, p) => {
   const s = [...arr].sort((a, b) => a - b);
@@ -119,8 +121,11 @@ async function clientSends(job) {
   }
 }
 
-/** Links an instance to `shop`, then sends E2E texts to the bench phone one request after another: rate from the first request to the last arrival. */
-async function e2eRun({ app, json, key, create }, shop) {
+/**
+ * Links an instance to `shop`, then sends E2E texts to the bench phone, one request after another
+ * (or `inFlight` at a time): rate from the first request to the last arrival.
+ */
+async function e2eRun({ app, json, key, create }, shop, inFlight = 1) {
   const auth = { 'client-token': key };
   const inst = await create('e2e');
   const base = `/instances/${inst.id}/token/${inst.token}`;
@@ -129,7 +134,7 @@ async function e2eRun({ app, json, key, create }, shop) {
   await until(async () => (await json('GET', `${base}/status`, undefined, auth)).body.connected, 60_000);
   const warm = await json('POST', `${base}/send-text`, { phone: BENCH_PHONE, message: 'warm up' }, auth);
   await until(() => arrivedAt.has(warm.body.messageId), 30_000);
-  const { startedAt, sent } = await clientSends({ url: `${app.url}${base}/send-text`, auth, phone: BENCH_PHONE, prefix: 'e2e', count: E2E });
+  const { startedAt, sent } = await clientSends({ url: `${app.url}${base}/send-text`, auth, phone: BENCH_PHONE, prefix: 'e2e', count: E2E, inFlight });
   const sentAt = new Map(sent);
   await until(() => [...sentAt.keys()].every((id) => arrivedAt.has(id)), 120_000);
   // From the first request to the last arrival (both clocks are the machine's wall clock, in ms).
@@ -165,11 +170,14 @@ try {
   }
   ceiling = best(relays, (r) => r.rate);
   const e2e = best(e2es, (r) => r.rate);
+  // A client with a few requests under way, as an app sending as events happen has.
+  const e2eBusy = best([await e2eRun(main, '5511999991120', IN_FLIGHT), await e2eRun(main, '5511999991121', IN_FLIGHT)], (r) => r.rate);
   rows.push(
     ['GET /api/hello/greeting (host bare plugin route)', `${Math.round(bare.requests.average)} req/s`, `p99 ${bare.latency.p99} ms`],
     ['POST send-text (validate, store, enqueue)', `${Math.round(enqueue.requests.average)} req/s`, `p99 ${enqueue.latency.p99} ms, ${(enqueue.requests.average / bare.requests.average).toFixed(2)}x of the bare route`],
     [`sandbox relay, Baileys → Baileys with PlugChat's device lists (${RELAY} messages)`, `${Math.round(ceiling.rate)} msg/s`, 'the ceiling of the next row'],
     e2eRow(`API → virtual phone, pacing 0 (${E2E} messages)`, e2e),
+    e2eRow(`  the same, ${IN_FLIGHT} requests in flight`, e2eBusy),
   );
 } finally {
   await main.stop();
@@ -187,10 +195,12 @@ if (pgdb) {
   try {
     const { bare, enqueue } = await enqueueRun(pg);
     const e2e = best([await e2eRun(pg, '5511999992220'), await e2eRun(pg, '5511999992221')], (r) => r.rate);
+    const e2eBusy = best([await e2eRun(pg, '5511999992230', IN_FLIGHT), await e2eRun(pg, '5511999992231', IN_FLIGHT)], (r) => r.rate);
     rows.push(
       ['GET /api/hello/greeting, PostgreSQL', `${Math.round(bare.requests.average)} req/s`, `p99 ${bare.latency.p99} ms`],
       ['POST send-text, PostgreSQL', `${Math.round(enqueue.requests.average)} req/s`, `p99 ${enqueue.latency.p99} ms, ${(enqueue.requests.average / bare.requests.average).toFixed(2)}x of the bare route`],
       e2eRow('API → virtual phone, PostgreSQL', e2e),
+      e2eRow(`  the same, ${IN_FLIGHT} requests in flight`, e2eBusy),
     );
   } finally {
     await pg.stop();

@@ -44,6 +44,10 @@ describe.each(STORAGE_MODES)('whatsapp-session against the sandbox network (%s)'
   it('sends a burst at pacing 0 once each, in order, every one RECEIVED', async () => {
     const phone = h.sandbox().network().phone(CUSTOMER)!;
     const repeatsBefore = phone.repeats;
+    // Each status announced once, SENT before RECEIVED, whether the phone's receipt came before the
+    // send's outcome was written (one write for both) or after it.
+    const announced = new Map<string, string[]>();
+    h.app.events.on('test', 'whatsapp-session.message.status', (e: { messageId: string; status: string }) => void announced.set(e.messageId, [...(announced.get(e.messageId) ?? []), e.status]));
     const ids: string[] = [];
     for (let i = 0; i < 60; i++) {
       const res = await h.api(inst).post('/send-text', { phone: CUSTOMER, message: `Rajada ${i}` });
@@ -60,5 +64,7 @@ describe.each(STORAGE_MODES)('whatsapp-session against the sandbox network (%s)'
     }, 20_000, 'every one RECEIVED');
     // Nothing went twice (a retry keeps its id, so the phone would hide it: counted here).
     expect(phone.repeats).toBe(repeatsBefore);
+    await waitFor(async () => ids.every((id) => announced.get(id)?.includes('RECEIVED')), 20_000, 'every RECEIVED announced');
+    for (const id of ids) expect(announced.get(id)).toEqual(['SENT', 'RECEIVED']);
   });
 });

@@ -1,12 +1,19 @@
 import { GroupCommit, stableUuid, type Knex } from '@plugchat/core';
 import type { Outbox } from '../outbox.js';
-import { PREVIOUS, type MessageStatus, type Store } from '../store.js';
+import { advances, PREVIOUS, type MessageStatus, type Store } from '../store.js';
 import type { Instance } from './instances.js';
 import { phoneOf } from './jids.js';
 import { toMessage, type Message } from './messages.js';
 
 /** How many recent sends a process keeps in mind (a few seconds of sending at full speed; about 200 bytes each). */
 const RECENT = 10_000;
+/**
+ * How long a status change waits for others before it is written: long enough for the phone's
+ * receipt of a message just sent to join the send's SENT (one write for both) and for a run of
+ * sends to share a write; short beside the webhook that follows. Three alternated end-to-end runs
+ * each: 2 ms took a sixth of the statements off and sent 148 → 177 messages a second.
+ */
+const GATHER_MS = 2;
 /** The order a batch's changes are written in: a message's later status after its earlier one. */
 const WRITE_ORDER: MessageStatus[] = ['FAILED', 'SENT', 'RECEIVED', 'READ', 'PLAYED'];
 
@@ -22,13 +29,19 @@ export class MessageStatuses {
   /** WhatsApp ids of the messages being sent now, settled once their outcome is recorded. */
   private readonly inSend = new Map<string, Promise<void>>();
   /**
+   * The receipts that arrived for a message still being sent (the phone often answers before the
+   * send's outcome is written), in order: the sender's SENT is then written as the furthest of them
+   * in the same statement, one write instead of two or more, and each is announced.
+   */
+  private readonly early = new Map<string, MessageStatus[]>();
+  /**
    * The messages this process sent last (by instance and WhatsApp id), with the status it last
    * recorded: their echo and their receipts need no read of the row. Oldest forgotten first.
    */
   private readonly recent = new Map<string, { msg: Pick<Message, 'id' | 'waId' | 'chat'>; status: MessageStatus }>();
 
   /** Changes arriving together (a run of sends, a burst of receipts) are written in one statement per status, in one commit. */
-  private readonly writes = new GroupCommit<Change>((changes) => this.write(changes), 200);
+  private readonly writes = new GroupCommit<Change>((changes) => this.write(changes), 200, GATHER_MS);
 
   constructor(
     private readonly store: Store,
@@ -41,6 +54,7 @@ export class MessageStatuses {
     this.inSend.set(waId, new Promise<void>((r) => (settled = r)));
     return () => {
       this.inSend.delete(waId);
+      this.early.delete(waId);
       settled();
     };
   }
@@ -65,6 +79,11 @@ export class MessageStatuses {
       // A message being sent here: the server's ack is the sender's to record, a receipt waits for it.
       const sending = this.inSend.get(u.id);
       if (sending && status === 'SENT') continue;
+      if (sending && status !== 'FAILED') {
+        const before = this.early.get(u.id) ?? [];
+        if (!before.length || advances(before.at(-1)!, status)) this.early.set(u.id, [...before, status]);
+      }
+      // Once the outcome is recorded (with this receipt, when it came in time), what is left is written.
       await sending;
       const known = this.recent.get(`${instance.id} ${u.id}`);
       const row = known ? undefined : await this.store.messages().where({ instance_id: instance.id, wa_id: u.id, direction: 'out' }).first();
@@ -91,14 +110,29 @@ export class MessageStatuses {
   private async write(changes: Change[]): Promise<void> {
     const durable = this.outbox.needed('whatsapp-session.message.status');
     const at = new Date();
+    for (const c of changes) {
+      const then = c.status === 'SENT' ? this.early.get(c.msg.waId) : undefined;
+      if (then) {
+        this.early.delete(c.msg.waId);
+        c.then = then;
+      }
+    }
     const apply = async (db: Knex) => {
       const happened: Change[] = [];
+      // A SENT with the receipt that overtook it is one write to the receipt's status (from where SENT
+      // goes), grouped by that status; the rest one per status.
+      const groups: { status: MessageStatus; to: MessageStatus; group: Map<string, Change> }[] = [];
       for (const status of WRITE_ORDER) {
-        // One change per message and status (the same one twice changes nothing more).
-        const group = new Map(changes.filter((c) => c.status === status).map((c) => [c.msg.id, c]));
-        if (!group.size) continue;
+        const these = changes.filter((c) => c.status === status);
+        for (const to of status === 'SENT' ? ([undefined, 'RECEIVED', 'READ', 'PLAYED'] as const) : [undefined]) {
+          // One change per message and status (the same one twice changes nothing more).
+          const group = new Map(these.filter((c) => c.then?.at(-1) === to).map((c) => [c.msg.id, c]));
+          if (group.size) groups.push({ status, to: to ?? status, group });
+        }
+      }
+      for (const { status, to, group } of groups) {
         const values: Record<string, unknown> = {
-          status,
+          status: to,
           updated_at: at,
           error: perRow(db, 'error', [...group.values()].filter((c) => c.error).map((c) => [c.msg.id, c.error!]), false),
           ...(status === 'SENT' ? { sent_at: at } : {}),
@@ -107,7 +141,7 @@ export class MessageStatuses {
         if (raws.length) values.raw = perRow(db, 'raw', raws, true);
         const rows: { id: string }[] = await db('whatsapp_session_messages').whereIn('id', [...group.keys()]).whereIn('status', PREVIOUS[status]).update(values, ['id']);
         const changed = new Set(rows.map((r) => r.id));
-        for (const c of group.values()) if (changed.has(c.msg.id)) happened.push(c);
+        for (const c of group.values()) if (changed.has(c.msg.id)) happened.push(c, ...(c.then ?? []).map((then) => ({ ...c, status: then, error: undefined, raw: undefined, then: undefined })));
       }
       // The statuses and their events commit together, so a crash cannot lose the webhooks that follow.
       if (durable) await this.outbox.addAll('whatsapp-session.message.status', happened.map(eventOf), db as Knex.Transaction);
@@ -123,7 +157,7 @@ export class MessageStatuses {
 }
 
 /** A status change to record. */
-type Change = { instance: Instance; msg: Pick<Message, 'id' | 'waId' | 'chat'>; status: MessageStatus; error?: string; raw?: string | null };
+type Change = { instance: Instance; msg: Pick<Message, 'id' | 'waId' | 'chat'>; status: MessageStatus; error?: string; raw?: string | null; then?: MessageStatus[] };
 
 /** The event announcing a change, with an id derived from (message, status) so a replay carries the same. */
 function eventOf(c: Change) {
