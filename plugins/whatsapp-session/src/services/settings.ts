@@ -1,6 +1,7 @@
 /** whatsapp-session's settings (package.json's plugchat manifest declares them with their defaults). */
 export interface Settings {
   'whatsapp-session.waWebSocketUrl': string;
+  'whatsapp-session.connectTimeoutSeconds': number;
   'whatsapp-session.mediaCaFile': string;
   'whatsapp-session.queueLimit': number;
   'whatsapp-session.defaultDelayMinMs': number;

@@ -338,6 +338,7 @@ export class WhatsAppService implements LeaseHolder {
       auth: auth.state,
       wsUrl,
       mediaCa,
+      connectTimeoutMs: this.ctx.settings.get('whatsapp-session.connectTimeoutSeconds') * 1000,
       logger: this.log,
       now: () => this.ctx.container.resolve<Clock>(TOKENS.Clock).now().getTime(),
       keysStored: () => auth.flushed(),

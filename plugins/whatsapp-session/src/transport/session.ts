@@ -32,6 +32,8 @@ export interface SessionOptions {
   auth: AuthenticationState;
   wsUrl?: string;
   mediaCa?: string;
+  /** How long a socket may take to show a QR code or log in before it is dropped and tried again (20 s). */
+  connectTimeoutMs?: number;
   logger: Logger;
   hooks: SessionHooks;
   /** Milliseconds since the epoch, for how long a contact's device list is trusted. */
@@ -101,9 +103,14 @@ export class InstanceSession {
       ...(this.agent ? { fetchAgent: this.agent, options: { httpsAgent: this.agent } } : {}),
       getMessage: async (key) => (key.id && key.remoteJid ? hooks.getMessage({ id: key.id, remoteJid: key.remoteJid }) : undefined),
       userDevicesCache: devices,
+      // Baileys wraps every frame it writes in this timeout (two stacks captured, a timer, and an
+      // error built to cancel it): a tenth of the send path's thread. A write that stalls is a dead
+      // connection, which the keep-alive finds; the handshake gets its own deadline below.
+      connectTimeoutMs: 0,
     });
     devices.attachTo(sock);
     this.sock = sock;
+    this.connectDeadline(sock);
     const guard =
       <A extends unknown[]>(what: string, fn: (...a: A) => unknown) =>
       (...a: A) => {
@@ -227,6 +234,28 @@ export class InstanceSession {
         for (const [jid, p] of Object.entries(presences)) hooks.onPresence(jid || id, p.lastKnownPresence, p.lastSeen ?? null);
       }),
     );
+  }
+
+  /**
+   * Drops a socket that neither shows a QR code nor logs in within the connect timeout (the
+   * server accepted the connection and went silent, say), as Baileys' own timeout did: the close
+   * reads as a timeout and the session tries again with its backoff.
+   */
+  private connectDeadline(sock: WASocket) {
+    const timer = setTimeout(() => {
+      if (this.sock !== sock || this.isOpen) return;
+      // Read as Baileys' own timeout (a Boom's output.statusCode).
+      sock.end(Object.assign(new Error('Timed Out'), { output: { statusCode: DisconnectReason.timedOut } }));
+      // Ended while still connecting, the socket reports the abort as an error after end() took Baileys' listeners away.
+      sock.ws.on('error', () => undefined);
+    }, this.opts.connectTimeoutMs ?? 20_000);
+    timer.unref();
+    const done = (u: Partial<import('@whiskeysockets/baileys').ConnectionState>) => {
+      if (!u.qr && u.connection !== 'open' && u.connection !== 'close') return;
+      clearTimeout(timer);
+      sock.ev.off('connection.update', done);
+    };
+    sock.ev.on('connection.update', done);
   }
 
   private onClosed(code: number, reason: string) {
