@@ -86,6 +86,13 @@ export const PREVIOUS = Object.fromEntries(
   [...ORDER, 'FAILED' as const].map((to) => [to, [...ORDER, 'FAILED' as const].filter((from) => advances(from, to))]),
 ) as Record<MessageStatus, MessageStatus[]>;
 
+/**
+ * An outgoing message waiting to be sent (queued, or being sent when a process died), as the
+ * partial index over the send queue states it: written out in queries the same way (no bound
+ * values) so both databases see that the index covers them.
+ */
+export const WAITING = "direction = 'out' and status in ('QUEUED', 'SENDING')";
+
 /** Table access for the plugin; every read that a user can trigger takes the account id. */
 export class Store {
   constructor(readonly knex: Knex) {}

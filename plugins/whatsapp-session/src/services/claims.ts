@@ -1,5 +1,5 @@
 import type { PluginContext } from '@plugchat/core';
-import { toDate, type MessageRow, type Store } from '../store.js';
+import { toDate, WAITING, type MessageRow, type Store } from '../store.js';
 import type { InstanceSession } from '../transport/session.js';
 import type { OutgoingRequest } from './content.js';
 import type { Instance } from './instances.js';
@@ -45,8 +45,8 @@ export class Claims {
         }
         const next = this.store
           .messages()
-          .where({ instance_id: instance.id, direction: 'out' })
-          .whereIn('status', ['QUEUED', 'SENDING'])
+          .where({ instance_id: instance.id })
+          .whereRaw(WAITING)
           .andWhere((q) => q.whereNull('hold_until').orWhere('hold_until', '<=', now))
           .orderBy('seq', 'asc')
           .limit(READ_AHEAD);

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GroupCommit, notFound, tooManyRequests, unprocessable, type JobHandle, type PluginContext } from '@plugchat/core';
-import { nextSeq, type MessageRow, type Store } from '../store.js';
+import { nextSeq, WAITING, type MessageRow, type Store } from '../store.js';
 import { insertQueued, QUEUED_INSERT_MAX_ROWS } from './queuedInsert.js';
 import type { InstanceSession } from '../transport/session.js';
 import type { Outbox } from '../outbox.js';
@@ -84,7 +84,7 @@ export class Sending {
     let counting = this.counting.get(instanceId);
     if (!counting) {
       counting = (async () => {
-        const waiting = await this.store.messages().where({ instance_id: instanceId, direction: 'out' }).whereIn('status', ['QUEUED', 'SENDING']).count({ n: '*' }).first();
+        const waiting = await this.store.messages().where({ instance_id: instanceId }).whereRaw(WAITING).count({ n: '*' }).first();
         const n = Number(waiting?.n ?? 0);
         this.queued.set(instanceId, { at: Date.now(), n });
         return n;
@@ -301,7 +301,7 @@ export class Sending {
 
   /** The messages waiting to be sent, oldest first. */
   async queue(instance: Instance): Promise<Message[]> {
-    return (await this.store.messages().where({ instance_id: instance.id, direction: 'out' }).whereIn('status', ['QUEUED', 'SENDING']).orderBy('seq', 'asc')).map(toMessage);
+    return (await this.store.messages().where({ instance_id: instance.id }).whereRaw(WAITING).orderBy('seq', 'asc')).map(toMessage);
   }
 
   async removeFromQueue(instance: Instance, zaapId: string): Promise<void> {
