@@ -80,4 +80,14 @@ export const migrations: Migration[] = [
       await knex('webhooks_deliveries').where({ status: 'pending' }).whereNull('next_attempt_at').update({ next_attempt_at: knex.ref('created_at') });
     },
   },
+  {
+    name: '0004_room_for_leases',
+    async up({ knex, dialect }) {
+      // A claim sets only the lease columns, which no index holds: with room left on its page, the
+      // new row version stays there and PostgreSQL writes no index entry for it (a HOT update).
+      // Packed pages had room for 2 % of the claims; at 60 %, more than half (and +8-10 %
+      // deliveries a second on the bench). New pages only: existing rows stay as they are.
+      if (dialect === 'postgresql') await knex.raw('alter table webhooks_deliveries set (fillfactor = 60)');
+    },
+  },
 ];
