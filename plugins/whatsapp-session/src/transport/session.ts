@@ -246,8 +246,7 @@ export class InstanceSession {
       if (this.sock !== sock || this.isOpen) return;
       // Read as Baileys' own timeout (a Boom's output.statusCode).
       sock.end(Object.assign(new Error('Timed Out'), { output: { statusCode: DisconnectReason.timedOut } }));
-      // Ended while still connecting, the socket reports the abort as an error after end() took Baileys' listeners away.
-      sock.ws.on('error', () => undefined);
+      ignoreLateAbort(sock);
     }, this.opts.connectTimeoutMs ?? 20_000);
     timer.unref();
     const done = (u: Partial<import('@whiskeysockets/baileys').ConnectionState>) => {
@@ -299,13 +298,19 @@ export class InstanceSession {
     if (s) {
       if (opts.logout) await s.logout().catch(() => {});
       else s.end(undefined);
-      // A socket closed while still connecting reports the abort as an error on the next tick,
-      // after end() took Baileys' listeners away: unheard, it would be an uncaught exception.
-      s.ws.on('error', () => undefined);
+      ignoreLateAbort(s);
     }
     // Whatever follows (deleting the instance's keys, another process taking it over) comes after them.
     await this.keysStored().catch(() => undefined);
   }
+}
+
+/**
+ * A socket ended while still connecting reports the abort as an error on the next tick, after
+ * end() took Baileys' listeners away: unheard, it would be an uncaught exception.
+ */
+function ignoreLateAbort(sock: WASocket): void {
+  sock.ws.on('error', () => undefined);
 }
 
 /** A promise and the function that resolves it. */
