@@ -209,3 +209,18 @@ export function openWorkspaceDatabase(ws: Workspace): Knex {
   if (ws.env.DATABASE_URL) return createKnex({ client: 'pg', connection: ws.env.DATABASE_URL });
   return createKnex({ client: 'sqlite3', connection: { filename: path.join(ws.dataDir, 'plugchat.sqlite') }, useNullAsDefault: true });
 }
+
+/**
+ * After a SIGKILL, waits until no other session on the workspace's PostgreSQL database is inside a
+ * statement or a transaction: the killed process's backend may still be committing what it sent
+ * just before it died, so what is counted before then can change. (An embedded database has no such
+ * session: the process's writes end with it.)
+ */
+export async function killedSessionsSettled(ws: Workspace, db: Knex): Promise<void> {
+  if (!ws.env.DATABASE_URL) return;
+  const busy = async () => {
+    const { rows } = await db.raw("select count(*) as n from pg_stat_activity where datname = current_database() and backend_type = 'client backend' and pid <> pg_backend_pid() and state <> 'idle'");
+    return Number(rows[0].n);
+  };
+  await waitFor(async () => (await busy()) === 0, 10_000, "the killed process's database sessions to settle");
+}

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Client, createWorkspace, openWorkspaceDatabase, OWNER, setupOwner, spawnServer, waitFor, type ServerProcess, type Workspace } from '../../../core/test/support/app.js';
+import { Client, createWorkspace, killedSessionsSettled, openWorkspaceDatabase, OWNER, setupOwner, spawnServer, waitFor, type ServerProcess, type Workspace } from '../../../core/test/support/app.js';
 import { STORAGE_MODES } from '../../../core/test/support/db.js';
 
 const ACCOUNTS = 300;
@@ -47,6 +47,7 @@ describe.each(STORAGE_MODES)('the monthly close across a SIGKILL (%s)', (mode) =
     server.proc.kill('SIGKILL');
     await server.exited;
     await closing;
+    await killedSessionsSettled(ws, db);
     const before = await count();
     expect(before).toBeGreaterThan(0);
     expect(before).toBeLessThan(ACCOUNTS);
