@@ -1,8 +1,9 @@
-import { definePlugin, toDisposable } from '@plugchat/core';
+import { definePlugin, defineJob, toDisposable, TOKENS, type Clock } from '@plugchat/core';
 import type { InstanceInfoContribution, InstanceSetupContribution, WhatsAppSessionApi } from '@plugchat/whatsapp-session';
 import type { WebhooksApi } from './api.js';
 import { migrations } from './migrations.js';
 import { callMissedCallback, connectedCallback, deliveryCallback, disconnectedCallback, messageStatusCallback, presenceCallback, receivedCallback } from './payloads.js';
+import { pruneLog } from './retention.js';
 import { nativeRouter } from './routes/native.js';
 import { zapiRouter } from './routes/zapi.js';
 import { truthy, WebhookService, type Settings } from './service.js';
@@ -59,7 +60,27 @@ export default definePlugin<WebhooksApi, Settings>({
         for (const [field, kind] of Object.entries(SETUP_KINDS)) if (typeof body[field] === 'string' && body[field]) await svc.setZapiEndpoint(accountId, instanceId, kind, body[field]);
       },
     };
+    const clock = ctx.container.resolve<Clock>(TOKENS.Clock);
+    const prune = await ctx.jobs.register(
+      defineJob<Record<string, never>>({
+        name: 'webhooks.prune',
+        // Daily, at a quiet hour; a run that fails is tried again, and the next day's catches up anyway.
+        cron: { schedule: '17 4 * * *', payload: {} },
+        retry: { limit: 3, delaySeconds: 300 },
+        expireInSeconds: 3600,
+        handler: async () => {
+          const days = ctx.settings.get('webhooks.logDays');
+          const dropped = await pruneLog(ctx.db.knex, clock, days, {
+            postgresql: ctx.db.kind === 'postgresql',
+            // A first prune of a large log takes a while: say how far it got now and then.
+            progress: (n) => n % 50_000 === 0 && ctx.logger.info({ dropped: n }, 'pruning the webhook log'),
+          });
+          if (dropped) ctx.logger.info({ dropped, days }, 'dropped finished webhook deliveries older than the log keeps');
+        },
+      }),
+    );
     ctx.subscriptions.push(
+      prune,
       ctx.extensions.contribute('whatsapp-session.instanceInfo', info),
       ctx.extensions.contribute('whatsapp-session.instanceSetup', setup),
       ctx.http.register(nativeRouter(svc, session)),

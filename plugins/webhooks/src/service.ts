@@ -15,6 +15,7 @@ export interface Settings {
   'webhooks.allowPrivateNetworks': boolean;
   'webhooks.failingAfter': number;
   'webhooks.publicBaseUrl': string;
+  'webhooks.logDays': number;
 }
 
 export interface EndpointRow {
