@@ -12,23 +12,30 @@ const CHUNK = 1_000;
 export async function pruneLog(knex: Knex, clock: Clock, days: number, opts: { postgresql: boolean; progress?: (dropped: number) => void }): Promise<number> {
   const cutoff = new Date(clock.now().getTime() - days * 86_400_000);
   let total = 0;
+  // Walks the primary key with a cursor: each chunk starts where the last ended, so neither the
+  // rows kept nor those just deleted (PostgreSQL's dead row versions, until vacuum) are read twice.
+  let after = '';
   for (;;) {
-    const n = await knex.transaction(async (trx): Promise<number> => {
+    const ids = await knex.transaction(async (trx): Promise<string[]> => {
       const old = trx('webhooks_deliveries')
+        .where('id', '>', after)
         .whereIn('status', FINISHED)
         .andWhere((q) => q.where('delivered_at', '<', cutoff).orWhere((r) => r.whereNull('delivered_at').andWhere('created_at', '<', cutoff)))
+        .orderBy('id')
         .limit(CHUNK);
       // Locked until the chunk is gone, so one sent again by hand meanwhile waits and is found gone
       // (the embedded database runs one transaction at a time anyway).
       if (opts.postgresql) old.forUpdate();
-      const ids: string[] = await old.pluck('id');
-      if (!ids.length) return 0;
-      await trx('webhooks_attempts').whereIn('delivery_id', ids).delete();
-      await trx('webhooks_deliveries').whereIn('id', ids).delete();
-      return ids.length;
+      const chunk: string[] = await old.pluck('id');
+      if (!chunk.length) return chunk;
+      await trx('webhooks_attempts').whereIn('delivery_id', chunk).delete();
+      await trx('webhooks_deliveries').whereIn('id', chunk).delete();
+      return chunk;
     });
-    total += n;
-    if (n) opts.progress?.(total);
-    if (n < CHUNK) return total;
+    if (!ids.length) return total;
+    total += ids.length;
+    after = ids[ids.length - 1]!;
+    opts.progress?.(total);
+    if (ids.length < CHUNK) return total;
   }
 }

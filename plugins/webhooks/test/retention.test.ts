@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '@plugchat/core';
 import { createWorkspace, setupOwner, startApp, type Client, type Workspace } from '../../../core/test/support/app.js';
@@ -49,6 +50,7 @@ describe.each(STORAGE_MODES)('the webhook log\'s retention (%s)', (mode) => {
 
   it('keeps finished deliveries for 30 days, then drops them with their attempts; pending ones stay', async () => {
     const instanceId = (await owner.post('/api/whatsapp-session/instances', { name: 'Log' })).body.id;
+    const accountId = (await owner.get('/api/auth/me')).body.account.id;
     const [toOk, toGone, held] = [await endpoint(instanceId, ok.url), await endpoint(instanceId, gone.url), await endpoint(instanceId, ok.url)];
     await owner.patch(`/api/webhooks/endpoints/${held}`, { paused: true });
     await fire(toOk, 3);
@@ -69,13 +71,24 @@ describe.each(STORAGE_MODES)('the webhook log\'s retention (%s)', (mode) => {
     await app.db.knex('webhooks_deliveries').where({ id: ids.redelivered }).update({ created_at: new Date(Date.now() - 40 * DAY) });
     // The pending one is as old: it stays however old it is.
     await app.db.knex('webhooks_deliveries').where({ id: ids.pending[0] }).update({ created_at: new Date(Date.now() - 40 * DAY) });
+    // And a long-standing log: 2,345 deliveries delivered 40 days ago, each with its attempt, more than one chunk of the prune.
+    const long = Array.from({ length: 2_345 }, (_, i) => ({
+      id: randomUUID(), account_id: accountId, instance_id: instanceId, endpoint_id: toOk, event_type: 'delivery', payload: '{}', seq: i + 1, status: 'delivered', attempts: 1,
+      created_at: new Date(Date.now() - 40 * DAY), delivered_at: new Date(Date.now() - 40 * DAY), next_attempt_at: new Date(Date.now() - 40 * DAY),
+    }));
+    for (let i = 0; i < long.length; i += 200) {
+      await app.db.knex('webhooks_deliveries').insert(long.slice(i, i + 200));
+      await app.db.knex('webhooks_attempts').insert(long.slice(i, i + 200).map((d) => ({ delivery_id: d.id, attempt: 1, at: d.delivered_at, status_code: 200, latency_ms: 3 })));
+    }
     const all = [...ids.delivered, ...ids.failed, ...ids.pending].sort();
-    expect(await left()).toEqual(all);
+    expect(await left()).toHaveLength(all.length + long.length);
     expect(await attemptsOf(ids.failed[0]!)).toHaveLength(1);
 
     clock.set(Date.now() + 29 * DAY);
     await prune();
     expect(await left()).toEqual(all);
+    const longAttempts = await app.db.knex('webhooks_attempts').whereIn('delivery_id', long.slice(0, 500).map((d) => d.id)).count({ n: '*' }).first();
+    expect(Number(longAttempts?.n)).toBe(0);
 
     clock.set(Date.now() + 31 * DAY);
     await prune();
