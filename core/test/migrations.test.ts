@@ -13,6 +13,19 @@ const v2 = `export default { migrations: [
 ], activate() {} };`;
 const broken = `export default { migrations: [{ name: '0001_fail', async up() { throw new Error('cannot migrate'); } }], activate() {} };`;
 
+const table = `export default { migrations: [
+  { name: '0001_items', async up({ knex }) { await knex.schema.createTable('items_items', (t) => { t.string('id', 36).primary(); t.string('state', 10).notNullable(); t.integer('n').notNullable(); }); } },
+], activate() {} };`;
+// PostgreSQL refuses CREATE INDEX CONCURRENTLY inside a transaction: this only applies outside one.
+const indexed = `import { createIndex, dropIndex } from '@plugchat/core';
+export default { migrations: [
+  { name: '0001_items', async up({ knex }) { await knex.schema.createTable('items_items', (t) => { t.string('id', 36).primary(); t.string('state', 10).notNullable(); t.integer('n').notNullable(); }); } },
+  { name: '0002_open_items', transaction: false, async up({ knex, dialect }) {
+    await createIndex(knex, dialect, { name: 'items_open', table: 'items_items', on: 'n', where: "state = 'open'" });
+    await dropIndex(knex, dialect, 'items_gone');
+  } },
+], activate() {} };`;
+
 describe.each(STORAGE_MODES)('schema migrations (%s)', (mode) => {
   let ws: Workspace;
   afterAll(async () => ws?.cleanup());
@@ -46,5 +59,41 @@ describe.each(STORAGE_MODES)('schema migrations (%s)', (mode) => {
     app = await startApp(ws);
     expect(app.logs.filter((l) => l.msg === 'migration applied')).toEqual([]);
     await app.stop();
+  });
+
+  it('runs a migration outside a transaction when it asks: an index built concurrently on PostgreSQL, replacing an invalid leftover', async () => {
+    const w = await createWorkspace({ mode, plugins: { items: { manifest: { id: 'items', displayName: 'Items', engines: { plugchat: '^1.0.0' } }, code: table } } });
+    try {
+      let app = await startApp(w);
+      await app.db.knex('items_items').insert(Array.from({ length: 50 }, (_, i) => ({ id: `i${i}`, state: i % 5 ? 'done' : 'open', n: i })));
+      if (mode === 'postgresql') {
+        // What a build interrupted by a crash leaves: an index of that name, marked invalid.
+        await app.db.knex.raw(`create index items_open on items_items (n) where state = 'open'`);
+        await app.db.knex.raw(`update pg_index set indisvalid = false where indexrelid = 'items_open'::regclass`);
+      }
+      await app.db.knex.raw('create index items_gone on items_items (state)');
+      await app.stop();
+
+      const dir = path.join(w.dir, 'plugins/items');
+      writeFileSync(path.join(dir, 'index2.js'), indexed);
+      const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'));
+      writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ ...pkg, main: 'index2.js' }));
+      app = await startApp(w);
+      expect(app.host.records.get('items')!.state).toBe('active');
+      expect(await app.db.knex('core_migrations').where({ owner: 'items' }).orderBy('name').pluck('name')).toEqual(['0001_items', '0002_open_items']);
+      if (mode === 'postgresql') {
+        const rows = (await app.db.knex.raw(`select c.relname, i.indisvalid from pg_index i join pg_class c on c.oid = i.indexrelid where i.indrelid = 'items_items'::regclass order by 1`)).rows;
+        expect(rows).toEqual([{ relname: 'items_items_pkey', indisvalid: true }, { relname: 'items_open', indisvalid: true }]);
+      } else {
+        const rows = await app.db.knex.raw(`select name from sqlite_master where type = 'index' and tbl_name = 'items_items' and sql is not null order by 1`);
+        expect(rows.map((r: { name: string }) => r.name)).toEqual(['items_open']);
+        const plan = await app.db.knex.raw(`explain query plan select id from items_items where state = 'open' and n < 10`);
+        expect(plan.map((r: { detail: string }) => r.detail).join(' ')).toContain('items_open');
+      }
+      expect(await app.db.knex('items_items').where({ state: 'open' }).andWhere('n', '<', 10).orderBy('n').pluck('id')).toEqual(['i0', 'i5']);
+      await app.stop();
+    } finally {
+      await w.cleanup();
+    }
   });
 });

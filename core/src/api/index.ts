@@ -25,6 +25,7 @@ export type { Disposable } from '../host/disposable.js';
 export { toDisposable, DisposableStore } from '../host/disposable.js';
 export type { PluginManifest } from '../host/manifest.js';
 export type { Migration, MigrationContext } from '../services/migrations.js';
+export { createIndex, dropIndex } from '../services/migrations.js';
 export { timestampColumn } from './columns.js';
 export { EntitySchema, UniqueConstraintViolationException } from '@mikro-orm/core';
 export type { Knex, EntityManager } from '@mikro-orm/knex';

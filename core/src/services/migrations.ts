@@ -9,12 +9,18 @@ import type { Logger } from './logger.js';
 export interface Migration {
   /** Sortable and unique within its owner, e.g. "0001_create_items". */
   name: string;
+  /**
+   * false: runs outside a transaction, for what PostgreSQL refuses inside one (an index built
+   * without blocking writes, `createIndex`). It must be safe to run again: a crash can leave it
+   * half done, and it is recorded as applied only once it has finished.
+   */
+  transaction?: boolean;
   up(ctx: MigrationContext): Promise<void>;
 }
 
 export interface MigrationContext {
   /**
-   * The transaction's knex. Use `knex.schema.createTable(...)` afresh for each
+   * The transaction's knex (the database's, with `transaction: false`). Use `knex.schema.createTable(...)` afresh for each
    * statement: a schema builder kept in a variable accumulates and re-runs earlier statements.
    */
   knex: Knex;
@@ -56,16 +62,48 @@ export async function migrate(
   const applied: string[] = [];
   for (const m of [...migrations].sort((a, b) => a.name.localeCompare(b.name))) {
     if (done.has(m.name)) continue;
-    await knex.transaction(async (trx) => {
-      await m.up({ knex: trx, dialect });
-      await trx(TABLE).insert({ owner, name: m.name, applied_at: new Date() });
-    });
+    if (m.transaction === false) {
+      await m.up({ knex, dialect });
+      await knex(TABLE).insert({ owner, name: m.name, applied_at: new Date() });
+    } else {
+      await knex.transaction(async (trx) => {
+        await m.up({ knex: trx, dialect });
+        await trx(TABLE).insert({ owner, name: m.name, applied_at: new Date() });
+      });
+    }
     logger.info({ owner, migration: m.name }, 'migration applied');
     applied.push(m.name);
   }
   const unknown = [...done].filter((n) => !names.includes(n));
   if (unknown.length) logger.warn({ owner, unknown }, 'database has migrations this code does not know (was the code downgraded?)');
   return { applied, unknown };
+}
+
+const ident = (name: string) => {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`not a plain SQL name: ${name}`);
+  return `"${name}"`;
+};
+
+/**
+ * Builds an index in a migration with `transaction: false`. On PostgreSQL it is built
+ * CONCURRENTLY, so the table takes writes while it builds (a plain build blocks them for as long as
+ * it reads the table), after dropping one a crashed build left invalid; on SQLite a plain build.
+ * Safe to run again. `on` is the column list, `where` a partial index's predicate, both SQL.
+ */
+export async function createIndex(knex: Knex, dialect: 'sqlite' | 'postgresql', def: { name: string; table: string; on: string; where?: string }): Promise<void> {
+  const where = def.where ? ` where ${def.where}` : '';
+  if (dialect === 'postgresql') {
+    const invalid = await knex.raw('select 1 from pg_index i join pg_class c on c.oid = i.indexrelid where c.relname = ? and not i.indisvalid', [def.name]);
+    if (invalid.rows.length) await knex.raw(`drop index concurrently if exists ${ident(def.name)}`);
+    await knex.raw(`create index concurrently if not exists ${ident(def.name)} on ${ident(def.table)} (${def.on})${where}`);
+  } else {
+    await knex.raw(`create index if not exists ${ident(def.name)} on ${ident(def.table)} (${def.on})${where}`);
+  }
+}
+
+/** Drops an index in a migration with `transaction: false`, without blocking the table on PostgreSQL. Safe to run again. */
+export async function dropIndex(knex: Knex, dialect: 'sqlite' | 'postgresql', name: string): Promise<void> {
+  await knex.raw(`drop index ${dialect === 'postgresql' ? 'concurrently ' : ''}if exists ${ident(name)}`);
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Migration } from '@plugchat/core';
+import { createIndex, dropIndex, type Migration } from '@plugchat/core';
 
 export const migrations: Migration[] = [
   {
@@ -92,22 +92,23 @@ export const migrations: Migration[] = [
   },
   {
     name: '0005_log_pages',
-    async up({ knex }) {
+    // Outside a transaction: on PostgreSQL the indexes are built while deliveries go on being
+    // written (this table can be large: until 0005's release the log was never pruned).
+    transaction: false,
+    async up({ knex, dialect }) {
       // The log lists an instance's newest deliveries (an endpoint's too, by its instance), reloaded
       // live as they change: without an index for it each page read and sorted the whole table
       // (PostgreSQL, a million rows: 428 ms a page; 0.1 ms with it).
-      await knex.schema.alterTable('webhooks_deliveries', (t) => {
-        t.index(['instance_id', 'seq']);
-        t.dropIndex(['status', 'next_attempt_at']);
-        t.dropIndex(['endpoint_id', 'ordering_key', 'seq']);
-      });
+      await createIndex(knex, dialect, { name: 'webhooks_deliveries_instance_id_seq_index', table: 'webhooks_deliveries', on: 'instance_id, seq' });
       // Each index costs every delivery an entry at its insert and again at its outcome (the status
       // changes, so that row version is never a HOT update). The two indexes only the queue reads
       // (what is due, and what waits for an earlier callback) now hold pending rows alone: a
       // delivered row's version gets no entry in them, which pays for the log's index. The queries
       // name the predicate as a literal so both planners can use them (dispatcher.ts).
-      await knex.raw(`create index webhooks_deliveries_due on webhooks_deliveries (next_attempt_at) where status = 'pending'`);
-      await knex.raw(`create index webhooks_deliveries_waiting on webhooks_deliveries (endpoint_id, ordering_key, seq) where status = 'pending'`);
+      await createIndex(knex, dialect, { name: 'webhooks_deliveries_due', table: 'webhooks_deliveries', on: 'next_attempt_at', where: "status = 'pending'" });
+      await createIndex(knex, dialect, { name: 'webhooks_deliveries_waiting', table: 'webhooks_deliveries', on: 'endpoint_id, ordering_key, seq', where: "status = 'pending'" });
+      await dropIndex(knex, dialect, 'webhooks_deliveries_status_next_attempt_at_index');
+      await dropIndex(knex, dialect, 'webhooks_deliveries_endpoint_id_ordering_key_seq_index');
     },
   },
 ];
