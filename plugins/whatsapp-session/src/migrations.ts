@@ -222,4 +222,15 @@ export const migrations: Migration[] = [
       await knex.raw("create index whatsapp_session_messages_waiting on whatsapp_session_messages (instance_id, seq) where direction = 'out' and status in ('QUEUED', 'SENDING')");
     },
   },
+  {
+    name: '0015_history_pages',
+    async up({ knex }) {
+      // An instance's history is read newest first, a page at a time, and each state change reads
+      // the last one: by (instance, id), without sorting everything the instance ever went through.
+      await knex.schema.alterTable('whatsapp_session_instance_events', (t) => {
+        t.index(['instance_id', 'id']);
+        t.dropIndex(['instance_id']);
+      });
+    },
+  },
 ];

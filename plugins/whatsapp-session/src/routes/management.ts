@@ -5,6 +5,7 @@ import { toDate } from '../store.js';
 import type { Instance } from '../services/instances.js';
 
 const idParam = z.object({ id: z.string().regex(/^[A-Za-z0-9]{8,64}$/, 'must be an instance id') });
+const historyPage = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(200), before: z.coerce.number().int().positive().optional() });
 const delay = z.number().int().min(0).max(15_000);
 const instanceOut = z.object({
   id: z.string(),
@@ -149,8 +150,9 @@ export function managementRouter(svc: WhatsAppService) {
       svc.live.on(channel, onChange);
       events.onClose(() => svc.live.off(channel, onChange));
     })
-    .get('/instances/:id/history', { summary: 'State changes, oldest first', role: 'agent', params: idParam }, async (c) => {
+    .get('/instances/:id/history', { summary: 'State changes: the newest page, oldest first; `more` says older ones exist, read with before=<the first id>', role: 'agent', params: idParam, query: historyPage }, async (c) => {
       const row = await svc.get(c.auth.accountId, c.params.id);
-      return { history: (await svc.history(row)).map((h: { state: string; reason: string; at: Date }) => ({ state: h.state, reason: h.reason, at: toDate(h.at)!.toISOString() })) };
+      const { rows, more } = await svc.history(row, c.query);
+      return { history: rows.map((h) => ({ id: Number(h.id), state: h.state, reason: h.reason, at: toDate(h.at)!.toISOString() })), more };
     });
 }

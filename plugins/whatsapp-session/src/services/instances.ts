@@ -196,8 +196,12 @@ export class Instances {
     Object.assign(instance, { state, stateReason: reason, ...(device ?? {}) });
   }
 
-  history(instance: Instance) {
-    return this.store.events().where({ instance_id: instance.id }).orderBy('id', 'asc').select('state', 'reason', 'at');
+  /** A page of state changes: the newest `limit` (before the event `before`), oldest first; `more` when older ones exist. */
+  async history(instance: Instance, page: { limit: number; before?: number }): Promise<{ rows: { id: number; state: string; reason: string; at: Date | string }[]; more: boolean }> {
+    const q = this.store.events().where({ instance_id: instance.id });
+    if (page.before !== undefined) q.andWhere('id', '<', page.before);
+    const rows = await q.orderBy('id', 'desc').limit(page.limit + 1).select('id', 'state', 'reason', 'at');
+    return { rows: rows.slice(0, page.limit).reverse(), more: rows.length > page.limit };
   }
 
   /** Deletes the instance with its credentials, messages, history and media (its socket is closed first by the caller). */

@@ -172,8 +172,8 @@ export class WhatsAppService implements LeaseHolder {
     return this.instances.rotateToken(instance);
   }
 
-  history(instance: Instance) {
-    return this.instances.history(instance);
+  history(instance: Instance, page: { limit: number; before?: number }) {
+    return this.instances.history(instance, page);
   }
 
   phoneOfInstance(id: string): string | null {
