@@ -120,6 +120,35 @@ describe.each(STORAGE_MODES)('identity and tenancy (%s)', (mode) => {
     expect((await replay.get('/api/auth/me')).status).toBe(401);
   });
 
+  it('drops a user\'s expired sessions when they sign in again, and only theirs', async () => {
+    const signIn = async () => {
+      const c = new Client(app.url);
+      expect((await c.post('/api/auth/login', { email: OWNER.email, password: OWNER.password })).status).toBe(200);
+      return c;
+    };
+    const user = await app.db.knex('core_users').where({ email: OWNER.email }).first('id');
+    const sessions = async () => (await app.db.knex('core_sessions').where({ user_id: user.id }).pluck('id')) as string[];
+    const earlier = await sessions();
+    await signIn();
+    const [old] = (await sessions()).filter((id) => !earlier.includes(id));
+    await signIn();
+    const before = await sessions();
+    // That sign-in's session ran out a day ago; a session of someone else ran out too.
+    await app.db.knex('core_sessions').where({ id: old }).update({ expires_at: new Date(Date.now() - 86_400_000) });
+    const other = await createAccount(owner, 'Expiry', 'expiry@example.com');
+    const otherUser = await app.db.knex('core_users').where({ email: 'expiry@example.com' }).first('id');
+    await app.db.knex('core_sessions').where({ user_id: otherUser.id }).update({ expires_at: new Date(Date.now() - 86_400_000) });
+    const latest = await signIn();
+    const after = await sessions();
+    expect(after).not.toContain(old);
+    // The others stay, the new one joins: one in, one out.
+    expect(after).toEqual(expect.arrayContaining(before.filter((id) => id !== old)));
+    expect(after).toHaveLength(before.length);
+    expect(Number((await app.db.knex('core_sessions').where({ user_id: otherUser.id }).count({ n: '*' }).first())?.n)).toBe(1);
+    expect((await latest.get('/api/auth/me')).status).toBe(200);
+    expect((await other.client.get('/api/auth/me')).status).toBe(401);
+  });
+
   it('never stores or logs a password in clear', async () => {
     const row = await app.db.knex('core_users').where({ email: OWNER.email }).first();
     expect(row.password_hash).toMatch(/^scrypt\$/);

@@ -90,4 +90,14 @@ export const coreMigrations: Migration[] = [
       });
     },
   },
+  {
+    name: '0004_sessions_by_user',
+    async up({ knex }) {
+      // A user's sessions are looked up at each sign-in (to drop the expired ones) and when the user
+      // is disabled or their password changes.
+      await knex.schema.alterTable('core_sessions', (t) => {
+        t.index(['user_id']);
+      });
+    },
+  },
 ];

@@ -152,6 +152,9 @@ export class IdentityService {
     const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
     if (!user || !ok || user.disabledAt) throw unauthorized('Email or password is incorrect.');
     const token = randomBytes(32).toString('base64url');
+    // The user's expired sessions go as they sign in again, so the table holds live ones (and at most
+    // the last few of someone who stopped signing in), not every sign-in ever.
+    await em.nativeDelete(SessionSchema, { userId: user.id, expiresAt: { $lt: new Date() } });
     em.create(SessionSchema, {
       id: randomUUID(),
       tokenHash: sha256(token),
