@@ -85,7 +85,7 @@ export async function boot(opts: BootOptions = {}): Promise<PlugChat> {
       await migrate(db.knex, db.kind, 'core', coreMigrations, log);
       await host.migrate(db);
       return openQueue({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, schema: opts.queueSchema, logger: log });
-    });
+    }, () => log.info('another process is applying migrations; waiting for it'));
     await settings.loadOverrides(db.knex, (plugin, key, reason) => log.warn({ plugin, key, reason }, 'saved setting no longer valid; using the configured value'));
   } catch (err) {
     await db.close();

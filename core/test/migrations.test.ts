@@ -1,8 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { knex as makeKnex } from '@mikro-orm/knex';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createIndex, withMigrationLock } from '../src/services/migrations.js';
 import { createWorkspace, startApp, type Workspace } from './support/app.js';
-import { STORAGE_MODES } from './support/db.js';
+import { freshPostgres, STORAGE_MODES, TEST_DATABASE_URL } from './support/db.js';
 
 const v1 = `export default { migrations: [
   { name: '0001_notes', async up({ knex }) { await knex.schema.createTable('notes_notes', (t) => { t.string('id', 36).primary(); t.string('body', 200).notNullable(); }); } },
@@ -96,4 +98,44 @@ describe.each(STORAGE_MODES)('schema migrations (%s)', (mode) => {
       await w.cleanup();
     }
   });
+});
+
+describe.runIf(TEST_DATABASE_URL)('the migration lock (postgresql)', () => {
+  it('lets the holder build an index concurrently while another process waits for the lock', async () => {
+    const pg = await freshPostgres();
+    const knex = makeKnex({ client: 'pg', connection: pg.url, pool: { min: 0, max: 2 } });
+    try {
+      await knex.schema.createTable('items_items', (t) => { t.string('id', 36).primary(); t.integer('n').notNullable(); });
+      await knex('items_items').insert(Array.from({ length: 20 }, (_, i) => ({ id: `i${i}`, n: i })));
+      const order: string[] = [];
+      let second: Promise<void> | undefined;
+      const first = withMigrationLock(pg.url, async () => {
+        // A second process starts while this one migrates; it waits for the lock before the build starts.
+        let waiting!: () => void;
+        const isWaiting = new Promise<void>((r) => (waiting = r));
+        second = withMigrationLock(pg.url, async () => { order.push('second'); }, waiting);
+        await isWaiting;
+        await createIndex(knex, 'postgresql', { name: 'items_n', table: 'items_items', on: 'n' });
+        order.push('first');
+      });
+      // A build that waited on the waiting process would never end: fail with a reason instead.
+      let timer: NodeJS.Timeout | undefined;
+      const stuck = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('the index build waits on the process waiting for the lock')), 20_000); });
+      try {
+        await Promise.race([first.then(() => second), stuck]);
+      } finally {
+        clearTimeout(timer);
+        // On failure both are stuck: end them (their rejections are the failure's, already reported).
+        first.catch(() => {});
+        second?.catch(() => {});
+        await knex.raw(`select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`);
+      }
+      expect(order).toEqual(['first', 'second']);
+      const valid = await knex.raw(`select indisvalid from pg_index where indexrelid = 'items_n'::regclass`);
+      expect(valid.rows).toEqual([{ indisvalid: true }]);
+    } finally {
+      await knex.destroy();
+      await pg.drop();
+    }
+  }, 40_000);
 });

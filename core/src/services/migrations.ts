@@ -110,14 +110,27 @@ export async function dropIndex(knex: Knex, dialect: 'sqlite' | 'postgresql', na
  * Runs `fn` while holding PostgreSQL's advisory lock for schema changes, so processes started
  * together on a new database migrate one after another (the later ones find nothing to do).
  * The lock lives on a connection of its own, outside the pool the migrations use.
+ *
+ * A waiting process asks again every few milliseconds rather than blocking in
+ * `pg_advisory_lock`: a blocked statement holds a snapshot, and an index built CONCURRENTLY by the
+ * holder waits for every older snapshot in the database, so holder and waiter would wait on each
+ * other forever (a wait PostgreSQL's deadlock detector cannot see: the lock and the build are on
+ * different connections).
  */
-export async function withMigrationLock<T>(databaseUrl: string | undefined, fn: () => Promise<T>): Promise<T> {
+export async function withMigrationLock<T>(databaseUrl: string | undefined, fn: () => Promise<T>, onWait?: () => void): Promise<T> {
   if (!databaseUrl) return fn();
   const { default: pg } = await import('pg');
   const client = new pg.Client({ connectionString: databaseUrl, application_name: 'plugchat-migrations' });
+  // A dropped connection fails the lock's next query (or the boot) instead of crashing the process.
+  client.on('error', () => {});
   await client.connect();
   try {
-    await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    for (let waited = false; ; waited = true) {
+      const { rows } = await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1) as ok', [MIGRATION_LOCK]);
+      if (rows[0]!.ok) break;
+      if (!waited) onWait?.();
+      await new Promise((r) => setTimeout(r, LOCK_RETRY_MS));
+    }
     return await fn();
   } finally {
     await client.end().catch(() => {});
@@ -125,3 +138,4 @@ export async function withMigrationLock<T>(databaseUrl: string | undefined, fn: 
 }
 
 const MIGRATION_LOCK = 7_120_000;
+const LOCK_RETRY_MS = 50;
