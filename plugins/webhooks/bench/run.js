@@ -16,6 +16,9 @@ const N = Number(process.env.BENCH_DELIVERIES || 10000);
 const RUN = 100;
 const PG_URL = process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** Paced runs: deliveries a second offered (events a second times endpoints), for this long. */
+const PACE = Number(process.env.BENCH_WEBHOOK_PACE || 5000);
+const PACED_SECONDS = 6;
 
 const receiver = fork(fileURLToPath(new URL('./receiver-process.js', import.meta.url)), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 const replies = [];
@@ -33,7 +36,13 @@ const count = async () => {
   return (await next('count')).count;
 };
 
-async function run(label, databaseUrl, endpoints = 1) {
+/**
+ * A burst (`pace` unset): N deliveries' events emitted as fast as the fan-out takes them, the rate
+ * from the first emit to the last delivery. Paced: events emitted at `pace` deliveries a second
+ * for PACED_SECONDS, every 20 ms, and how long after its event each delivery arrived; a process
+ * that keeps up delivers at the offered rate with a lag that does not grow.
+ */
+async function run(label, databaseUrl, endpoints = 1, pace = undefined) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'plugchat-hook-bench-'));
   writeFileSync(path.join(dir, 'package.json'), '{"private":true}');
   symlinkSync(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'));
@@ -52,11 +61,18 @@ async function run(label, databaseUrl, endpoints = 1) {
     const cookie = setup.headers.get('set-cookie').split(';')[0];
     const inst = (await json('POST', '/api/whatsapp-session/instances', { name: 'hooks' }, { cookie })).body;
     for (let i = 0; i < endpoints; i++) await json('POST', '/api/webhooks/endpoints', { instanceId: inst.id, url: `http://127.0.0.1:${port}/hook/${i}`, events: ['message-status'] }, { cookie });
-    receiver.send({ type: 'reset' });
-    const events = Math.ceil(N / endpoints);
+    const events = pace ? Math.round((pace * PACED_SECONDS) / endpoints) : Math.ceil(N / endpoints);
+    const perSecond = pace ? pace / endpoints : 0;
+    const size = pace ? Math.min(RUN, Math.ceil(perSecond / 50)) : RUN;
+    const t0 = performance.timeOrigin + performance.now();
+    receiver.send({ type: 'reset', paced: pace ? { t0, run: size, perSecond } : undefined });
     const started = process.hrtime.bigint();
-    for (let i = 0; i < events; i += RUN) {
-      const run = Array.from({ length: Math.min(RUN, events - i) }, (_, j) => ({ eventId: `bench-event-${i + j}`, instanceId: inst.id, accountId: inst.accountId ?? '', messageId: `bench-${i + j}`, phone: '5511999999999', status: 'RECEIVED' }));
+    for (let i = 0; i < events; i += size) {
+      if (pace) {
+        const wait = t0 + (i / perSecond) * 1000 - (performance.timeOrigin + performance.now());
+        if (wait > 0) await sleep(wait);
+      }
+      const run = Array.from({ length: Math.min(size, events - i) }, (_, j) => ({ eventId: `bench-event-${i + j}`, instanceId: inst.id, accountId: inst.accountId ?? '', messageId: `bench-${i + j}`, phone: '5511999999999', status: 'RECEIVED' }));
       await app.events.emitMany('whatsapp-session.message.status', run);
     }
     const enqueued = Number(process.hrtime.bigint() - started) / 1e9;
@@ -65,6 +81,12 @@ async function run(label, databaseUrl, endpoints = 1) {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const rate = total / seconds;
     const where = endpoints === 1 ? 'one endpoint' : `${endpoints} endpoints`;
+    if (pace) {
+      receiver.send({ type: 'lags' });
+      const lag = await next('lags');
+      const ms = (v) => `${Math.round(v)} ms`;
+      return [`sustained, ${label}, ${where}, ${pace} /s offered (${total})`, `${Math.round(rate)} /s`, `${(rate / ceilingRate).toFixed(2)}x of the receiver; event to delivery p50 ${ms(lag.p50)}, p99 ${ms(lag.p99)}, max ${ms(lag.max)}`];
+    }
     return [`deliveries, ${label}, ${where} (${total})`, `${Math.round(rate)} /s`, `${(rate / ceilingRate).toFixed(2)}x of the receiver; fan-out of ${events} events took ${enqueued.toFixed(1)} s`];
   } finally {
     await app.stop();
@@ -79,6 +101,8 @@ const ceilingRate = ceiling.requests.average;
 rows.push(['receiver ceiling (autocannon, 16 connections)', `${Math.round(ceilingRate)} /s`, `p99 ${ceiling.latency.p99} ms`]);
 rows.push(await run('embedded default'));
 rows.push(await run('embedded default', undefined, 50));
+rows.push(await run('embedded default', undefined, 1, PACE));
+rows.push(await run('embedded default', undefined, 50, PACE));
 // Each PostgreSQL run on a database of its own, as each starts from setup.
 for (const endpoints of [1, 50]) {
   let pgdb;
@@ -94,6 +118,19 @@ for (const endpoints of [1, 50]) {
     await pgdb.drop();
   }
 }
-for (const [a, b, c] of rows) console.log(`${a.padEnd(56)} ${b.padStart(10)}   ${c}`);
+for (const endpoints of [1, 50]) {
+  let pgdb;
+  try {
+    pgdb = await freshPostgres(PG_URL, 'plugchat_bench_');
+  } catch {
+    break;
+  }
+  try {
+    rows.push(await run('PostgreSQL', pgdb.url, endpoints, PACE));
+  } finally {
+    await pgdb.drop();
+  }
+}
+for (const [a, b, c] of rows) console.log(`${a.padEnd(68)} ${b.padStart(10)}   ${c}`);
 receiver.send({ type: 'stop' });
 process.exit(0);
