@@ -52,7 +52,8 @@ describe.skipIf(!hasChromium)('billing in the web app (Chromium)', () => {
     // The operator records the payment from the every-account table.
     const all = page.locator('[data-test=all-invoices]');
     await all.locator('button', { hasText: 'Registrar pagamento' }).click();
-    await all.locator('text=Paga').waitFor();
+    // The status cell, exactly: a bare `text=Paga` also matches the button's own "Registrar pagamento".
+    await all.getByText('Paga', { exact: true }).waitFor();
     expect((await owner.get('/api/billing/invoices')).body.invoices[0].status).toBe('paid');
   });
 });
