@@ -62,6 +62,8 @@ try {
 
   const first = await plugchat(dir);
   const firstBootMs = first.ms;
+  await sleep(5_000);
+  const firstRss = rssMb(first.proc.pid);
   await stop(first);
   const boots = [];
   for (let i = 0; i < 3; i++) {
@@ -104,6 +106,7 @@ try {
     ['plugin route vs ceiling', `${Math.round((route.rps / ceiling.rps) * 100)} %`, ''],
     ['boot to listening, first start (creates data)', `${Math.round(firstBootMs)} ms`, ''],
     ['boot to listening, later starts (median of 3)', `${Math.round(median)} ms`, boots.map((b) => Math.round(b)).join(', ') + ' ms'],
+    ['resident memory, idle after the first start', `${Math.round(firstRss)} MB`, 'the one that created the data'],
     ['resident memory, idle after boot', `${Math.round(idleRss)} MB`, 'includes the embedded queue database'],
     ['resident memory, after the load run', `${Math.round(loadedRss)} MB`, ''],
   ];

@@ -1,5 +1,8 @@
-import { mkdirSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import PgBoss from 'pg-boss';
 import type { PGlite } from '@electric-sql/pglite';
 import type { Logger } from './logger.js';
@@ -42,6 +45,25 @@ function pgliteAdapter(db: PGlite) {
   };
 }
 
+/**
+ * Creates the embedded queue database in a process of its own. Creating it (initdb) grows PGlite's
+ * WebAssembly memory to about 700 MB resident, and WebAssembly memory never shrinks: a first start
+ * kept that until the next restart. The child's memory goes with it; this process then opens the
+ * database as on any later start.
+ */
+async function createPgliteApart(dir: string, startParams: string[], logger: Logger): Promise<void> {
+  logger.info({ dir }, 'creating the embedded queue database (first start)');
+  const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
+  const code = `const { PGlite } = require(process.argv[1]);
+PGlite.create(process.argv[2], { startParams: JSON.parse(process.argv[3]) }).then((db) => db.close()).catch((err) => { console.error(err && err.message ? err.message : err); process.exit(1); });`;
+  try {
+    await promisify(execFile)(process.execPath, ['-e', code, entry, dir, JSON.stringify(startParams)], { maxBuffer: 1 << 20 });
+  } catch (err) {
+    const detail = (err as { stderr?: string }).stderr?.trim() || (err as Error).message;
+    throw new Error(`could not create the embedded queue database in ${dir}: ${detail}. Check that the data directory is writable and has free space, remove ${dir} if a crash left it half made, and start again.`);
+  }
+}
+
 export async function openQueue(opts: QueueOptions): Promise<Queue> {
   const common = {
     schema: opts.schema ?? 'pgboss',
@@ -63,7 +85,9 @@ export async function openQueue(opts: QueueOptions): Promise<Queue> {
     const dir = path.join(opts.dataDir, 'queue');
     mkdirSync(dir, { recursive: true });
     const { PGlite } = await import('@electric-sql/pglite');
-    pglite = await PGlite.create(dir, { startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`] });
+    const startParams = [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`];
+    if (!existsSync(path.join(dir, 'PG_VERSION'))) await createPgliteApart(dir, startParams, opts.logger);
+    pglite = await PGlite.create(dir, { startParams });
     boss = new PgBoss({ ...common, db: pgliteAdapter(pglite) } as PgBoss.ConstructorOptions);
   }
   boss.on('error', (err) => opts.logger.error({ err }, 'queue error'));
