@@ -3,10 +3,6 @@
 import { createServer } from 'node:http';
 
 let count = 0;
-/** When the `from`-th and the last expected POST arrived: the rate once the run is under way. */
-let from = 0;
-let to = 0;
-let marks = {};
 /** Paced runs: event i was emitted at t0 + floor(i / run) * run / perSecond seconds (wall clock). */
 let paced;
 let lags = [];
@@ -17,7 +13,6 @@ const server = createServer((req, res) => {
   else req.resume();
   req.on('end', () => {
     count++;
-    if (count === from || count === to) marks[count] = performance.now();
     if (paced) {
       const i = Number(/bench-(\d+)/.exec(body)?.[1]);
       lags.push(now() - (paced.t0 + ((Math.floor(i / paced.run) * paced.run) / paced.perSecond) * 1000));
@@ -31,15 +26,14 @@ server.listen(0, '127.0.0.1', () => process.send({ type: 'ready', port: server.a
 process.on('disconnect', () => process.exit(1));
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 process.on('message', (m) => {
-  if (m.type === 'count') process.send({ type: 'count', count, marks });
+  if (m.type === 'count') process.send({ type: 'count', count });
   if (m.type === 'lags') {
     const s = lags.sort((a, b) => a - b);
     process.send({ type: 'lags', p50: pct(s, 50), p99: pct(s, 99), max: s[s.length - 1] });
   }
   if (m.type === 'reset') {
     count = 0;
-    ({ from = 0, to = 0, paced } = m);
-    marks = {};
+    paced = m.paced;
     lags = [];
   }
   if (m.type === 'stop') server.close(() => process.exit(0));

@@ -99,12 +99,10 @@ const rows = [];
 const ceiling = await autocannon({ url: `http://127.0.0.1:${port}/hook`, method: 'POST', body: '{"type":"MessageStatusCallback"}', connections: 16, duration: 5 });
 const ceilingRate = ceiling.requests.average;
 rows.push(['receiver ceiling (autocannon, 16 connections)', `${Math.round(ceilingRate)} /s`, `p99 ${ceiling.latency.p99} ms`]);
-rows.push(await run('embedded default'));
-rows.push(await run('embedded default', undefined, 50));
-rows.push(await run('embedded default', undefined, 1, PACE));
-rows.push(await run('embedded default', undefined, 50, PACE));
-// Each PostgreSQL run on a database of its own, as each starts from setup.
-for (const endpoints of [1, 50]) {
+// One endpoint and 50, in a burst and paced; each PostgreSQL run on a database of its own, as each starts from setup.
+const shapes = [[1], [50], [1, PACE], [50, PACE]];
+for (const [endpoints, pace] of shapes) rows.push(await run('embedded default', undefined, endpoints, pace));
+for (const [endpoints, pace] of shapes) {
   let pgdb;
   try {
     pgdb = await freshPostgres(PG_URL, 'plugchat_bench_');
@@ -113,20 +111,7 @@ for (const endpoints of [1, 50]) {
     break;
   }
   try {
-    rows.push(await run('PostgreSQL', pgdb.url, endpoints));
-  } finally {
-    await pgdb.drop();
-  }
-}
-for (const endpoints of [1, 50]) {
-  let pgdb;
-  try {
-    pgdb = await freshPostgres(PG_URL, 'plugchat_bench_');
-  } catch {
-    break;
-  }
-  try {
-    rows.push(await run('PostgreSQL', pgdb.url, endpoints, PACE));
+    rows.push(await run('PostgreSQL', pgdb.url, endpoints, pace));
   } finally {
     await pgdb.drop();
   }
