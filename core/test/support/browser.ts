@@ -22,3 +22,8 @@ export async function signIn(page: Page, baseUrl: string, email: string, passwor
   await page.waitForURL((u) => !u.pathname.startsWith('/login'));
   return page;
 }
+
+/** Waits for the page's running CSS transitions and animations (a toast fading in) to end: a check of colours mid-fade measures the fade. */
+export async function animationsDone(page: Page): Promise<void> {
+  await page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished.catch(() => undefined))));
+}
