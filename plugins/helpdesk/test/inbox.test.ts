@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { AxeBuilder } from '@axe-core/playwright';
 import type { Browser, Page } from 'playwright-core';
-import { hasChromium, launchChromium } from '../../../core/test/support/browser.js';
+import { hasChromium, launchChromium, seriousViolations } from '../../../core/test/support/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Baileys, proto } from '../../whatsapp-sandbox/src/network/baileys.js';
 import { REPO } from '../../../core/test/support/app.js';
@@ -33,10 +32,8 @@ describe.skipIf(!hasChromium)('the inbox in Chromium, two agents at once', () =>
     await page.locator('[data-test=count-unassigned]').waitFor();
     return page;
   };
-  const axe = async (page: Page) => {
-    const result = await new AxeBuilder({ page }).disableRules(['region']).analyze();
-    return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(' | ')}`);
-  };
+  const axe = seriousViolations;
+
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });

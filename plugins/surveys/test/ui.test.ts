@@ -1,8 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { AxeBuilder } from '@axe-core/playwright';
 import type { Browser, Page } from 'playwright-core';
-import { hasChromium, launchChromium, signIn } from '../../../core/test/support/browser.js';
+import { hasChromium, launchChromium, signIn, seriousViolations } from '../../../core/test/support/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OWNER, REPO } from '../../../core/test/support/app.js';
 import { helpdeskHarness, waitFor, BIZ, type Agent, type HelpdeskHarness } from '../../helpdesk/test/support.js';
@@ -77,8 +76,7 @@ describe.skipIf(!hasChromium)('surveys in the web app (Chromium)', () => {
     expect(await page.locator('[data-test=rate-csat]').textContent()).toBe('100%');
     await page.locator('[data-test=survey-agents]', { hasText: 'Ana Lima' }).waitFor();
     await page.screenshot({ path: path.join(SHOTS, 'surveys-01-results-pt.png'), fullPage: true });
-    const violations = (await new AxeBuilder({ page }).disableRules(['region']).analyze()).violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-    expect(violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(' | ')}`)).toEqual([]);
+    expect(await seriousViolations(page)).toEqual([]);
 
     await page.locator('.n-tabs-tab', { hasText: 'Respostas' }).click();
     const table = page.locator('[data-test=survey-responses]');

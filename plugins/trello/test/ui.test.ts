@@ -1,9 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { AxeBuilder } from '@axe-core/playwright';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasChromium, launchChromium, signIn, animationsDone } from '../../../core/test/support/browser.js';
+import { animationsDone, hasChromium, launchChromium, signIn, seriousViolations } from '../../../core/test/support/browser.js';
 import { OWNER, REPO } from '../../../core/test/support/app.js';
 import { helpdeskHarness, waitForInbound, BIZ, type HelpdeskHarness } from '../../helpdesk/test/support.js';
 import { FakeTrello } from './fakeTrello.js';
@@ -43,8 +42,7 @@ describe.skipIf(!hasChromium)('Trello in the web app (Chromium)', () => {
     await page.locator('[data-test=trello-member]', { hasText: 'Ana Integração' }).waitFor();
     await animationsDone(page);
     await page.screenshot({ path: path.join(SHOTS, 'trello-01-settings-pt.png'), fullPage: true });
-    const violations = (await new AxeBuilder({ page }).disableRules(['region']).analyze()).violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-    expect(violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(' | ')}`)).toEqual([]);
+    expect(await seriousViolations(page)).toEqual([]);
     // The default board and list, picked from what Trello has.
     const defaults = page.locator('[data-test=trello-defaults]');
     await defaults.locator('.n-select').nth(1).click();
