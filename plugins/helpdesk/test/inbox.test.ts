@@ -34,7 +34,6 @@ describe.skipIf(!hasChromium)('the inbox in Chromium, two agents at once', () =>
   };
   const axe = seriousViolations;
 
-
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
     h = await helpdeskHarness();
