@@ -32,7 +32,6 @@ describe.skipIf(!hasChromium)('the inbox in Chromium, two agents at once', () =>
     await page.locator('[data-test=count-unassigned]').waitFor();
     return page;
   };
-  const axe = seriousViolations;
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
@@ -59,7 +58,7 @@ describe.skipIf(!hasChromium)('the inbox in Chromium, two agents at once', () =>
     waitFor(async () => h.phone(CUSTOMER).messages().find((m) => m.direction === 'in' && pred(m)), 20_000, what);
 
   it('shows a new customer to both agents live; one accepts and answers with text, a quick reply, an image, a quote and a reaction', async () => {
-    const empty = await axe(pa);
+    const empty = await seriousViolations(pa);
     expect(empty).toEqual([]);
     await h.phone(CUSTOMER, 'Carla Souza').send(BIZ, { text: 'Preciso de ajuda com meu pedido' });
     // Once the attendance exists, both browsers show the waiting counter within a second, without reloading.
@@ -68,7 +67,7 @@ describe.skipIf(!hasChromium)('the inbox in Chromium, two agents at once', () =>
     await shot(pa, 'helpdesk-01-inbox-pt');
     await pb.locator(`[data-test=row-${CUSTOMER}]`).waitFor();
     await shot(pb, 'helpdesk-01-inbox-en');
-    expect(await axe(pb)).toEqual([]);
+    expect(await seriousViolations(pb)).toEqual([]);
 
     await pa.click(`[data-test=row-${CUSTOMER}]`);
     await pa.click('[data-test=accept]');
@@ -145,7 +144,7 @@ describe.skipIf(!hasChromium)('the inbox in Chromium, two agents at once', () =>
     await pa.click('[data-test=send]');
     await pa.locator('[data-test=note]', { hasText: 'Uma nota para o time' }).waitFor();
     await shot(pa, 'helpdesk-02-conversation-pt');
-    expect(await axe(pa)).toEqual([]);
+    expect(await seriousViolations(pa)).toEqual([]);
   });
 
   it('transfers to the other agent: it leaves Mine on one screen and appears in Mine on the other, with an activity line', async () => {
@@ -179,7 +178,7 @@ describe.skipIf(!hasChromium)('the inbox in Chromium, two agents at once', () =>
     await page.locator('[data-test=queues]', { hasText: 'Financeiro' }).waitFor();
     expect((await h.owner.get('/api/helpdesk/queues')).body.queues.map((q: any) => q.name)).toContain('Financeiro');
     await shot(page, 'helpdesk-05-setup-pt');
-    expect(await axe(page)).toEqual([]);
+    expect(await seriousViolations(page)).toEqual([]);
     await page.evaluate(() => localStorage.setItem('plugchat.locale', 'en'));
     await page.reload();
     await page.locator('.n-tabs-tab', { hasText: 'Quick replies' }).click();
