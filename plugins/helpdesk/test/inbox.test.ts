@@ -213,16 +213,17 @@ describe.skipIf(!hasChromium)('the inbox in Chromium, two agents at once', () =>
     const inPage = () => pa.locator('[data-test=bubble]').count();
     expect(await inPage()).toBeLessThan(60);
     const first = pa.locator('[data-test=bubble] p.text', { hasText: /^linha 0$/ });
+    const toTop = () => pa.locator('[data-test=timeline] .v-vl').evaluate((el) => (el.scrollTop = 0));
     // A page of older messages that fails says why, and the button above the messages asks for it again.
     const olderPage = /\/timeline\?.*before=/;
     await pa.route(olderPage, (route) => route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ error: { code: 'unavailable', message: 'O servidor está reiniciando; tente de novo.' } }) }));
-    await pa.locator('[data-test=timeline] .v-vl').evaluate((el) => (el.scrollTop = 0));
+    await toTop();
     await pa.locator('.n-message', { hasText: 'O servidor está reiniciando' }).waitFor();
     await pa.unroute(olderPage);
     await Promise.all([pa.waitForResponse((r) => olderPage.test(r.url()) && r.ok()), pa.locator('[data-test=older]').press('Enter')]);
     // A page a scroll: a budget of time, not of scrolls, so a slow machine only takes longer.
     for (const until = Date.now() + 80_000; !(await first.count()) && Date.now() < until; ) {
-      await pa.locator('[data-test=timeline] .v-vl').evaluate((el) => (el.scrollTop = 0));
+      await toTop();
       await pa.waitForTimeout(60);
       expect(await inPage()).toBeLessThan(120);
     }
