@@ -31,10 +31,15 @@ export interface AccessEntry {
   ms: number;
 }
 
+/** A batch of access lines is written once it reaches this size: under a pipe's atomic write (4 KiB), so another writer's line never lands inside it. */
+const ACCESS_BATCH_BYTES = 3_584;
+
 /**
  * Writes the access log's one line per request to the same stream as `log`, in pino's shape
  * (`{"level":30,"time":…,"reqId":…,"msg":"request"}`), built by hand: it needs no redaction, no
- * context lookup and no serializer, which on a busy route cost a tenth of a request.
+ * context lookup and no serializer, which on a busy route cost a tenth of a request. The lines of
+ * one turn of the event loop go out in one write (a system call per request was a tenth of a busy
+ * route's time), at the end of that turn, so a line still shows as its request ends.
  */
 export function accessLogger(log: Logger): (entry: AccessEntry) => void {
   const stream = (log as unknown as Record<symbol, pino.DestinationStream>)[pino.symbols.streamSym];
@@ -43,13 +48,19 @@ export function accessLogger(log: Logger): (entry: AccessEntry) => void {
   // A busy server writes several lines in one millisecond: they share its formatted time.
   let ms = 0;
   let iso = '';
+  let pending = '';
+  const flush = () => {
+    const out = pending;
+    pending = '';
+    if (out) stream.write(out);
+  };
   return (e) => {
     if (!log.isLevelEnabled('info')) return;
     const now = Date.now();
     if (now !== ms) iso = new Date((ms = now)).toISOString();
-    stream.write(
-      `{"level":${info},"time":"${iso}","reqId":${JSON.stringify(e.reqId)},"method":${JSON.stringify(e.method)},"path":${JSON.stringify(e.path)},"status":${e.status},"ms":${e.ms},"msg":"request"}\n`,
-    );
+    if (!pending) setImmediate(flush);
+    pending += `{"level":${info},"time":"${iso}","reqId":${JSON.stringify(e.reqId)},"method":${JSON.stringify(e.method)},"path":${JSON.stringify(e.path)},"status":${e.status},"ms":${e.ms},"msg":"request"}\n`;
+    if (pending.length >= ACCESS_BATCH_BYTES) flush();
   };
 }
 
