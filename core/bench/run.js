@@ -39,13 +39,21 @@ const stop = async (p) => {
   await new Promise((r) => p.proc.on('exit', r));
 };
 const rssMb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
+/** /proc counts CPU time in clock ticks: 100 a second on Linux. */
+const CLOCK_TICKS = 100;
+/** The process's CPU time so far (user and system), in µs: steadier than requests a second when neighbours share the machine. */
+const cpuMicros = (pid) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+};
 
-async function load(url, headers) {
+async function load(server, url, headers) {
   // Warm up, then measure.
   await autocannon({ url, connections: CONNECTIONS, duration: 2, headers });
+  const cpu = cpuMicros(server.proc.pid);
   const r = await autocannon({ url, connections: CONNECTIONS, duration: DURATION, headers });
   if (r.non2xx || r.errors) throw new Error(`load run had ${r.non2xx} non-2xx and ${r.errors} errors`);
-  return { rps: Math.round(r.requests.average), p99: r.latency.p99, p50: r.latency.p50 };
+  return { rps: Math.round(r.requests.average), p99: r.latency.p99, p50: r.latency.p50, cpuPerRequest: (cpuMicros(server.proc.pid) - cpu) / r.requests.total };
 }
 
 const plugchat = (dir) => start([path.join(REPO, 'core/dist/main.js')], dir, { DATA_DIR: path.join(dir, 'data'), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' }, (out) => /"url":"(http:[^"]+)"/.exec(out)?.[1]);
@@ -90,8 +98,8 @@ try {
   const routeRuns = [];
   const ceilingRuns = [];
   for (let round = 0; round < ROUNDS; round++) {
-    ceilingRuns.push(await load(koa.url));
-    routeRuns.push(await load(app.url + '/api/hello/greeting', { authorization: `Bearer ${key.key}` }));
+    ceilingRuns.push(await load(koa, koa.url));
+    routeRuns.push(await load(app, app.url + '/api/hello/greeting', { authorization: `Bearer ${key.key}` }));
   }
   const route = best(routeRuns);
   const ceiling = best(ceilingRuns);
@@ -100,10 +108,13 @@ try {
   await stop(app);
 
   const median = [...boots].sort((a, b) => a - b)[1];
+  // CPU a request, the least of the rounds (a neighbour's burst only adds to it).
+  const leastCpu = (runs) => Math.min(...runs.map((r) => r.cpuPerRequest));
   const rows = [
     ['bare Koa hello-world (ceiling)', `${ceiling.rps} req/s`, `p50 ${ceiling.p50} ms, p99 ${ceiling.p99} ms; rounds ${ceilingRuns.map((r) => r.rps).join(', ')}`],
     ['GET /api/hello/greeting (API key, plugin route)', `${route.rps} req/s`, `p50 ${route.p50} ms, p99 ${route.p99} ms; rounds ${routeRuns.map((r) => r.rps).join(', ')}`],
     ['plugin route vs ceiling', `${Math.round((route.rps / ceiling.rps) * 100)} %`, ''],
+    ['server CPU a request: bare Koa, plugin route', `${leastCpu(ceilingRuns).toFixed(1)}, ${leastCpu(routeRuns).toFixed(1)} µs`, `plugin route at ${((leastCpu(ceilingRuns) / leastCpu(routeRuns)) * 100).toFixed(0)} % of the ceiling by CPU; rounds ${ceilingRuns.map((r) => r.cpuPerRequest.toFixed(1)).join(', ')} / ${routeRuns.map((r) => r.cpuPerRequest.toFixed(1)).join(', ')}`],
     ['boot to listening, first start (creates data)', `${Math.round(firstBootMs)} ms`, ''],
     ['boot to listening, later starts (median of 3)', `${Math.round(median)} ms`, boots.map((b) => Math.round(b)).join(', ') + ' ms'],
     ['resident memory, idle after the first start', `${Math.round(firstRss)} MB`, 'the one that created the data'],
