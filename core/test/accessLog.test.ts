@@ -11,7 +11,7 @@ describe('access log', () => {
   };
   const entry = (i: number) => ({ reqId: `req-${i}`, method: 'GET', path: `/api/items/${i}`, status: 200, ms: 1.5 });
 
-  it('writes the lines of a busy turn together at its end, whole, in order, each write within a pipe\'s atomic size', async () => {
+  it('writes the lines of a busy turn together at its end, whole and in order, in pieces of a few KB', async () => {
     const { writes, access } = capture();
     for (let i = 0; i < 200; i++) access(entry(i));
     // Lines past the batch size have gone; the rest wait for the turn's end.
