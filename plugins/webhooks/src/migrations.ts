@@ -111,4 +111,19 @@ export const migrations: Migration[] = [
       await dropIndex(knex, dialect, 'webhooks_deliveries_endpoint_id_ordering_key_seq_index');
     },
   },
+  {
+    name: '0006_log_instances',
+    async up({ knex }) {
+      // The instances whose deliveries an account's log may hold (logPages.ts): the account-wide
+      // page merges each one's newest instead of reading and sorting every account's rows.
+      await knex.schema.createTable('webhooks_log_instances', (t) => {
+        t.string('account_id', 36).notNullable();
+        t.string('instance_id', 40).notNullable();
+        t.primary(['account_id', 'instance_id']);
+      });
+      await knex.raw(
+        'insert into webhooks_log_instances (account_id, instance_id) select account_id, instance_id from webhooks_endpoints union select distinct account_id, instance_id from webhooks_deliveries',
+      );
+    },
+  },
 ];

@@ -5,6 +5,7 @@ import { EVENT_KINDS, type EventKind } from './payloads.js';
 import { checkUrl } from './safeRequest.js';
 import { Dispatcher } from './dispatcher.js';
 import { LogChanges } from './logChanges.js';
+import { LogPages, type LogFilter } from './logPages.js';
 
 export interface Settings {
   'webhooks.maxAttempts': number;
@@ -83,6 +84,7 @@ export class WebhookService {
   /** An instance's endpoints, read once and dropped when any of them changes (in any process). */
   private readonly byInstance: ClusterCache<{ e: EndpointRow; kinds: Set<string> }[]>;
   private readonly inserts: GroupCommit<Record<string, unknown>>;
+  private readonly log: LogPages;
 
   constructor(
     private readonly knex: Knex,
@@ -91,6 +93,7 @@ export class WebhookService {
   ) {
     this.changes = new LogChanges(ctx as unknown as PluginContext);
     this.dispatcher = new Dispatcher(knex, ctx, this);
+    this.log = new LogPages(knex);
     // Deliveries of events fanned out at the same moment share one insert; a replayed event's id is already there and is skipped.
     this.inserts = new GroupCommit((rows) => insertAll(this.knex, 'webhooks_deliveries', rows, { chunk: 200, ignoreConflictOn: 'id' }));
     this.byInstance = new ClusterCache(ctx.cluster, 'webhooks.endpoints-changed', async (instanceId) =>
@@ -145,6 +148,7 @@ export class WebhookService {
       created_at: now,
       updated_at: now,
     };
+    await this.log.remember(accountId, input.instanceId);
     await this.endpoints().insert(row);
     this.changed(input.instanceId);
     return { row: (await this.endpoints().where({ id: row.id }).first())!, secret };
@@ -271,17 +275,11 @@ export class WebhookService {
 
   // ------------------------------------------------------------------ the log
 
-  async listDeliveries(accountId: string, filter: { endpointId?: string; instanceId?: string; status?: string; eventType?: string; limit: number; before?: number }) {
-    const q = this.deliveries().where({ account_id: accountId });
-    if (filter.endpointId) q.andWhere({ endpoint_id: filter.endpointId });
+  async listDeliveries(accountId: string, filter: LogFilter) {
     let instanceId = filter.instanceId;
-    // An endpoint's page is read from its instance's newest (the index the log has); a deleted endpoint has none.
+    // An endpoint's page is read from its instance's newest (the index the log has); a deleted endpoint's, from the account's.
     if (filter.endpointId && !instanceId) instanceId = (await this.endpoints().where({ id: filter.endpointId, account_id: accountId }).first('instance_id'))?.instance_id;
-    if (instanceId) q.andWhere({ instance_id: instanceId });
-    if (filter.status) q.andWhere({ status: filter.status as DeliveryRow['status'] });
-    if (filter.eventType) q.andWhere({ event_type: filter.eventType });
-    if (filter.before) q.andWhere('seq', '<', filter.before);
-    return q.orderBy('seq', 'desc').limit(filter.limit);
+    return this.log.page(accountId, filter, instanceId);
   }
 
   async getDelivery(accountId: string, id: string) {
