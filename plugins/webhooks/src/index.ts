@@ -3,7 +3,7 @@ import type { InstanceInfoContribution, InstanceSetupContribution, WhatsAppSessi
 import type { WebhooksApi } from './api.js';
 import { migrations } from './migrations.js';
 import { callMissedCallback, connectedCallback, deliveryCallback, disconnectedCallback, messageStatusCallback, presenceCallback, receivedCallback } from './payloads.js';
-import { pruneLog } from './retention.js';
+import { forgetEmptyInstances, pruneLog } from './retention.js';
 import { nativeRouter } from './routes/native.js';
 import { zapiRouter } from './routes/zapi.js';
 import { truthy, WebhookService, type Settings } from './service.js';
@@ -76,6 +76,7 @@ export default definePlugin<WebhooksApi, Settings>({
             progress: (n) => n % 50_000 === 0 && ctx.logger.info({ dropped: n }, 'pruning the webhook log'),
           });
           if (dropped) ctx.logger.info({ dropped, days }, 'dropped finished webhook deliveries older than the log keeps');
+          await forgetEmptyInstances(ctx.db.knex);
         },
       }),
     );

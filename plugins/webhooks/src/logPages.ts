@@ -24,7 +24,7 @@ const INSTANCES_A_QUERY = 100;
 export class LogPages {
   constructor(private readonly knex: Knex) {}
 
-  /** Records that the account's log may hold deliveries of this instance (before its first endpoint there exists). */
+  /** Records that the account's log may hold deliveries of this instance (as its endpoint is created). */
   async remember(accountId: string, instanceId: string): Promise<void> {
     await this.knex('webhooks_log_instances').insert({ account_id: accountId, instance_id: instanceId }).onConflict(['account_id', 'instance_id']).ignore();
   }

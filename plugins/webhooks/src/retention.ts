@@ -39,3 +39,13 @@ export async function pruneLog(knex: Knex, clock: Clock, days: number, opts: { p
     if (ids.length < CHUNK) return total;
   }
 }
+
+/**
+ * Forgets, for the account-wide log page (logPages.ts), the instances with no endpoint and no
+ * delivery left, so that page stops reading them. An endpoint is written before its instance is
+ * remembered, so one being created is never forgotten.
+ */
+export async function forgetEmptyInstances(knex: Knex): Promise<number> {
+  const same = (table: string) => knex(table).select(knex.raw('1')).whereRaw(`${table}.account_id = webhooks_log_instances.account_id and ${table}.instance_id = webhooks_log_instances.instance_id`);
+  return knex('webhooks_log_instances').whereNotExists(same('webhooks_endpoints')).whereNotExists(same('webhooks_deliveries')).delete();
+}

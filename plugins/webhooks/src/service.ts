@@ -148,8 +148,9 @@ export class WebhookService {
       created_at: now,
       updated_at: now,
     };
-    await this.log.remember(accountId, input.instanceId);
+    // The endpoint first: the prune forgets only instances without one (retention.ts).
     await this.endpoints().insert(row);
+    await this.log.remember(accountId, input.instanceId);
     this.changed(input.instanceId);
     return { row: (await this.endpoints().where({ id: row.id }).first())!, secret };
   }

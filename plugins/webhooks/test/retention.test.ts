@@ -98,4 +98,32 @@ describe.each(STORAGE_MODES)('the webhook log\'s retention (%s)', (mode) => {
     expect((await owner.get(`/api/webhooks/deliveries/${ids.failed[0]}`)).status).toBe(404);
     expect((await deliveries(held)).map((d) => d.status)).toEqual(['pending']);
   });
+
+  it("forgets an instance in the account's log once it has no endpoint and no delivery left, and keeps the others", async () => {
+    const remembered = async () => (await app.db.knex('webhooks_log_instances').pluck('instance_id')).sort();
+    // Back to today: the deliveries below are fresh.
+    clock.set(Date.now());
+    const [gone1, kept] = [(await owner.post('/api/whatsapp-session/instances', { name: 'Antiga' })).body.id, (await owner.post('/api/whatsapp-session/instances', { name: 'Atual' })).body.id];
+    const [oldEndpoint, keptEndpoint] = [await endpoint(gone1, ok.url), await endpoint(kept, ok.url)];
+    await fire(oldEndpoint, 1);
+    const [old] = await waitFor(async () => {
+      const list = await deliveries(oldEndpoint);
+      return list[0]?.status === 'delivered' && list;
+    }, 20_000, 'the delivery');
+    const before = await remembered();
+    expect(before).toEqual(expect.arrayContaining([gone1, kept]));
+    // Its endpoint deleted, the instance's delivery is still in the account's log, so it is still read.
+    expect((await owner.delete(`/api/webhooks/endpoints/${oldEndpoint}`)).status).toBe(204);
+    await prune();
+    expect(await remembered()).toEqual(before);
+    expect((await owner.get('/api/webhooks/deliveries?limit=500')).body.deliveries.map((d: { id: string }) => d.id)).toContain(old!.id);
+
+    clock.set(Date.now() + 100 * DAY);
+    await prune();
+    expect(await remembered()).toEqual(before.filter((id) => id !== gone1));
+    expect((await owner.get('/api/webhooks/deliveries?limit=500')).body.deliveries.map((d: { id: string }) => d.id)).toEqual(ids.pending);
+    // The kept instance is still read: a new delivery to it shows in the account's page.
+    await fire(keptEndpoint, 1);
+    await waitFor(async () => (await owner.get('/api/webhooks/deliveries?limit=500')).body.deliveries.length === 2, 20_000, 'the new delivery in the account page');
+  });
 });
