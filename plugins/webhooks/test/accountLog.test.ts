@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccount, createWorkspace, type Client } from '../../../core/test/support/app.js';
 import { STORAGE_MODES } from '../../../core/test/support/db.js';
@@ -76,5 +77,23 @@ describe.each(STORAGE_MODES)("the account's delivery log across its instances (%
     const theirs = await list(other, 'limit=100');
     expect(theirs.map((d) => d.endpointId)).toEqual([theirEndpoint]);
     expect(await list(other, `instanceId=${instances[1]}&limit=100`)).toEqual([]);
+  });
+
+  it('merges the pages of an account with more instances than one query reads', async () => {
+    const accountId = (await h.owner.get('/api/auth/me')).body.account.id as string;
+    const knex = h.app.db.knex;
+    const base = 5_000_000_000_000_000; // above the seqs of the deliveries written now
+    // 250 instances, each with three deliveries whose seqs interleave across instances.
+    const many = Array.from({ length: 250 }, (_, i) => `bulk-${String(i).padStart(3, '0')}`);
+    await knex('webhooks_log_instances').insert(many.map((instance_id) => ({ account_id: accountId, instance_id })));
+    const rows = many.flatMap((instance_id, i) => [0, 1, 2].map((k) => ({
+      id: randomUUID(), account_id: accountId, instance_id, endpoint_id: randomUUID(), event_type: 'delivery', payload: '{}', seq: base + k * 1_000 + i, status: 'delivered', attempts: 1, created_at: new Date(), next_attempt_at: null,
+    })));
+    for (let i = 0; i < rows.length; i += 150) await knex('webhooks_deliveries').insert(rows.slice(i, i + 150));
+    const newest = [...rows].sort((a, b) => b.seq - a.seq);
+    const page = await list(h.owner, 'limit=300');
+    expect(page.map((d) => d.id)).toEqual(newest.slice(0, 300).map((r) => r.id));
+    const next = await list(h.owner, `limit=300&before=${page.at(-1)!.seq}`);
+    expect(next.map((d) => d.id)).toEqual(newest.slice(300, 600).map((r) => r.id));
   });
 });
