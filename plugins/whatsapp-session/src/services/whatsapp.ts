@@ -1,15 +1,10 @@
 import { EventEmitter } from 'node:events';
-import { ClusterCache, conflict, HttpError, notFound, TOKENS, type Clock, type PluginContext } from '@plugchat/core';
+import { ClusterCache, notFound, TOKENS, type Clock, type PluginContext } from '@plugchat/core';
 import type { InstanceGate, WhatsAppNetwork } from '../api.js';
-import type { InstanceState, Store } from '../store.js';
-import type { WAMessage } from '../baileys.js';
-import { databaseAuthState } from '../transport/authState.js';
-import { InstanceSession, type SessionHooks } from '../transport/session.js';
+import type { Store } from '../store.js';
 import type { Outbox } from '../outbox.js';
 import type { InstanceLeases, LeaseHolder } from './leases.js';
 import type { OutgoingRequest } from './content.js';
-import { pollMessage } from './polls.js';
-import { phoneOf } from './jids.js';
 import { runSocketOp, type SocketOp } from './socketOps.js';
 import { SocketActions } from './socketActions.js';
 import { Calls } from './calls.js';
@@ -20,7 +15,8 @@ import { Receiving } from './receiving.js';
 import { Sending, type SendJob } from './sending.js';
 import { OptOuts } from './optOuts.js';
 import { SendRamp } from './sendRamp.js';
-import { PerKey } from './perKey.js';
+import { LocalSockets } from './localSockets.js';
+import { sessionReports } from './sessionReports.js';
 import type { Settings } from './settings.js';
 
 export { jidOf, phoneOf } from './jids.js';
@@ -34,68 +30,55 @@ type LiveChange = { type: string; instanceId: string; [k: string]: unknown };
 
 /** How long a group's name is trusted for its messages' chat name (renames show within this). */
 const GROUP_NAME_TTL_MS = 5 * 60_000;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Instances (one WhatsApp number each) and their Baileys sessions: which process runs each
- * socket, connecting, QR and pairing codes, pausing and logging out, and routing what needs the
- * open socket to it. The table (instances.ts), the send queue (sending.ts), what arrives
+ * socket, and routing what needs the open socket (connecting, QR and pairing codes, pausing,
+ * logging out, socket actions) to it. The sockets this process runs (localSockets.ts), what they
+ * report (sessionReports.ts), the table (instances.ts), the send queue (sending.ts), what arrives
  * (receiving.ts), the actions on the socket (socketActions.ts) and reading the store (history.ts)
  * are their own services; this one is the face the routes and other plugins use.
  */
 export class WhatsAppService implements LeaseHolder {
-  private readonly sessions = new Map<string, InstanceSession>();
-  /** Instances whose open socket is recorded as connected, with its phone. */
-  private readonly recorded = new Set<string>();
-  /** What sockets handed over and is still being written (messages, receipts, votes). */
-  private readonly writing = new Set<Promise<unknown>>();
-  private readonly qrs = new Map<string, { qr: string; at: number }>();
-  /** Set by stopAll: no socket starts any more. */
-  private closing = false;
-  /** Starts and stops of each instance's socket, one at a time. */
-  private readonly lifecycle = new PerKey();
-  /** Each instance's state records, written in the order they happened. */
-  private readonly states = new PerKey();
+  /** The sockets this process runs. */
+  private readonly sockets: LocalSockets;
   /** Live changes per instance (state, QR) for the UI's event stream. */
   readonly live = new EventEmitter().setMaxListeners(0);
   readonly instances: Instances;
   readonly sending: Sending;
   readonly ramp: SendRamp;
-  private readonly receiving: Receiving;
-  private readonly calls: Calls;
-  private readonly chatSettings: ChatSettings;
   private readonly stored: History;
   /** What needs the open socket, run where it is. */
   readonly actions: SocketActions;
 
   constructor(
-    private readonly store: Store,
+    store: Store,
     private readonly ctx: PluginContext<Settings>,
-    private readonly network: () => WhatsAppNetwork | undefined,
-    private readonly outbox: Outbox,
+    network: () => WhatsAppNetwork | undefined,
+    outbox: Outbox,
     /** Set when several processes share PostgreSQL: who runs which instance. */
     private readonly leases?: InstanceLeases,
     private readonly gates: () => InstanceGate[] = () => [],
   ) {
     this.instances = new Instances(store, ctx);
-    this.chatSettings = new ChatSettings(store);
-    this.stored = new History(store, this.chatSettings, () => ctx.container.resolve<Clock>(TOKENS.Clock).now().getTime());
+    const chatSettings = new ChatSettings(store);
+    this.stored = new History(store, chatSettings, () => ctx.container.resolve<Clock>(TOKENS.Clock).now().getTime());
     const optOuts = new OptOuts(store, ctx);
     this.ramp = new SendRamp(store, ctx, ctx.container.resolve<Clock>(TOKENS.Clock));
     this.sending = new Sending(store, ctx, outbox, {
       optOuts,
       ramp: this.ramp,
-      session: (id) => this.sessions.get(id),
+      session: (id) => this.sockets.session(id),
       find: (id) => this.instances.find(id),
       gate: (instance, action) => this.gate(instance, action),
       leases,
       log: () => this.log,
     });
-    this.receiving = new Receiving(store, ctx, outbox, {
+    const receiving = new Receiving(store, ctx, outbox, {
       optOuts,
       log: () => this.log,
-      phoneOfInstance: (id) => this.phoneOfInstance(id),
-      mediaAgent: (id) => this.sessions.get(id)?.agent,
+      phoneOfInstance: (id) => this.sockets.phoneOf(id),
+      mediaAgent: (id) => this.sockets.session(id)?.agent,
       sentHere: (id, waId) => this.sending.statuses.sentHere(id, waId),
       groupName: (id, jid) => this.groupName(id, jid),
     });
@@ -104,21 +87,39 @@ export class WhatsAppService implements LeaseHolder {
       'whatsapp-session.group-names',
       async (key) => {
         const [instanceId, jid] = key.split(' ') as [string, string];
-        return this.sessions.get(instanceId)?.sock?.groupMetadata(jid).then((m) => m.subject, () => undefined);
+        return this.sockets.session(instanceId)?.sock?.groupMetadata(jid).then((m) => m.subject, () => undefined);
       },
       GROUP_NAME_TTL_MS,
     );
     ctx.subscriptions.push(this.groupNames);
-    this.actions = new SocketActions(store, this.chatSettings, {
+    this.actions = new SocketActions(store, chatSettings, {
       onOwner: (instance, op, args) => this.onOwner(instance, op, args, false),
       connected: (instance) => this.connected(instance),
       groupRenamed: (instanceId, jid) => this.groupNames.drop(`${instanceId} ${jid}`),
     });
-    this.calls = new Calls(ctx, {
+    const calls = new Calls(ctx, {
       instances: this.instances,
-      socket: (id) => this.sessions.get(id)?.sock,
+      socket: (id) => this.sockets.session(id)?.sock,
       enqueue: (instance, phone, req) => this.sending.enqueue(instance, phone, req),
       log: () => this.log,
+    });
+    this.sockets = new LocalSockets(store, ctx, network, outbox, {
+      instances: this.instances,
+      sending: this.sending,
+      publish: (instance, change) => this.publish(instance, change),
+      reports: (instance) =>
+        sessionReports(instance, {
+          ctx,
+          instances: this.instances,
+          receiving,
+          sending: this.sending,
+          calls,
+          chatSettings,
+          socket: (id) => this.sockets.session(id)?.sock,
+          messageByWaId: (i, waId) => this.messageByWaId(i, waId),
+          track: (write) => this.sockets.track(write),
+          log: () => this.log,
+        }),
     });
     // Live changes travel through the cluster, so a stream on any process sees every instance.
     ctx.subscriptions.push(
@@ -128,7 +129,7 @@ export class WhatsAppService implements LeaseHolder {
         if (p.change.type === 'state') this.live.emit(`account:${p.accountId}`, p.change);
       }),
       ctx.cluster.on('whatsapp-session.wake', (p: { instanceId: string }) => {
-        if (this.sessions.has(p.instanceId)) void this.sending.drain(p.instanceId).catch((err) => this.log.error({ err, instance: p.instanceId }, 'drain failed'));
+        if (this.sockets.has(p.instanceId)) void this.sending.drain(p.instanceId).catch((err) => this.log.error({ err, instance: p.instanceId }, 'drain failed'));
       }),
       ctx.cluster.handle('whatsapp-session.op', (p: { op: OwnerOp; instanceId: string; args: unknown[] }) => this.runOp(p.op, p.instanceId, p.args)),
     );
@@ -177,44 +178,22 @@ export class WhatsAppService implements LeaseHolder {
   }
 
   phoneOfInstance(id: string): string | null {
-    const me = this.sessions.get(id)?.sock?.user?.id;
-    return me ? phoneOf(me) : null;
+    return this.sockets.phoneOf(id);
   }
 
   async remove(instance: Instance): Promise<void> {
     // The process running it logs the device out first (this one, or its owner in cluster mode).
     const owner = await this.ownerElsewhere(instance, false);
     if (owner) await this.ctx.cluster.request(owner, 'whatsapp-session.op', { op: 'disconnect', instanceId: instance.id, args: [] }).catch((err) => this.log.warn({ err, instance: instance.id }, 'the owner did not log the instance out; deleting it anyway'));
-    await this.lifecycle.run(instance.id, async () => {
-      const session = this.sessions.get(instance.id);
-      this.sessions.delete(instance.id);
-      await session?.stop({ logout: true });
-    });
+    await this.sockets.forget(instance.id);
     await this.instances.delete(instance);
   }
 
-  private async setState(instance: Instance, state: InstanceState, reason: string, device?: { phone: string; pushName: string | null; platform: string | null }) {
-    // In order: a "connecting" record overtaken by "connected" would tell other processes it is down.
-    await this.states.run(instance.id, () => this.instances.recordState(instance, state, reason, device));
-    // Taken back when the socket closes, not by a later state: a QR's record landing late must not hide a connection.
-    if (state === 'connected') this.recorded.add(instance.id);
-    this.publish(instance, { type: 'state', instanceId: instance.id, state, reason, connected: this.isConnected(instance.id), phone: instance.phone });
-  }
+  // ------------------------------------------------------------------ where each socket runs
 
-  // ------------------------------------------------------------------ lifecycle
-
-  /**
-   * Whether this process holds the instance's open socket, recorded as connected: a client told
-   * "connected" finds the phone in /device at once (the socket opens a moment before its phone is
-   * written), as it does from another process, which reads the recorded state.
-   */
+  /** Whether this process holds the instance's open socket, recorded as connected (localSockets.ts). */
   isConnected(id: string): boolean {
-    return !!this.sessions.get(id)?.open && this.recorded.has(id);
-  }
-
-  private localQr(id: string): string | undefined {
-    const q = this.qrs.get(id);
-    return q && Date.now() - q.at < 60_000 ? q.qr : undefined;
+    return this.sockets.isConnected(id);
   }
 
   /** Whether the instance's socket is open, in whichever process runs it. */
@@ -229,7 +208,7 @@ export class WhatsAppService implements LeaseHolder {
   async connectedIds(list: Instance[]): Promise<Set<string>> {
     if (!this.leases) return new Set(list.filter((r) => this.isConnected(r.id)).map((r) => r.id));
     const owners = await this.leases.owners(list.map((r) => r.id));
-    return new Set(list.filter((r) => (this.sessions.has(r.id) ? this.isConnected(r.id) : r.state === 'connected' && owners.has(r.id))).map((r) => r.id));
+    return new Set(list.filter((r) => (this.sockets.has(r.id) ? this.isConnected(r.id) : r.state === 'connected' && owners.has(r.id))).map((r) => r.id));
   }
 
   /** The QR code to scan now, from the process that runs the instance. */
@@ -242,7 +221,7 @@ export class WhatsAppService implements LeaseHolder {
    * holding its lease. With `claim`, a free instance is taken here.
    */
   private async ownerElsewhere(instance: Instance, claim: boolean): Promise<string | undefined> {
-    if (!this.leases || this.sessions.has(instance.id)) return undefined;
+    if (!this.leases || this.sockets.has(instance.id)) return undefined;
     const owner = await this.leases.ownerOf(instance.id);
     if (owner && owner !== this.leases.me) return owner;
     if (!claim) return undefined;
@@ -270,15 +249,15 @@ export class WhatsAppService implements LeaseHolder {
       case 'connect':
         return this.startLocal(instance);
       case 'disconnect':
-        return this.disconnectLocal(instance);
+        return this.sockets.logOut(instance);
       case 'pause':
-        return this.pauseLocal(instance, args[0] as string);
+        return this.sockets.pause(instance, args[0] as string);
       case 'qr':
-        return this.localQr(instance.id) ?? null;
+        return this.sockets.qr(instance.id) ?? null;
       case 'pairingCode':
-        return this.pairingCodeLocal(instance, args[0] as string);
+        return this.sockets.pairingCode(instance, args[0] as string);
       default:
-        return runSocketOp(this.openSocket(instance), op, args);
+        return runSocketOp(this.sockets.openSocket(instance), op, args);
     }
   }
 
@@ -291,118 +270,27 @@ export class WhatsAppService implements LeaseHolder {
   // ------------------------------------------------------------------ this process's sockets (LeaseHolder)
 
   localIds(): string[] {
-    return [...this.sessions.keys()];
+    return this.sockets.ids();
   }
 
-  async startLocal(idOrInstance: Instance | string): Promise<void> {
-    const id = typeof idOrInstance === 'string' ? idOrInstance : idOrInstance.id;
-    await this.lifecycle.run(id, async () => {
-      // Shutting down: a start asked for meanwhile would leave a socket open as the database closes.
-      if (this.closing) return;
-      const instance = typeof idOrInstance === 'string' ? await this.instances.find(idOrInstance) : idOrInstance;
-      if (instance) await this.startSession(instance);
-    });
+  startLocal(idOrInstance: Instance | string): Promise<void> {
+    return this.sockets.start(idOrInstance);
   }
 
   stopLocal(id: string, reason: string): Promise<void> {
-    return this.lifecycle.run(id, async () => {
-      const session = this.sessions.get(id);
-      this.sessions.delete(id);
-      this.qrs.delete(id);
-      this.recorded.delete(id);
-      if (!session) return;
-      this.log.info({ instance: id, reason }, 'closing the instance socket here');
-      await session.stop();
-      // The next owner's records come after this socket's last one.
-      await this.states.idle(id);
-    });
+    return this.sockets.stop(id, reason);
   }
 
   sweep(ids: string[]): Promise<void> {
     return this.sending.sweep(ids);
   }
 
-  private async startSession(instance: Instance): Promise<void> {
-    await this.sessions.get(instance.id)?.stop();
-    // The stopped socket's QR links nothing any more.
-    this.qrs.delete(instance.id);
-    await this.instances.want(instance.id, true);
-    const auth = await databaseAuthState(this.store, this.ctx.secrets, instance.id);
-    const net = this.network();
-    const wsUrl = net?.wsUrl() || this.ctx.settings.get('whatsapp-session.waWebSocketUrl') || undefined;
-    const caFile = this.ctx.settings.get('whatsapp-session.mediaCaFile');
-    const mediaCa = net?.mediaCertificate?.() || (caFile ? (await import('node:fs')).readFileSync(caFile, 'utf8') : undefined);
-    await this.setState(instance, 'connecting', auth.state.creds.me ? 'logging in' : 'starting a new session');
-    const session: InstanceSession = new InstanceSession({
-      instanceId: instance.id,
-      auth: auth.state,
-      wsUrl,
-      mediaCa,
-      connectTimeoutMs: this.ctx.settings.get('whatsapp-session.connectTimeoutSeconds') * 1000,
-      logger: this.log,
-      now: () => this.ctx.container.resolve<Clock>(TOKENS.Clock).now().getTime(),
-      keysStored: () => auth.flushed(),
-      hooks: {
-        saveCreds: () => auth.saveCreds(),
-        onQr: (qr) => {
-          this.qrs.set(instance.id, { qr, at: Date.now() });
-          this.publish(instance, { type: 'qr', instanceId: instance.id, qr });
-          void this.setState(instance, 'qr', 'waiting for the QR code to be scanned');
-          void this.ctx.events.emit('whatsapp-session.instance.qr', { instanceId: instance.id, accountId: instance.accountId, qr });
-        },
-        onConnecting: (reason) => void this.setState(instance, 'connecting', reason),
-        onOpen: (me) => {
-          this.qrs.delete(instance.id);
-          void (async () => {
-            await this.setState(instance, 'connected', 'connected', { phone: me.phone, pushName: me.pushName ?? null, platform: me.platform ?? null });
-            await this.outbox.add('whatsapp-session.instance.connected', { instanceId: instance.id, accountId: instance.accountId, phone: me.phone });
-            await this.sending.drain(instance.id);
-          })().catch((err) => this.log.error({ err, instance: instance.id }, 'after connect'));
-        },
-        onClose: ({ reason, reconnect, loggedOut }) => {
-          this.recorded.delete(instance.id);
-          void (async () => {
-            if (loggedOut) {
-              await auth.clear();
-              await this.instances.want(instance.id, false, true);
-            }
-            const state: InstanceState = reconnect ? 'connecting' : loggedOut ? 'logged_out' : reason.startsWith('QR') ? 'expired' : 'disconnected';
-            // Only this session's entry: a new one may have started meanwhile.
-            if (!reconnect && this.sessions.get(instance.id) === session) {
-              this.sessions.delete(instance.id);
-              this.qrs.delete(instance.id);
-            }
-            await this.setState(instance, state, reconnect ? `${reason}; reconnecting` : reason);
-            await this.outbox.add('whatsapp-session.instance.disconnected', { instanceId: instance.id, accountId: instance.accountId, state, reason });
-          })().catch((err) => this.log.error({ err, instance: instance.id }, 'after disconnect'));
-        },
-        onMessages: (messages, type) => {
-          // Auto-read is for what arrives while it is on: asked as the messages arrive, not once they are stored.
-          const autoRead = type === 'notify' ? this.instances.find(instance.id).then((i) => !!i?.autoReadMessage) : Promise.resolve(false);
-          // Awaited only once the messages are stored: a failure before then is reported there, not as unhandled.
-          autoRead.catch(() => undefined);
-          this.track(
-            this.receiving
-              .onMessages(instance, messages, type)
-              .then(async () => ((await autoRead) ? this.autoRead(instance.id, messages) : undefined))
-              .catch((err) => this.log.error({ err, instance: instance.id }, 'receiving failed')),
-          );
-        },
-        onStatus: (updates) => this.track(this.sending.statuses.onStatus(instance, updates).catch((err) => this.log.error({ err, instance: instance.id }, 'status update failed'))),
-        onPollVote: (vote) => this.track(this.receiving.onPollVote(instance, vote).catch((err) => this.log.error({ err, instance: instance.id }, 'poll vote failed'))),
-        getMessage: async (key) => {
-          const sent = await this.messageByWaId(instance, key.id);
-          return sent ? pollMessage(sent) : undefined;
-        },
-        onChatsUpdate: (updates) => void this.onChatsUpdate(instance, updates).catch((err) => this.log.error({ err, instance: instance.id }, 'chat update failed')),
-        onHistory: (chats) => void this.chatSettings.importHistory(instance, chats).catch((err) => this.log.error({ err, instance: instance.id }, 'storing the history failed')),
-        onCall: (call) => void this.calls.onCall(instance, call).catch((err) => this.log.error({ err, instance: instance.id }, 'call handling failed')),
-        onPresence: (jid, status, lastSeen) =>
-          void this.ctx.events.emit('whatsapp-session.presence', { instanceId: instance.id, accountId: instance.accountId, phone: phoneOf(jid), status: status.toUpperCase(), lastSeen }),
-      },
-    });
-    this.sessions.set(instance.id, session);
-    session.start();
+  // ------------------------------------------------------------------ connection
+
+  /** A pairing code to type on the phone (Linked devices → Link with phone number) instead of scanning. */
+  async pairingCode(instance: Instance, phone: string): Promise<string> {
+    await this.gate(instance, 'connect');
+    return (await this.onOwner(instance, 'pairingCode', [phone], true)) as string;
   }
 
   async restart(instance: Instance): Promise<void> {
@@ -412,20 +300,6 @@ export class WhatsAppService implements LeaseHolder {
   /** Closes the socket and keeps it closed (not wanted), keeping the pairing: connect() resumes without a QR. */
   async pause(instance: Instance, reason: string): Promise<void> {
     await this.onOwner(instance, 'pause', [reason], false);
-  }
-
-  private pauseLocal(instance: Instance, reason: string): Promise<void> {
-    return this.lifecycle.run(instance.id, () => this.pauseSession(instance, reason));
-  }
-
-  private async pauseSession(instance: Instance, reason: string): Promise<void> {
-    const session = this.sessions.get(instance.id);
-    this.sessions.delete(instance.id);
-    this.qrs.delete(instance.id);
-    await session?.stop();
-    await this.instances.want(instance.id, false);
-    await this.setState(instance, 'disconnected', reason);
-    if (session) await this.outbox.add('whatsapp-session.instance.disconnected', { instanceId: instance.id, accountId: instance.accountId, state: 'disconnected', reason });
   }
 
   /** What another plugin says of connecting or sending through this instance (billing's veto, say). */
@@ -438,22 +312,6 @@ export class WhatsAppService implements LeaseHolder {
     await this.onOwner(instance, 'disconnect', [], false);
   }
 
-  private disconnectLocal(instance: Instance): Promise<void> {
-    return this.lifecycle.run(instance.id, () => this.logOutSession(instance));
-  }
-
-  private async logOutSession(instance: Instance): Promise<void> {
-    const session = this.sessions.get(instance.id);
-    this.sessions.delete(instance.id);
-    await session?.stop({ logout: true });
-    await this.store.auth().where({ instance_id: instance.id }).delete();
-    await this.instances.want(instance.id, false, true);
-    await this.setState(instance, 'disconnected', 'disconnected by a user');
-    // A stopped session reports no close of its own; the webhooks' DisconnectedCallback comes from this.
-    if (session) await this.outbox.add('whatsapp-session.instance.disconnected', { instanceId: instance.id, accountId: instance.accountId, state: 'disconnected', reason: 'disconnected by a user' });
-  }
-
-  /** After a restart: reconnect every instance that should be connected, with its saved credentials. */
   /** After a start: reconnect the instances that should be connected (cluster mode: this process's share of them). */
   async resumeAll(): Promise<void> {
     if (this.leases) return this.leases.start(this);
@@ -461,33 +319,10 @@ export class WhatsAppService implements LeaseHolder {
     for (const instance of list) await this.startLocal(instance).catch((err) => this.log.error({ err, instance: instance.id }, 'could not resume'));
   }
 
-  /** Stops every socket here; asked twice (the host stopping, then the plugin's disposal), it stops once. */
+  /** Stops every socket here (cluster mode: hands them over); asked twice, it stops once. */
   stopAll(): Promise<void> {
-    this.stopping ??= this.stopEverything();
-    return this.stopping;
-  }
-  private stopping?: Promise<void>;
-
-  private async stopEverything(): Promise<void> {
-    this.closing = true;
-    await this.lifecycle.allIdle();
-    if (this.leases) await this.leases.handOver();
-    else {
-      const all = [...this.sessions.values()];
-      this.sessions.clear();
-      await Promise.all(all.map((s) => s.stop()));
-    }
-    // A send in flight records its status (and its event) now, while the webhooks still listen:
-    // after the plugins deactivate, the event would find no listener and be lost; so does what
-    // the sockets handed over last (a receipt as the socket closed), before the database closes.
-    // Bounded wait.
-    await Promise.all([this.sending.settle(10_000), Promise.race([Promise.allSettled([...this.writing]), new Promise((r) => setTimeout(r, 10_000).unref())])]);
-  }
-
-  /** Keeps a socket's write in `writing` until it ends. */
-  private track(write: Promise<unknown>): void {
-    this.writing.add(write);
-    void write.finally(() => this.writing.delete(write));
+    const leases = this.leases;
+    return this.sockets.stopAll(leases && (() => leases.handOver()));
   }
 
   // ------------------------------------------------------------------ sending (sending.ts)
@@ -525,60 +360,6 @@ export class WhatsAppService implements LeaseHolder {
     return this.sending.clearQueue(instance);
   }
 
-  // ------------------------------------------------------------------ immediate actions
-
-  /** With auto-read on (as they arrived), what a contact just sent is marked read once stored (status posts are not: Z-API reads those apart). */
-  private async autoRead(instanceId: string, messages: WAMessage[]): Promise<void> {
-    const keys = messages.map((m) => m.key).filter((k) => !k.fromMe && k.remoteJid && k.remoteJid !== 'status@broadcast');
-    if (!keys.length) return;
-    await this.sessions.get(instanceId)?.sock?.readMessages(keys);
-  }
-
-  private openSocket(instance: Instance) {
-    const s = this.sessions.get(instance.id);
-    if (!s?.open || !s.sock) throw conflict('The instance is not connected. Connect it (scan the QR code) and try again.', 'not_connected');
-    return s.sock;
-  }
-
-  messagesByRowId(instance: Instance, ids: string[]) {
-    return this.stored.byIds(instance, ids);
-  }
-
-  /** A pairing code to type on the phone (Linked devices → Link with phone number) instead of scanning. */
-  async pairingCode(instance: Instance, phone: string): Promise<string> {
-    await this.gate(instance, 'connect');
-    return (await this.onOwner(instance, 'pairingCode', [phone], true)) as string;
-  }
-
-  private async pairingCodeLocal(instance: Instance, phone: string): Promise<string> {
-    if (!this.sessions.get(instance.id)) await this.startLocal(instance);
-    const session = this.sessions.get(instance.id);
-    // None started: this process is stopping.
-    if (!session) throw new HttpError(503, 'shutting_down', 'PlugChat is restarting. Ask for the code again in a moment.');
-    // WhatsApp takes the request only once the connection waits to be linked (it has offered a QR
-    // code); sent earlier, during the handshake, it is lost.
-    for (let i = 0; i < 150 && !(session.sock && this.qrs.has(instance.id)); i++) await sleep(100);
-    if (!this.qrs.has(instance.id)) throw new HttpError(504, 'pairing_code_failed', 'WhatsApp did not get ready to link a device in time. Try again, or scan the QR code instead.');
-    try {
-      return await session.sock!.requestPairingCode(phone);
-    } catch (err) {
-      throw new HttpError(502, 'pairing_code_failed', `WhatsApp did not issue a pairing code: ${(err as Error).message}. Scan the QR code instead.`);
-    }
-  }
-
-  /** Chat settings set elsewhere (the phone, another device) reach us through app state. */
-  private async onChatsUpdate(instance: Instance, updates: Parameters<SessionHooks['onChatsUpdate']>[0]): Promise<void> {
-    for (const u of updates) {
-      if (!u.id.endsWith('@s.whatsapp.net') && !u.id.endsWith('@g.us')) continue;
-      await this.chatSettings.set(instance, u.id, {
-        archived: u.archived,
-        pinned: u.pinned,
-        muteUntil: u.muteEndTime,
-        markedUnread: u.unreadCount === -1 ? true : u.unreadCount === 0 ? false : undefined,
-      });
-    }
-  }
-
   /**
    * Group names for received messages' chat name, asked of WhatsApp at most every few minutes per
    * group, dropped in every process when a rename goes through the API (the socket may be elsewhere).
@@ -601,6 +382,10 @@ export class WhatsAppService implements LeaseHolder {
 
   recentMessages(instance: Instance, limit = 30) {
     return this.stored.recent(instance, limit);
+  }
+
+  messagesByRowId(instance: Instance, ids: string[]) {
+    return this.stored.byIds(instance, ids);
   }
 
   messageByWaId(instance: Instance, waId: string) {
