@@ -91,7 +91,7 @@ describe('hostile input', () => {
   it('never serves a one-time prekey twice', async () => {
     const seen = new Set<string>();
     for (let i = 0; i < 10; i++) {
-      const bundle = pair.network.internals.bundleFor(pair.customer.jid!);
+      const bundle = pair.network.bundleFor(pair.customer.jid!);
       const key = (bundle.content as { tag: string; content: { tag: string; content: Uint8Array }[] }[]).find((c) => c.tag === 'key');
       if (!key) break;
       const id = Buffer.from(key.content.find((c) => c.tag === 'id')!.content).toString('hex');

@@ -1,21 +1,25 @@
-import { randomBytes, randomInt } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { decodeBinaryNode, encodeBinaryNode, generateKeyPair, proto, signedKeyPair, type BinaryNode } from './baileys.js';
+import { decodeBinaryNode, encodeBinaryNode, generateKeyPair, proto, type BinaryNode } from './baileys.js';
 import { assertPhone, Conn, SandboxError, silent, type NetworkLogger, type ScanOptions, type TraceEntry } from './conn.js';
+import { newAccount } from './accounts.js';
 import type { NetworkCore, NetworkSwitches } from './core.js';
+import { DeviceLists } from './deviceLists.js';
+import { StanzaDispatch } from './dispatch.js';
 import { Groups } from './groups.js';
 import { IqHandlers } from './iq.js';
 import { Linking } from './linking.js';
 import { Login } from './login.js';
 import { MediaServer, type MediaServerOptions } from './media.js';
 import { NoiseError, NoiseResponder } from './noise.js';
-import { newPhoneState, VirtualPhone, type PhoneHost } from './phones.js';
+import type { VirtualPhone } from './phones.js';
 import { Presence } from './presence.js';
 import { Relay } from './relay.js';
 import { StateFile, type Account, type Device, type NetworkState } from './state.js';
-import { child, children, node, now, parseJid, render, SERVER, serverId, userJid } from './stanza.js';
+import { node, now, SERVER } from './stanza.js';
+import { TraceLog } from './trace.js';
+import { VirtualPhones } from './virtualPhones.js';
 
 export { SandboxError } from './conn.js';
 export type { NetworkLogger, ScanOptions, TraceEntry } from './conn.js';
@@ -46,10 +50,11 @@ export interface NetworkOptions {
  * A WhatsApp network on loopback that the unmodified Baileys 6.17 client pairs
  * with, logs in to and exchanges end-to-end encrypted messages through.
  * The design notes (whatsapp-simulator.md) explain every stanza; section numbers
- * below refer to them. This file holds the connections (noise transport, stanza
- * dispatch), the faults tests inject, the virtual phones and inspection; linking
- * (linking.ts), login (login.ts), IQs (iq.ts), the message relay (relay.ts) and
- * presence (presence.ts) are parts it hands itself to as their NetworkCore.
+ * below refer to them. This file holds the connections (noise transport), the
+ * faults tests inject, the virtual phones and inspection; stanza dispatch
+ * (dispatch.ts), linking (linking.ts), login (login.ts), IQs (iq.ts), the message
+ * relay (relay.ts), presence (presence.ts) and device lists (deviceLists.ts) are
+ * parts it hands itself to as their NetworkCore.
  */
 export class SandboxNetwork extends EventEmitter implements NetworkCore {
   private wss?: WebSocketServer;
@@ -58,10 +63,8 @@ export class SandboxNetwork extends EventEmitter implements NetworkCore {
   readonly log: NetworkLogger;
   private readonly conns = new Set<Conn>();
   readonly live = new Map<string, Conn>();
-  /** Per number, the devices that asked for its device list (§6.1), which hear when it changes. */
-  private readonly deviceListReaders = new Map<string, Set<string>>();
   private readonly staticKey = generateKeyPair();
-  private readonly traceLog: TraceEntry[] = [];
+  private readonly traceLog: TraceLog;
   private nextConnId = 1;
   readonly opts: NetworkSwitches;
   readonly media?: MediaServer;
@@ -72,6 +75,9 @@ export class SandboxNetwork extends EventEmitter implements NetworkCore {
   private readonly relay = new Relay(this);
   private readonly presence = new Presence(this);
   readonly groups: Groups = new Groups(this);
+  private readonly deviceLists = new DeviceLists(this);
+  private readonly virtualPhones: VirtualPhones;
+  private readonly dispatch = new StanzaDispatch(this, { linking: this.linking, iqs: this.iqs, relay: this.relay, presence: this.presence });
 
   constructor(options: NetworkOptions = {}) {
     super();
@@ -88,7 +94,9 @@ export class SandboxNetwork extends EventEmitter implements NetworkCore {
       firstFrameDelayMs: options.firstFrameDelayMs ?? 50,
       traceLimit: options.traceLimit ?? 2000,
     };
+    this.traceLog = new TraceLog(this.opts.traceLimit);
     if (options.media !== false) this.media = new MediaServer({ host: this.opts.host, ...options.media });
+    this.virtualPhones = new VirtualPhones(this, { presence: this.presence, bundleFor: (jid) => this.iqs.bundle(jid) });
   }
 
   /** Messages the network could not route (to a device that does not exist). */
@@ -196,22 +204,17 @@ export class SandboxNetwork extends EventEmitter implements NetworkCore {
         } catch {
           throw new NoiseError('undecodable stanza');
         }
-        this.record('in', conn, stanza);
-        this.onStanza(conn, stanza);
+        this.traceLog.record('in', conn, stanza);
+        this.dispatch.onStanza(conn, stanza);
       }
     }
   }
 
   send(conn: Conn, n: BinaryNode) {
     if (conn.stage !== 'open' || conn.ws.readyState !== conn.ws.OPEN || Date.now() < conn.partitionedUntil) return false;
-    this.record('out', conn, n);
+    this.traceLog.record('out', conn, n);
     conn.ws.send(conn.noise.frame(encodeBinaryNode(n)));
     return true;
-  }
-
-  private record(dir: 'in' | 'out', conn: Conn, n: BinaryNode) {
-    this.traceLog.push({ at: Date.now(), dir, conn: conn.id, jid: conn.jid, xml: render(n) });
-    if (this.traceLog.length > this.opts.traceLimit) this.traceLog.splice(0, this.traceLog.length - this.opts.traceLimit);
   }
 
   save() {
@@ -240,22 +243,7 @@ export class SandboxNetwork extends EventEmitter implements NetworkCore {
   getOrCreateAccount(phone: string, opts: { name?: string; business?: boolean } = {}): Account {
     let account = this.state.accounts[phone];
     if (!account) {
-      const accountKey = generateKeyPair();
-      const spk = signedKeyPair(accountKey, 1);
-      account = {
-        phone,
-        name: opts.name,
-        business: !!opts.business,
-        accountKey,
-        registrationId: randomInt(1, 16380),
-        signedPreKey: { keyId: 1, keyPair: { public: Buffer.from(spk.keyPair.public), private: Buffer.from(spk.keyPair.private) }, signature: Buffer.from(spk.signature) },
-        preKeys: {},
-        nextPreKeyId: 1,
-        nextDeviceId: 2,
-        nextKeyIndex: 1,
-        appStateKey: { keyId: randomBytes(6), keyData: randomBytes(32) },
-      };
-      this.state.accounts[phone] = account;
+      account = this.state.accounts[phone] = newAccount(phone, opts);
       this.save();
     } else {
       if (opts.name) account.name = opts.name;
@@ -284,52 +272,7 @@ export class SandboxNetwork extends EventEmitter implements NetworkCore {
     return this.linking.enterPairingCode(phone, code, opts);
   }
 
-  // ---------------------------------------------------------------- stanzas
-
-  private onStanza(conn: Conn, n: BinaryNode) {
-    if (n.tag === 'iq' && (n.attrs.type === 'result' || n.attrs.type === 'error')) {
-      const waiter = conn.pending.get(n.attrs.id ?? '');
-      if (waiter) {
-        conn.pending.delete(n.attrs.id!);
-        waiter(n);
-      }
-      return;
-    }
-    // Before login only the pairing exchange is meaningful; anything else is ignored (§3.2).
-    if (!conn.device) {
-      if (n.tag === 'iq' && n.attrs.xmlns === 'md' && child(n, 'link_code_companion_reg')) this.linking.onLinkCode(conn, n);
-      return;
-    }
-    switch (n.tag) {
-      case 'iq':
-        return this.iqs.onIq(conn, n);
-      case 'message':
-        return this.relay.onMessage(conn, n);
-      case 'receipt':
-        return this.relay.onReceipt(conn, n);
-      case 'presence':
-        return this.presence.onPresence(conn, n);
-      case 'chatstate':
-        return this.presence.onChatstate(conn, n);
-      case 'call':
-        return this.onCall(conn, n);
-      case 'ack':
-      case 'notification':
-        return;
-      default:
-        this.log.debug({ tag: n.tag, jid: conn.jid }, 'ignored stanza');
-    }
-  }
-
-  /** A device answering a call (reject or accept): acked, and the calling phone learns it. */
-  private onCall(conn: Conn, n: BinaryNode) {
-    this.send(conn, node('ack', { class: 'call', id: n.attrs.id, from: n.attrs.to }));
-    const answer = children(n)[0];
-    const callId = answer?.attrs['call-id'];
-    const caller = parseJid(answer?.attrs['call-creator'] ?? n.attrs.to)?.user;
-    if (!answer || !callId || !caller || (answer.tag !== 'reject' && answer.tag !== 'accept')) return;
-    this.phone(caller)?.onCallAnswer(callId, answer.tag === 'reject' ? 'rejected' : 'accepted');
-  }
+  // ---------------------------------------------------------------- what the parts share (NetworkCore)
 
   result(conn: Conn, req: BinaryNode, content?: BinaryNode[]) {
     this.send(conn, node('iq', { from: SERVER, type: 'result', id: req.attrs.id }, content));
@@ -369,29 +312,12 @@ export class SandboxNetwork extends EventEmitter implements NetworkCore {
     this.emit('unlinked', { jid });
   }
 
-  /** A device asked for `phone`'s device list (usync): it may keep it, and hears when it changes. */
   deviceListRead(phone: string, by: string) {
-    let readers = this.deviceListReaders.get(phone);
-    if (!readers) this.deviceListReaders.set(phone, (readers = new Set()));
-    readers.add(by);
+    this.deviceLists.read(phone, by);
   }
 
-  /**
-   * §6.1: a number's device list changed. WhatsApp tells the devices that may have it cached
-   * (`<notification type='devices'>`, one change each, with the key index list): here those that
-   * asked for it, while they are connected.
-   */
   announceDevices(change: 'add' | 'remove', device: Device) {
-    const readers = this.deviceListReaders.get(device.phone);
-    if (!readers) return;
-    const n = node('notification', { from: userJid(device.phone), type: 'devices', id: serverId(), t: now() }, [
-      node(change, {}, [node('device', { jid: device.jid, 'key-index': String(device.keyIndex) }), node('key-index-list', { ts: now() })]),
-    ]);
-    for (const jid of readers) {
-      const conn = this.live.get(jid);
-      if (!this.state.devices[jid]) readers.delete(jid);
-      else if (conn?.ready && jid !== device.jid) this.send(conn, n);
-    }
+    this.deviceLists.announce(change, device);
   }
 
   private liveConn(jid: string): Conn {
@@ -447,63 +373,18 @@ export class SandboxNetwork extends EventEmitter implements NetworkCore {
 
   // ---------------------------------------------------------------- virtual phones (§11)
 
-  private readonly phoneObjects = new Map<string, VirtualPhone>();
-
-  private phoneHost(): PhoneHost {
-    return {
-      account: (phone) => this.state.accounts[phone],
-      getOrCreateAccount: (phone, o) => this.getOrCreateAccount(phone, o),
-      phoneState: (phone) => this.state.phones[phone],
-      setPhoneState: (st) => {
-        this.state.phones[st.phone] = st;
-        this.save();
-      },
-      companions: (phone) => this.companions(phone),
-      deliverTo: (jid, n) => {
-        const d = this.state.devices[jid];
-        if (d) this.deliver(d, n);
-      },
-      bundleFor: (jid) => this.iqs.bundle(jid),
-      setPhoneOnline: (phone, online) => this.internals.setPhoneOnline(phone, online),
-      save: () => this.save(),
-      media: this.media,
-      groups: this.groups,
-      phone: (phone) => this.phone(phone),
-      emit: (event, payload) => this.emit(event, payload),
-    };
-  }
-
   /** Creates (or returns) a virtual customer phone with its own number and keys. */
   createPhone(phone: string, opts: { name?: string; owner?: string } = {}): VirtualPhone {
-    assertPhone(phone);
-    const existing = this.state.phones[phone];
-    if (existing && existing.owner !== opts.owner) throw new SandboxError('phone_taken', `${phone} is already a phone of another account.`);
-    if (this.companions(phone).length) throw new SandboxError('phone_taken', `${phone} has linked devices; a virtual phone needs a number of its own.`);
-    this.getOrCreateAccount(phone, { name: opts.name });
-    if (!existing) {
-      this.state.phones[phone] = newPhoneState(phone, opts.name, opts.owner);
-      this.save();
-    }
-    const p = this.phone(phone)!;
-    if (p.online) this.internals.setPhoneOnline(phone, true);
-    this.emit('phone-changed', { phone });
-    return p;
+    return this.virtualPhones.create(phone, opts);
   }
 
   /** A virtual phone created earlier (also after a restart), or undefined. */
   phone(phone: string): VirtualPhone | undefined {
-    if (!this.state.phones[phone]) return undefined;
-    let p = this.phoneObjects.get(phone);
-    if (!p) {
-      p = new VirtualPhone(this.phoneHost(), phone);
-      this.phoneObjects.set(phone, p);
-      if (this.state.phones[phone]!.online) this.presence.restoreOnline(phone);
-    }
-    return p;
+    return this.virtualPhones.get(phone);
   }
 
   phones(): VirtualPhone[] {
-    return Object.keys(this.state.phones).map((p) => this.phone(p)!);
+    return this.virtualPhones.all();
   }
 
   // ---------------------------------------------------------------- inspection
@@ -533,27 +414,12 @@ export class SandboxNetwork extends EventEmitter implements NetworkCore {
   }
 
   trace(): readonly TraceEntry[] {
-    return this.traceLog;
+    return this.traceLog.all();
   }
 
   /** Resolves when the predicate holds for a trace entry (existing or future). */
   waitForTrace(predicate: (e: TraceEntry) => boolean, timeoutMs = 15_000): Promise<TraceEntry> {
-    const found = this.traceLog.find(predicate);
-    if (found) return Promise.resolve(found);
-    return new Promise((resolve, reject) => {
-      const start = this.traceLog.length;
-      const timer = setInterval(() => {
-        const hit = this.traceLog.slice(Math.max(0, start - 1)).find(predicate);
-        if (hit) {
-          clearInterval(timer);
-          resolve(hit);
-        } else if (Date.now() > deadline) {
-          clearInterval(timer);
-          reject(new Error('timed out waiting for a trace entry'));
-        }
-      }, 20);
-      const deadline = Date.now() + timeoutMs;
-    });
+    return this.traceLog.waitFor(predicate, timeoutMs);
   }
 
   /** Client sockets open now, linked or still showing a QR code. */
@@ -563,17 +429,8 @@ export class SandboxNetwork extends EventEmitter implements NetworkCore {
     return n;
   }
 
-  /** Internal hooks for the virtual phones. */
-  get internals() {
-    return {
-      state: this.state,
-      save: () => this.save(),
-      deliver: (device: Device, n: BinaryNode) => this.deliver(device, n),
-      companions: (phone: string) => this.companions(phone),
-      getOrCreateAccount: (phone: string, o?: { name?: string }) => this.getOrCreateAccount(phone, o),
-      bundleFor: (jid: string) => this.iqs.bundle(jid),
-      setPhoneOnline: (phone: string, online: boolean) => this.presence.setPhoneOnline(phone, online),
-      msgSender: (id: string) => this.relay.senderOf(id),
-    };
+  /** The prekey bundle a device hands out for `jid` (as an encrypt IQ answers it). */
+  bundleFor(jid: string): BinaryNode {
+    return this.iqs.bundle(jid);
   }
 }

@@ -1,23 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
 import { Baileys, proto, type BinaryNode } from './baileys.js';
 import { GroupError, groupJid, type Groups } from './groups.js';
 import type { MediaServer } from './media.js';
 import type { Account, PhoneCall, PhoneMessage, PhoneState } from './state.js';
-import { bytes, child, deviceJid, messageId, node, now, parseJid, userJid } from './stanza.js';
-
-const require = createRequire(import.meta.url);
-const { makeLibSignalRepository } = require('@whiskeysockets/baileys/lib/Signal/libsignal.js') as {
-  makeLibSignalRepository: (auth: unknown) => {
-    decryptMessage(o: { jid: string; type: 'pkmsg' | 'msg'; ciphertext: Buffer }): Promise<Uint8Array>;
-    decryptGroupMessage(o: { group: string; authorJid: string; msg: Buffer }): Promise<Uint8Array>;
-    processSenderKeyDistributionMessage(o: { authorJid: string; item: { groupId?: string | null; axolotlSenderKeyDistributionMessage?: Uint8Array | null } }): Promise<void>;
-    encryptGroupMessage(o: { group: string; meId: string; data: Uint8Array }): Promise<{ ciphertext: Uint8Array; senderKeyDistributionMessage: Uint8Array }>;
-    encryptMessage(o: { jid: string; data: Uint8Array }): Promise<{ type: 'pkmsg' | 'msg'; ciphertext: Buffer }>;
-    injectE2ESession(o: { jid: string; session: unknown }): Promise<void>;
-  };
-};
+import { mediaTypeOf, pollVoteMessage, summarize, votedOptions } from './phoneContent.js';
+import { phoneSignal, startSession, type PhoneSignal } from './phoneSignal.js';
+import { bytes, deviceJid, messageId, node, now, parseJid, userJid } from './stanza.js';
 
 type AnyContent = import('@whiskeysockets/baileys').AnyMessageContent;
 
@@ -40,32 +29,6 @@ export interface PhoneHost {
 
 const PAD = Baileys.writeRandomPadMax16;
 
-function summarize(msg: ReturnType<typeof proto.Message.decode>): Pick<PhoneMessage, 'kind' | 'text' | 'caption' | 'fileName' | 'mimetype' | 'options' | 'mentions' | 'link'> {
-  const m = Baileys.normalizeMessageContent(msg) ?? msg;
-  if (m.conversation) return { kind: 'text', text: m.conversation };
-  if (m.extendedTextMessage) {
-    const t = m.extendedTextMessage;
-    const mentions = t.contextInfo?.mentionedJid ?? [];
-    const link = t.matchedText ? { url: t.matchedText, title: t.title ?? undefined, description: t.description ?? undefined, thumbnail: !!t.jpegThumbnail?.length } : undefined;
-    return { kind: 'text', text: t.text ?? undefined, ...(mentions.length ? { mentions } : {}), ...(link ? { link } : {}) };
-  }
-  if (m.stickerMessage) return { kind: 'sticker', mimetype: m.stickerMessage.mimetype ?? undefined };
-  if (m.imageMessage) return { kind: 'image', caption: m.imageMessage.caption ?? undefined, mimetype: m.imageMessage.mimetype ?? undefined };
-  if (m.videoMessage) return { kind: m.videoMessage.gifPlayback ? 'gif' : 'video', caption: m.videoMessage.caption ?? undefined, mimetype: m.videoMessage.mimetype ?? undefined };
-  if (m.ptvMessage) return { kind: 'ptv', mimetype: m.ptvMessage.mimetype ?? undefined };
-  if (m.audioMessage) return { kind: m.audioMessage.ptt ? 'voice' : 'audio', mimetype: m.audioMessage.mimetype ?? undefined };
-  if (m.documentMessage) return { kind: 'document', fileName: m.documentMessage.fileName ?? undefined, caption: m.documentMessage.caption ?? undefined, mimetype: m.documentMessage.mimetype ?? undefined };
-  if (m.locationMessage) return { kind: 'location', text: `${m.locationMessage.degreesLatitude},${m.locationMessage.degreesLongitude}` };
-  if (m.contactMessage) return { kind: 'contact', text: m.contactMessage.displayName ?? undefined };
-  if (m.contactsArrayMessage) return { kind: 'contacts', text: (m.contactsArrayMessage.contacts ?? []).map((c) => c.displayName ?? '').join(', ') };
-  if (m.reactionMessage) return { kind: 'reaction', text: m.reactionMessage.text ?? undefined };
-  const poll = m.pollCreationMessage ?? m.pollCreationMessageV2 ?? m.pollCreationMessageV3;
-  if (poll) return { kind: 'poll', text: poll.name ?? undefined, options: (poll.options ?? []).map((o) => o.optionName ?? '') };
-  if (m.pollUpdateMessage) return { kind: 'pollVote' };
-  if (m.protocolMessage) return { kind: 'protocol' };
-  return { kind: Object.keys(m)[0] ?? 'unknown' };
-}
-
 const STATUS_RANK = { sent: 0, delivered: 1, read: 2, played: 3 } as const;
 
 /**
@@ -77,45 +40,13 @@ export class VirtualPhone {
   private chain: Promise<unknown> = Promise.resolve();
   /** Messages that reached this phone again under an id it already had (a sender's retry; the customer sees them once). */
   repeats = 0;
-  private readonly repo;
+  private readonly repo: PhoneSignal;
 
   constructor(
     private readonly host: PhoneHost,
     readonly phone: string,
   ) {
-    const account = host.account(phone)!;
-    const sessions = (account.signalSessions ??= {});
-    const senderKeys = (account.senderKeys ??= {});
-    const keys = {
-      get: async (type: string, ids: string[]) => {
-        const out: Record<string, unknown> = {};
-        for (const id of ids) {
-          if (type === 'session' && sessions[id]) out[id] = sessions[id];
-          if (type === 'sender-key' && senderKeys[id]) out[id] = senderKeys[id];
-          if (type === 'pre-key') {
-            const kp = account.preKeys[Number(id)];
-            if (kp) out[id] = kp;
-          }
-        }
-        return out;
-      },
-      set: async (data: Record<string, Record<string, unknown>>) => {
-        for (const [id, v] of Object.entries(data.session ?? {})) {
-          if (v) sessions[id] = v;
-          else delete sessions[id];
-        }
-        for (const [id, v] of Object.entries(data['pre-key'] ?? {})) if (!v) delete account.preKeys[Number(id)];
-        for (const [id, v] of Object.entries(data['sender-key'] ?? {})) {
-          if (v) senderKeys[id] = v;
-          else delete senderKeys[id];
-        }
-        host.save();
-      },
-    };
-    this.repo = makeLibSignalRepository({
-      creds: { signedIdentityKey: account.accountKey, signedPreKey: account.signedPreKey, registrationId: account.registrationId },
-      keys,
-    });
+    this.repo = phoneSignal(host.account(phone)!, () => host.save());
   }
 
   private get state(): PhoneState {
@@ -199,11 +130,8 @@ export class VirtualPhone {
     const update = message.pollUpdateMessage;
     const pollId = update?.pollCreationMessageKey?.id;
     const poll = pollId ? this.state.messages.find((m) => m.id === pollId && m.direction === 'out' && m.kind === 'poll') : undefined;
-    const secret = poll && proto.Message.decode(poll.raw).messageContextInfo?.messageSecret;
-    if (!update?.vote || !poll || !secret) return {};
-    const vote = Baileys.decryptPollVote(update.vote, { pollCreatorJid: userJid(this.phone), pollMsgId: pollId!, pollEncKey: secret, voterJid: userJid(parseJid(from)!.user) });
-    const chosen = (vote.selectedOptions ?? []).map((h) => Buffer.from(h).toString('hex'));
-    return { selected: (poll.options ?? []).filter((o) => chosen.includes(Baileys.sha256(Buffer.from(o)).toString('hex'))) };
+    const selected = update && poll && votedOptions(update, poll, userJid(this.phone), userJid(parseJid(from)!.user));
+    return selected ? { selected } : {};
   }
 
   /** Keeps a received message, acknowledges it (now or when the phone comes online) and tells the network. */
@@ -275,11 +203,7 @@ export class VirtualPhone {
     });
   }
 
-  /**
-   * Votes on a poll this phone received, as WhatsApp does: the chosen options' SHA-256 hashes,
-   * AES-GCM encrypted with a key derived from the poll's message secret, in a pollUpdateMessage.
-   * An empty list takes the vote back.
-   */
+  /** Votes on a poll this phone received, as WhatsApp does (phoneContent.ts); an empty list takes the vote back. */
   vote(pollId: string, options: string[]): Promise<PhoneMessage> {
     return this.serial(async () => {
       const poll = this.state.messages.find((m) => m.id === pollId && m.direction === 'in' && m.kind === 'poll');
@@ -288,17 +212,7 @@ export class VirtualPhone {
       if (unknown !== undefined) throw new Error(`"${unknown}" is not an option of this poll`);
       const secret = proto.Message.decode(poll.raw).messageContextInfo?.messageSecret;
       if (!secret) throw new Error('the poll carries no message secret');
-      const creator = poll.chat;
-      const voter = userJid(this.phone);
-      const sign = Buffer.concat([Buffer.from(pollId), Buffer.from(creator), Buffer.from(voter), Buffer.from('Poll Vote'), Buffer.from([1])]);
-      const key = Baileys.hmacSign(sign, Baileys.hmacSign(Buffer.from(secret), Buffer.alloc(32), 'sha256'), 'sha256');
-      const iv = randomBytes(12);
-      const vote = proto.Message.PollVoteMessage.encode({ selectedOptions: options.map((o) => Baileys.sha256(Buffer.from(o))) }).finish();
-      const encPayload = Baileys.aesEncryptGCM(Buffer.from(vote), key, iv, Buffer.from(`${pollId}\u0000${voter}`));
-      const message = proto.Message.fromObject({
-        pollUpdateMessage: { pollCreationMessageKey: { remoteJid: creator, fromMe: false, id: pollId }, vote: { encPayload, encIv: iv }, senderTimestampMs: Date.now() },
-      });
-      return this.deliver(creator, message, 'poll');
+      return this.deliver(poll.chat, pollVoteMessage({ id: pollId, creator: poll.chat, secret }, userJid(this.phone), options), 'poll');
     });
   }
 
@@ -316,7 +230,7 @@ export class VirtualPhone {
       const address = `${parseJid(d.jid)!.user}.${parseJid(d.jid)!.device}`;
       if (!sessions[address]) await this.injectSession(d.jid);
       const { type, ciphertext } = await this.repo.encryptMessage({ jid: d.jid, data: PAD(raw) });
-      const mediatype = message.imageMessage ? 'image' : message.videoMessage ? 'video' : message.audioMessage ? (message.audioMessage.ptt ? 'ptt' : 'audio') : message.documentMessage ? 'document' : undefined;
+      const mediatype = mediaTypeOf(message);
       this.host.deliverTo(
         d.jid,
         node('message', { from: userJid(this.phone), id, t: now(), type: stanzaType, notify: account?.name ?? this.state.name }, [
@@ -458,25 +372,8 @@ export class VirtualPhone {
     return id;
   }
 
-  private async injectSession(jid: string) {
-    const bundle = this.host.bundleFor(jid);
-    const key = (n: BinaryNode | undefined, withSig: boolean) =>
-      n
-        ? {
-            keyId: bytes(child(n, 'id'))!.readUIntBE(0, 3),
-            publicKey: Baileys.generateSignalPubKey(bytes(child(n, 'value'))!),
-            ...(withSig ? { signature: bytes(child(n, 'signature')) } : {}),
-          }
-        : undefined;
-    await this.repo.injectE2ESession({
-      jid,
-      session: {
-        registrationId: bytes(child(bundle, 'registration'))!.readUInt32BE(0),
-        identityKey: Baileys.generateSignalPubKey(bytes(child(bundle, 'identity'))!),
-        signedPreKey: key(child(bundle, 'skey'), true),
-        preKey: key(child(bundle, 'key'), false),
-      },
-    });
+  private injectSession(jid: string): Promise<void> {
+    return startSession(this.repo, jid, this.host.bundleFor(jid));
   }
 
   private async upload(stream: Readable, _mediaType: string): Promise<{ mediaUrl: string; directPath: string }> {
